@@ -1,0 +1,1 @@
+"""Persistence for Campaign Lens (SQLModel): snapshots, share links, mapping profiles. Never imports streamlit."""

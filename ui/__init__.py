@@ -1,0 +1,1 @@
+"""The only non-page code that imports streamlit: session keys, cached loaders, widgets, access guard."""
