@@ -18,7 +18,7 @@ from metrics.schema import conform
 
 DEMO_END = date(2026, 10, 31)
 DEMO_DAYS = 90
-DEFAULT_ROWS = 6_000
+DEFAULT_ROWS = 9_000
 
 # platform: (cpm in USD, ctr, cvr, average order value, formats)
 _PLATFORMS: dict[str, tuple[float, float, float, float, tuple[str, ...]]] = {
@@ -34,6 +34,8 @@ _PLATFORMS: dict[str, tuple[float, float, float, float, tuple[str, ...]]] = {
 _STAGES = ("awareness", "interest", "consideration", "action", "loyalty")
 _AUDIENCES = ("18-24", "25-34", "35-44", "45-54", "55+")
 _CAMPAIGN_THEMES = ("Spring Sale", "Brand Lift", "Retargeting", "Lead Magnet", "New Arrivals", "Loyalty Club")
+# The funnel stage each campaign serves, in theme order.
+_CAMPAIGN_STAGES = (3, 0, 2, 1, 1, 4)
 _ORGANIC_BASE_FOLLOWERS = {
     "facebook": 48_000, "instagram": 72_000, "tiktok": 31_000, "linkedin": 12_500,
     "google_ads": 0, "x": 9_800, "youtube": 21_000, "email": 0,
@@ -41,7 +43,7 @@ _ORGANIC_BASE_FOLLOWERS = {
 
 
 def generate(rows: int | None = None, seed: int = 7, end: date = DEMO_END, days: int = DEMO_DAYS) -> pl.DataFrame:
-    """The demo account as a canonical frame of about `rows` rows (default ~6,000).
+    """The demo account as a canonical frame of about `rows` rows (default ~9,000).
 
     Deterministic for a given (rows, seed, end, days). Rows are ordered by date,
     then series.
@@ -70,7 +72,7 @@ def _paid_rows(rng: np.random.Generator, dates: np.ndarray, n_series: int) -> pl
     campaign_idx = (ad_serial // 2) % len(_CAMPAIGN_THEMES)
     group_idx = (ad_serial // (2 * len(_CAMPAIGN_THEMES))) % 4
     audience_idx = rng.integers(0, len(_AUDIENCES), n_series)
-    stage_idx = campaign_idx % len(_STAGES)
+    stage_idx = np.array(_CAMPAIGN_STAGES)[campaign_idx]
 
     platform = np.array(names)[platform_idx]
     formats = np.array([_PLATFORMS[p][4][i % len(_PLATFORMS[p][4])] for p, i in zip(platform, ad_serial)])

@@ -202,6 +202,9 @@ def measure_label(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
+_DAY = "__day"  # the row's own date, kept when `date` is bucketed to a grain
+
+
 def _aggregate_measures(frame: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
     """Group totals of every measure; followers taken as a stock (SPEC §2)."""
     flows = [group_total(name).alias(name) for name in MEASURES if COLUMN_BY_NAME[name].aggregation != "stock"]
@@ -216,9 +219,10 @@ def _followers_stock(frame: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
     """Followers: within each group, the value at the latest date of every platform × campaign series,
     summed across series. Rows at that latest date are added (a split row keeps its total)."""
     series = keys + [k for k in ("platform", "campaign") if k not in keys]
-    reported = frame.filter(pl.col("followers").is_not_null()).select([*dict.fromkeys(series + ["date", "followers"])])
+    day = _DAY if _DAY in frame.collect_schema().names() else "date"
+    reported = frame.filter(pl.col("followers").is_not_null()).select([*dict.fromkeys(series + [day, "followers"])])
     latest = reported.group_by(series).agg(
-        pl.col("followers").filter(pl.col("date").eq(pl.col("date").max()) | pl.col("date").max().is_null()).sum()
+        pl.col("followers").filter(pl.col(day).eq(pl.col(day).max()) | pl.col(day).max().is_null()).sum()
     )
     if keys:
         return latest.group_by(keys).agg(group_total("followers").alias("followers"))
@@ -325,7 +329,7 @@ def _summarize_range(
 ) -> pl.DataFrame:
     rows = apply_filters(lazy, date_from=date_from, date_to=date_to, filters=filters)
     if grain is not None:
-        rows = rows.with_columns(truncate_to_grain(pl.col("date"), grain))
+        rows = rows.with_columns(pl.col("date").alias(_DAY), truncate_to_grain(pl.col("date"), grain))
     totals = _aggregate_measures(rows, keys)
     extra: pl.Expr | float = float(extra_costs)
     if extra_costs and keys:

@@ -1,0 +1,223 @@
+"""KPI engine: known answers, null on zero denominators, and invariance under splitting rows."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from metrics import kpis
+from metrics.schema import MEASURES, conform
+
+
+def frame(rows: list[dict]) -> pl.DataFrame:
+    return conform(pl.DataFrame(rows, infer_schema_length=None))
+
+
+# Two rows whose row-level CTRs (10 % and 1 %) average to 5.5 %, while the ratio of sums is 1.818 %.
+TWO_ROWS = frame([
+    {"date": date(2026, 1, 1), "platform": "facebook", "impressions": 100.0, "reach": 80.0, "clicks": 10.0,
+     "link_clicks": 6.0, "spend": 20.0, "leads": 4.0, "conversions": 2.0, "revenue": 90.0, "likes": 5.0,
+     "comments": 2.0, "shares": 1.0, "saves": 3.0, "engagements": 21.0, "video_views": 40.0,
+     "followers": 1000.0, "new_followers": 30.0, "unfollows": 10.0, "messages": 10.0, "messages_answered": 8.0,
+     "response_minutes": 120.0},
+    {"date": date(2026, 1, 2), "platform": "facebook", "impressions": 1000.0, "reach": 700.0, "clicks": 10.0,
+     "link_clicks": 4.0, "spend": 30.0, "leads": 1.0, "conversions": 3.0, "revenue": 60.0, "likes": 1.0,
+     "comments": 0.0, "shares": 1.0, "saves": 0.0, "engagements": 12.0, "video_views": 60.0,
+     "followers": 1020.0, "new_followers": 25.0, "unfollows": 5.0, "messages": 2.0, "messages_answered": 2.0,
+     "response_minutes": 30.0},
+])
+
+# Sums: impressions 1100, reach 780, clicks 20, link_clicks 10, spend 50, leads 5, conversions 5,
+# revenue 150, engagements 33, video_views 100, followers (latest) 1020, new 55, unfollows 15,
+# messages 12, answered 10, response minutes 150, likes 6, comments 2, shares 2, saves 3.
+EXPECTED = {
+    "ctr": 20 / 1100,
+    "link_ctr": 10 / 1100,
+    "cpc": 50 / 20,
+    "cpm": 1000 * 50 / 1100,
+    "cpa": 50 / 5,
+    "cpl": 50 / 5,
+    "cvr": 5 / 20,
+    "roas": 150 / 50,
+    "roi": (150 - 50) / 50,
+    "aov": 150 / 5,
+    "frequency": 1100 / 780,
+    "engagement_rate": 33 / 780,
+    "er_impressions": 33 / 1100,
+    "er_followers": 33 / 1020,
+    "cost_per_engagement": 50 / 33,
+    "weighted_engagement": 1 * 6 + 2 * 2 + 3 * 3 + 4 * 2,
+    "video_view_rate": 100 / 1100,
+    "net_follower_growth": 55 - 15,
+    "follower_growth_rate": (55 - 15) / 1020,
+    "unfollow_rate": 15 / 1020,
+    "avg_first_response_min": 150 / 10,
+    "unanswered_rate": (12 - 10) / 12,
+    "share_of_spend": 1.0,
+    "share_of_conversions": 1.0,
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_kpi_is_a_ratio_of_sums(name):
+    result = kpis.total(TWO_ROWS)
+    assert result[name] == pytest.approx(EXPECTED[name], rel=1e-12)
+
+
+def test_every_spec_kpi_is_declared():
+    spec_names = {
+        "ctr", "link_ctr", "cpc", "cpm", "cpa", "cpl", "cvr", "roas", "roi", "aov", "frequency",
+        "engagement_rate", "er_impressions", "er_followers", "cost_per_engagement", "weighted_engagement",
+        "video_view_rate", "net_follower_growth", "follower_growth_rate", "unfollow_rate",
+        "avg_first_response_min", "unanswered_rate", "share_of_spend", "share_of_conversions",
+    }
+    assert spec_names == set(kpis.KPI_NAMES)
+
+
+def test_ctr_is_not_the_mean_of_row_ctrs():
+    assert kpis.total(TWO_ROWS)["ctr"] == pytest.approx(0.0181818, abs=1e-7)
+
+
+ZERO = frame([{"date": date(2026, 1, 1), "platform": "x", **{m: 0.0 for m in MEASURES}}])
+
+
+@pytest.mark.parametrize("name", [k.name for k in kpis.KPIS if k.name not in ("weighted_engagement",
+                                                                              "net_follower_growth")])
+def test_zero_denominator_gives_null_not_zero_nan_or_inf(name):
+    assert kpis.total(ZERO)[name] is None
+
+
+def test_not_reported_measure_stays_null_not_zero():
+    only_spend = frame([{"date": date(2026, 1, 1), "platform": "x", "spend": 10.0}])
+    result = kpis.total(only_spend)
+    assert result["spend"] == 10.0
+    assert result["clicks"] is None
+    assert result["cpc"] is None
+    assert result["weighted_engagement"] is None
+
+
+def test_roi_with_extra_costs_and_its_allocation_to_groups():
+    rows = frame([
+        {"platform": "facebook", "spend": 100.0, "revenue": 300.0},
+        {"platform": "x", "spend": 300.0, "revenue": 300.0},
+    ])
+    assert kpis.total(rows, extra_costs=100)["roi"] == pytest.approx((600 - 400 - 100) / 500)
+    by_platform = kpis.summarize(rows, ["platform"], extra_costs=100)
+    # 100 of extra costs split 25 / 75 by spend.
+    assert by_platform["roi"].to_list() == pytest.approx([(300 - 125) / 125, (300 - 375) / 375])
+
+
+def test_engagement_weights_are_configurable():
+    result = kpis.total(TWO_ROWS, weights={"likes": 1, "shares": 10})
+    assert result["weighted_engagement"] == 6 + 10 * 2
+
+
+def test_followers_are_a_stock_latest_value_per_series_summed_across_series():
+    rows = frame([
+        {"date": date(2026, 1, 1), "platform": "facebook", "campaign": None, "followers": 100.0},
+        {"date": date(2026, 1, 5), "platform": "facebook", "campaign": None, "followers": 140.0},
+        {"date": date(2026, 1, 3), "platform": "instagram", "campaign": None, "followers": 50.0},
+        {"date": date(2026, 1, 2), "platform": "instagram", "campaign": None, "followers": 40.0},
+    ])
+    assert kpis.total(rows)["followers"] == 190.0
+    by_week = kpis.summarize(rows, [], grain="month")
+    assert by_week["followers"].to_list() == [190.0]
+
+
+def test_reach_is_summed_and_labelled_as_such():
+    assert kpis.total(TWO_ROWS)["reach"] == 780.0
+    assert kpis.measure_label("reach") == "Reach (sum of rows)"
+
+
+def test_group_by_and_filters():
+    rows = frame([
+        {"date": date(2026, 1, 1), "platform": "facebook", "clicks": 1.0, "impressions": 10.0},
+        {"date": date(2026, 1, 2), "platform": "x", "clicks": 3.0, "impressions": 10.0},
+        {"date": date(2026, 1, 3), "platform": "x", "clicks": 5.0, "impressions": 10.0},
+    ])
+    out = kpis.summarize(rows, ["platform"], filters={"platform": ["x"]}, date_from=date(2026, 1, 3))
+    assert out.select("platform", "clicks", "ctr").rows() == [("x", 5.0, 0.5)]
+
+
+def test_grain_week_buckets_to_monday():
+    rows = frame([
+        {"date": date(2026, 11, 16), "clicks": 1.0},  # Monday
+        {"date": date(2026, 11, 22), "clicks": 2.0},  # Sunday, same ISO week
+        {"date": date(2026, 11, 23), "clicks": 4.0},  # next Monday
+    ])
+    out = kpis.summarize(rows, [], grain="week")
+    assert out.select("date", "clicks").rows() == [(date(2026, 11, 16), 3.0), (date(2026, 11, 23), 4.0)]
+
+
+def test_previous_period_comparison():
+    rows = frame([
+        {"date": date(2026, 1, 1), "platform": "x", "spend": 10.0, "conversions": 2.0},
+        {"date": date(2026, 1, 2), "platform": "x", "spend": 10.0, "conversions": 2.0},
+        {"date": date(2026, 1, 3), "platform": "x", "spend": 30.0, "conversions": 2.0},
+        {"date": date(2026, 1, 4), "platform": "x", "spend": 20.0, "conversions": 0.0},
+    ])
+    out = kpis.summarize(rows, ["platform"], date_from=date(2026, 1, 3), date_to=date(2026, 1, 4),
+                         compare="previous").row(0, named=True)
+    assert (out["spend"], out["spend_prev"], out["spend_delta"]) == (50.0, 20.0, 30.0)
+    assert out["spend_delta_rel"] == pytest.approx(1.5)
+    assert (out["cpa"], out["cpa_prev"]) == (25.0, 5.0)
+    assert out["cpa_delta_rel"] == pytest.approx(4.0)
+
+
+def test_relative_delta_is_null_when_previous_is_zero():
+    rows = frame([
+        {"date": date(2026, 1, 1), "spend": 0.0},
+        {"date": date(2026, 1, 2), "spend": 5.0},
+    ])
+    out = kpis.total(rows, date_from=date(2026, 1, 2), date_to=date(2026, 1, 2), compare="previous")
+    assert out["spend_prev"] == 0.0
+    assert out["spend_delta"] == 5.0
+    assert out["spend_delta_rel"] is None
+
+
+def test_unknown_dimension_is_refused():
+    with pytest.raises(ValueError):
+        kpis.summarize(TWO_ROWS, ["spend"])
+
+
+ADDITIVE = ["impressions", "reach", "clicks", "spend", "conversions", "revenue", "engagements", "leads",
+            "likes", "comments", "shares", "saves", "messages", "messages_answered", "response_minutes"]
+
+row_strategy = st.fixed_dictionaries({
+    "platform": st.sampled_from(["facebook", "x", "tiktok"]),
+    **{m: st.one_of(st.none(), st.integers(0, 10_000).map(float)) for m in ADDITIVE},
+})
+
+
+def _split(row: dict, fraction: float) -> tuple[dict, dict]:
+    first, second = dict(row), dict(row)
+    for m in ADDITIVE:
+        if row[m] is not None:
+            first[m] = row[m] * fraction
+            second[m] = row[m] - first[m]
+    return first, second
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(row_strategy, min_size=1, max_size=12), fraction=st.floats(0.05, 0.95),
+       which=st.integers(0, 11), seed=st.randoms())
+def test_kpis_do_not_change_when_rows_are_split_or_reordered(rows, fraction, which, seed):
+    original = kpis.summarize(frame(rows), ["platform"])
+    which %= len(rows)
+    split_rows = rows[:which] + list(_split(rows[which], fraction)) + rows[which + 1:]
+    seed.shuffle(split_rows)
+    changed = kpis.summarize(frame(split_rows), ["platform"])
+    assert original["platform"].to_list() == changed["platform"].to_list()
+    for name in [k.name for k in kpis.KPIS if k.name not in ("er_followers", "follower_growth_rate",
+                                                              "unfollow_rate")] + ["share_of_spend"]:
+        for a, b in zip(original[name].to_list(), changed[name].to_list()):
+            if a is None or b is None:
+                # A zero denominator may become a tiny float after splitting; both must agree on null.
+                assert a is None and b is None, name
+            else:
+                assert math.isfinite(a) and b == pytest.approx(a, rel=1e-9, abs=1e-9), name
