@@ -889,11 +889,15 @@ def analyze(
                                   "sample-ratio check was skipped; give one positive share per variant."))
     if srm.mismatch:
         warnings.append(AbWarning("srm", f"The number of units per variant does not match the planned split "
-                                  f"(sample-ratio mismatch, p = {srm.p_value:.2g}); check the assignment and "
+                                  f"(sample-ratio mismatch, p {_fmt_p(srm.p_value)}); check the assignment and "
                                   "tracking before trusting the result."))
 
     return AbResult(kind, control, float(alpha), bool(sequential), correction, summaries, tuple(comparisons), srm,
                     tuple(warnings), float(tuning) if sequential else None)
+
+
+def _fmt_p(p: float) -> str:
+    return "< 1e-300" if p < 1e-300 else f"= {p:.2g}"
 
 
 def _fmt_count(x: float) -> str:
@@ -999,8 +1003,8 @@ def verdict(result: AbResult, comparison: Comparison) -> str:
 
     # Not significant: never state the difference as real.
     shown = comparison.lift_rel if fmt is _pct else comparison.lift_abs
-    observed = f"the observed difference ({name} {fmt(shown)} against {control_name}{ci_text}) could be chance"
-    head = prefix + f"No clear winner yet: {observed}{chance_text}."
+    head = prefix + (f"No clear winner yet: {name} is {fmt(shown)} against {control_name}{ci_text}, which could "
+                     f"be chance{chance_text}.")
     negligible = comparison.lift_abs == 0 or (comparison.lift_rel is not None
                                                and abs(comparison.lift_rel) < _NEGLIGIBLE_LIFT)
     if negligible:
