@@ -150,10 +150,9 @@ def save_snapshot(
     )
     session.add(snapshot)
     session.commit()
-    snapshot_id = snapshot.id
-    # Drop the blob from memory and from the identity map; the caller gets metadata only.
-    session.expunge(snapshot)
-    return _require_snapshot(session, snapshot_id)
+    # Free the blob (the object stays usable: other attributes reload without it, see tables.py).
+    session.expire(snapshot)
+    return snapshot
 
 
 def get_snapshot(*, session: Session, snapshot_id: int) -> Snapshot | None:

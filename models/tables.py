@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from sqlmodel import JSON, Field, SQLModel
 
 # Named constraints, so that later batch migrations on SQLite can find and alter them.
@@ -33,6 +34,13 @@ class Snapshot(SQLModel, table=True):
     """A saved report: the canonical frame (zstd Parquet) plus the report's settings."""
 
     __tablename__ = "snapshot"
+
+    @sa.orm.declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        # The blob is deferred at the mapper level: no query, refresh or post-commit reload of a
+        # Snapshot fetches it unless `frame_parquet` itself is touched (or selected explicitly,
+        # as repository.load_snapshot_frame does). SQLModel's Field cannot say "deferred".
+        return {"properties": {"frame_parquet": sa.orm.deferred(cls.__dict__["frame_parquet"])}}
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
@@ -100,3 +108,4 @@ class AppState(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=100)
     value: Any = Field(default=None, sa_type=JSON, nullable=True)
     updated_at: datetime = Field(default_factory=utcnow)
+

@@ -21,3 +21,21 @@ def shared_datasets() -> Path:
     if not SHARED_DATASETS.is_dir():
         pytest.skip(f"shared datasets folder not found at {SHARED_DATASETS}")
     return SHARED_DATASETS
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+# One throw-away server per test session (tests/pg_server.py); tests create their own databases
+# on it with `postgres_server.create_database(name)`. Skips only when the binaries are absent.
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from tests.pg_server import PostgresServer, find_pg_bin
+
+    if find_pg_bin() is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
