@@ -52,6 +52,7 @@ COLUMNS: tuple[Column, ...] = (
         "data", "dia", "início dos relatórios",
         "fecha", "día", "inicio del informe",
         "jour", "début des rapports", "date de début",
+        "dates", "by day", "stat time day", "date (day)",
         dtype=pl.Date,
     ),
     _dim(
@@ -71,6 +72,8 @@ COLUMNS: tuple[Column, ...] = (
         "campanha", "nome da campanha",
         "campaña", "nombre de la campaña",
         "campagne", "nom de la campagne",
+        # Ids only when no name column exists (names above win).
+        "campaign id", "xyz campaign id",
     ),
     _dim(
         "ad_group", "Ad group / ad set name.",
@@ -89,6 +92,7 @@ COLUMNS: tuple[Column, ...] = (
         "anúncio", "nome do anúncio",
         "anuncio", "nombre del anuncio",
         "publicité", "nom de la publicité", "annonce",
+        "ad id",
     ),
     _dim(
         "variant", "A/B arm label.",
@@ -182,7 +186,7 @@ COLUMNS: tuple[Column, ...] = (
         "shares", "Reposts / shares / retweets.",
         "shares", "reposts", "retweets", "post shares",
         "репосты", "поделились",
-        "geteilte inhalte", "geteilt", "compartilhamentos", "compartidos", "partages",
+        "geteilte inhalte", "geteilt", "compartilhamentos", "compartidos", "partages", "social shares",
     ),
     _measure(
         "saves", "Saves / bookmarks.",
@@ -243,6 +247,7 @@ COLUMNS: tuple[Column, ...] = (
         "conversões", "resultados", "compras",
         "conversiones",
         "résultats", "achats",
+        "conversion",
     ),
     _measure(
         "revenue", "Conversion value.",

@@ -1,0 +1,206 @@
+"""Vectorised cleaning of text cells into numbers and dates (polars expressions only).
+
+Decisions (documented for users in the load report):
+- Empty, "-", "--", "—", "N/A", "n/a", "NA", "null", "none", "nan" mean *not reported* → null.
+- "<5"-style cells are platform privacy masks → null, and counted as masked.
+- A number cell with anything else that is not a number (text, inf, 1e309, a negative amount)
+  rejects the whole row with a reason: silently turning it into null would hide the problem.
+- Percent strings become fractions ("5.23%" → 0.0523), the SPEC's convention for rates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+NULL_TOKENS: tuple[str, ...] = ("", "-", "--", "—", "–", "n/a", "N/A", "NA", "na", "n.a.", "null", "NULL", "None",
+                                "none", "nan", "NaN", "NAN", "#N/A", "(not set)", "(none)")
+MASKED = r"^[<≤]\s*\d+$"
+
+# Spaces used as thousands separators: regular, no-break (U+00A0), narrow no-break (U+202F),
+# thin (U+2009) and the Swiss apostrophe.
+_GROUPING_SPACES = r"[\s\u00a0\u202f\u2009'’]"
+_CURRENCY_TOKENS = r"(?i)(US\$|R\$|[$€£₽¥₹₺₴₸]|руб\.?|р\.|zł|\b(?:usd|eur|rub|gbp|brl|jpy|inr)\b)"
+_CURRENCY_DETECT = {"R$": "BRL", "US$": "USD", "$": "USD", "€": "EUR", "£": "GBP", "₽": "RUB", "руб": "RUB",
+                    "¥": "JPY", "₹": "INR", "₺": "TRY", "₴": "UAH", "₸": "KZT", "zł": "PLN"}
+
+# Evidence for the decimal mark in a column, after spaces and currency are removed.
+_COMMA_DECIMAL = r"^[-+]?\d{1,3}(\.\d{3})+,\d+$|^[-+]?\d+,\d{1,2}$|^[-+]?\d+,\d{4,}$|^[-+]?\d+(\.\d{3})*,\d+%$"
+_DOT_DECIMAL = r"^[-+]?\d{1,3}(,\d{3})+\.\d+$|^[-+]?\d+\.\d{1,2}$|^[-+]?\d+\.\d{4,}$|^[-+]?\d+(,\d{3})*\.\d+%$"
+
+TOTAL_WORDS = (
+    "total", "totals", "grand total", "total general", "total geral", "total général", "totaux", "totale",
+    "subtotal", "sub-total", "sum", "summe", "gesamt", "gesamtsumme", "insgesamt", "somme", "итого", "итог",
+    "всего", "общий итог", "suma", "suma total", "totalt",
+)
+# "Total", "Total:", "Total: Account", "Итого (3 кампании)", "Total - all campaigns".
+TOTAL_ROW = r"(?i)^\s*(" + "|".join(re.escape(w) for w in sorted(TOTAL_WORDS, key=len, reverse=True)) + r")\s*($|:|\(|-|–)"
+
+
+def null_token_expr(raw: pl.Expr) -> pl.Expr:
+    """True where a (stripped) text cell means "not reported"."""
+    return raw.is_null() | raw.is_in(list(NULL_TOKENS))
+
+
+def masked_expr(raw: pl.Expr) -> pl.Expr:
+    return raw.str.contains(MASKED)
+
+
+def _strip_number_text(raw: pl.Expr) -> pl.Expr:
+    return (
+        raw.str.replace_all(_GROUPING_SPACES, "")
+        .str.replace_all(_CURRENCY_TOKENS, "")
+        .str.replace_all("−", "-")  # U+2212 minus sign
+        .str.replace(r"^\((.*)\)$", "-$1")  # accounting negatives (123) → -123
+    )
+
+
+def detect_decimal_comma(raw: pl.Series, default_comma: bool) -> bool:
+    """Decide a column's decimal mark from the values that show it unambiguously.
+
+    "1,234" alone is ambiguous; then the file default applies (comma when the file is `;`-separated).
+    """
+    stripped = pl.DataFrame({"v": raw}).select(_strip_number_text(pl.col("v").str.strip_chars()).alias("v"))["v"]
+    comma = int(stripped.str.contains(_COMMA_DECIMAL).sum() or 0)
+    dot = int(stripped.str.contains(_DOT_DECIMAL).sum() or 0)
+    if comma == dot:
+        return default_comma
+    return comma > dot
+
+
+def number_expr(raw: pl.Expr, decimal_comma: bool) -> pl.Expr:
+    """Text → Float64 (null where it is not a number). `raw` must already be stripped."""
+    text = _strip_number_text(raw)
+    is_percent = text.str.ends_with("%")
+    text = text.str.strip_chars_end("%")
+    if decimal_comma:
+        text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+    else:
+        text = text.str.replace_all(",", "", literal=True)
+    value = text.cast(pl.Float64, strict=False)
+    return pl.when(is_percent).then(value / 100).otherwise(value)
+
+
+def detect_currency_symbol(raw: pl.Series) -> str | None:
+    """The currency a column's values are written in ("$1,234.00" → USD), from its first values."""
+    values = raw.drop_nulls().head(500).to_list()
+    for value in values:
+        for symbol, code in _CURRENCY_DETECT.items():  # R$ and US$ are checked before $
+            if symbol in value:
+                return code
+    return None
+
+
+@dataclass(frozen=True)
+class MeasureCells:
+    """Per-cell outcome for one text measure column."""
+
+    value: pl.Expr  # Float64, null = not reported or masked
+    bad: pl.Expr  # True when the row must be rejected because of this cell
+    masked: pl.Expr  # True for "<5"-style cells
+    reason: pl.Expr  # String, only meaningful where `bad`
+
+
+def text_measure_cells(column: str, header: str, decimal_comma: bool) -> MeasureCells:
+    raw = pl.col(column).str.strip_chars()
+    empty = null_token_expr(raw)
+    masked = masked_expr(raw).fill_null(False)
+    number = number_expr(raw, decimal_comma)
+    not_number = ~empty & ~masked & number.is_null()
+    not_finite = number.is_infinite()
+    negative = number < 0
+    bad = (not_number | not_finite | negative).fill_null(False)
+    reason = (
+        pl.when(not_number).then(pl.format("'{}' in {} is not a number", raw, pl.lit(header)))
+        .when(not_finite).then(pl.format("'{}' in {} is not a finite number", raw, pl.lit(header)))
+        .otherwise(pl.format("{} is negative ({})", pl.lit(header), raw))
+    )
+    value = pl.when(empty | masked | number.is_nan()).then(None).otherwise(number)
+    return MeasureCells(value, bad, masked, reason)
+
+
+def typed_measure_cells(column: str, header: str) -> MeasureCells:
+    """A column polars already parsed as a number: only range checks remain."""
+    value = pl.col(column).cast(pl.Float64)
+    not_finite = value.is_infinite()
+    negative = value < 0
+    bad = (not_finite | negative).fill_null(False)
+    reason = (
+        pl.when(not_finite).then(pl.format("{} is not a finite number ({})", pl.lit(header), value.cast(pl.String)))
+        .otherwise(pl.format("{} is negative ({})", pl.lit(header), value.cast(pl.String)))
+    )
+    return MeasureCells(pl.when(value.is_nan()).then(None).otherwise(value), bad, pl.lit(False), reason)
+
+
+# ---------------------------------------------------------------- dates
+
+# Day-first before month-first: the SPEC asks for day-first in generic sheets.
+_DAY_FIRST = ("%d.%m.%Y", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%y", "%d/%m/%y")
+_MONTH_FIRST = ("%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y")
+_OTHER = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y",
+          "%b %d %Y", "%d-%b-%Y", "%d-%b-%y")
+# Excel and many tools append a time of day; the canonical table keeps the date only.
+_TIME_SUFFIX = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?)$"
+
+
+def _date_text(raw: pl.Expr) -> pl.Expr:
+    return raw.str.strip_chars().str.replace(_TIME_SUFFIX, "")
+
+
+@dataclass(frozen=True)
+class DateFormat:
+    formats: tuple[str, ...]
+    ambiguous: bool  # both day-first and month-first readings fit the sample
+
+
+def detect_date_format(raw: pl.Series, month_first: bool = False) -> DateFormat:
+    """Choose the format that reads the most values of a sample; day-first wins ties unless the
+    export family writes month-first (US platforms)."""
+    sample = raw.drop_nulls().head(2000)
+    sample = sample.filter(~sample.is_in(list(NULL_TOKENS)))
+    if sample.len() == 0:
+        return DateFormat(("%Y-%m-%d",), False)
+    text = pl.DataFrame({"v": sample}).select(_date_text(pl.col("v")).alias("v"))["v"]
+    order = (*_OTHER, *_MONTH_FIRST, *_DAY_FIRST) if month_first else (*_OTHER, *_DAY_FIRST, *_MONTH_FIRST)
+    counts = {fmt: int(text.str.to_date(fmt, strict=False).is_not_null().sum()) for fmt in order}
+    best = max(order, key=lambda f: (counts[f], -order.index(f)))
+    if counts[best] == 0:
+        return DateFormat(("%Y-%m-%d",), False)
+    ambiguous = False
+    if best in _DAY_FIRST + _MONTH_FIRST:
+        other = {"%d/%m/%Y": "%m/%d/%Y", "%m/%d/%Y": "%d/%m/%Y", "%d/%m/%y": "%m/%d/%y", "%m/%d/%y": "%d/%m/%y",
+                 "%d-%m-%Y": "%m-%d-%Y", "%m-%d-%Y": "%d-%m-%Y"}.get(best)
+        ambiguous = other is not None and counts.get(other, 0) == counts[best]
+    # Keep a fallback chain: the best format, then ISO (files mixing the two exist).
+    formats = (best,) if best == "%Y-%m-%d" else (best, "%Y-%m-%d")
+    return DateFormat(formats, ambiguous)
+
+
+@dataclass(frozen=True)
+class DateCells:
+    value: pl.Expr
+    bad: pl.Expr
+    reason: pl.Expr
+
+
+def text_date_cells(column: str, header: str, date_format: DateFormat) -> DateCells:
+    raw = pl.col(column).str.strip_chars()
+    empty = null_token_expr(raw)
+    text = _date_text(raw)
+    parsed = pl.coalesce([text.str.to_date(fmt, strict=False) for fmt in date_format.formats])
+    bad = (~empty & parsed.is_null()).fill_null(False)
+    reason = pl.format("'{}' in {} is not a date", raw, pl.lit(header))
+    return DateCells(parsed, bad, reason)
+
+
+def typed_date_cells(column: str, dtype: pl.DataType) -> DateCells:
+    value = pl.col(column).cast(pl.Date) if dtype != pl.Date else pl.col(column)
+    return DateCells(value, pl.lit(False), pl.lit(""))
+
+
+def text_dimension(column: str) -> pl.Expr:
+    """Names as exported, stripped; empty and "--" mean absent."""
+    raw = pl.col(column).cast(pl.String).str.strip_chars()
+    return pl.when(raw.is_in(["", "--", "—", "(not set)"])).then(None).otherwise(raw)

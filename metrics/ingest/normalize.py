@@ -1,0 +1,311 @@
+"""From a raw table (source columns as read) to the canonical frame plus the report's numbers.
+
+Readers (text, Excel, Parquet) hand over a `RawTable`; everything after that is shared and
+vectorised: per-column expressions flag bad cells, total rows and masked cells, then one
+filter splits loaded / rejected / excluded rows. Python only touches the rejected rows that
+go into the report (at most 1000).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from metrics import schema
+from metrics.ingest import clean
+from metrics.ingest.families import Family, MappingPlan
+from metrics.ingest.report import MAX_RAW_CHARS, MAX_REJECTED_IN_REPORT, FileReport, RejectedRow
+
+ROW = "__row"  # 0-based record index after the header, in file order
+LINE = "__line"  # optional: 1-based line number supplied by the reader
+PARSE_ERROR = "__parse_error"  # optional: reason the reader could not split the row
+
+
+def col_name(index: int) -> str:
+    return f"c{index}"
+
+
+@dataclass
+class RawTable:
+    """Source columns named `c{index}` (any dtype), plus `__row` and optionally `__line`, `__parse_error`.
+
+    `line_of` maps record indices to 1-based lines when there is no `__line` column.
+    """
+
+    frame: pl.DataFrame
+    line_of: Callable[[list[int]], list[int]]
+    default_decimal_comma: bool = False
+    read_columns: list[str] = field(default_factory=list)  # c-columns to show in a rejected row's raw text
+    raw_separator: str = ","
+
+
+def normalize_platform_values(values: pl.Series) -> pl.Series:
+    """Map each distinct value once with `schema.normalize_platform` (cheap on millions of rows)."""
+    uniques = values.drop_nulls().unique().to_list()
+    lookup = {v: schema.normalize_platform(v) for v in uniques}
+    return values.replace_strict(lookup, default=None, return_dtype=pl.String)
+
+
+def _reporting_start_note(header: str) -> bool:
+    n = schema.normalize_header(header)
+    return any(w in n for w in ("reporting starts", "начала отчет", "начало отчет", "berichtsbeginn",
+                                "début des rapports", "inicio del informe", "início dos relatórios",
+                                "start date"))
+
+
+def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: FileReport) -> pl.DataFrame:
+    """Validate and convert; fill `report` counts, rejected rows and issues; return the canonical frame."""
+    frame = raw.frame
+    source_cols = [c for c in frame.columns if c.startswith("c")]
+    extras = [c for c in frame.columns if c.startswith("x")]
+
+    # Blank lines are not rows.
+    if source_cols or extras:
+        blank = pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.strip_chars() == "")
+                                   for c in (*source_cols, *extras)])
+        if PARSE_ERROR in frame.columns:
+            blank = blank & pl.col(PARSE_ERROR).is_null()
+        n_before = frame.height
+        frame = frame.filter(~blank)
+        blank_rows = n_before - frame.height
+        if blank_rows:
+            report.add_issue("blank_rows_skipped", f"{blank_rows} blank row(s) were skipped.", "info")
+
+    exprs: list[pl.Expr] = []
+    bad_flags: list[pl.Expr] = []
+    reasons: list[pl.Expr] = []
+    masked_flags: list[pl.Expr] = []
+
+    if PARSE_ERROR in frame.columns:
+        bad_flags.append(pl.col(PARSE_ERROR).is_not_null())
+        reasons.append(pl.col(PARSE_ERROR))
+    if extras:
+        has_extra = pl.any_horizontal([pl.col(x).is_not_null() for x in extras])
+        bad_flags.append(has_extra)
+        width = len(report.mapping) + len(report.unmapped)
+        reasons.append(pl.when(has_extra).then(pl.lit(f"the row has more fields than the header ({width} columns)")))
+
+    # Total rows: a total word in the first column or in any text dimension.
+    total_candidates = {col_name(0)} if col_name(0) in frame.columns else set()
+    for c in plan.columns:
+        if c.canonical in ("campaign", "ad_group", "ad", "platform", "date", "funnel_stage"):
+            total_candidates.add(col_name(c.index))
+    total_exprs = [pl.col(c).str.contains(clean.TOTAL_ROW) for c in sorted(total_candidates)
+                   if frame.schema[c] == pl.String]
+    is_total = pl.any_horizontal(total_exprs).fill_null(False) if total_exprs else pl.lit(False)
+
+    for canonical in schema.MEASURES:
+        columns = plan.by_canonical(canonical)
+        if not columns:
+            continue
+        c = columns[0]
+        name = col_name(c.index)
+        dtype = frame.schema[name]
+        if dtype == pl.String:
+            decimal_comma = clean.detect_decimal_comma(frame[name].drop_nulls().head(20_000),
+                                                       raw.default_decimal_comma)
+            cells = clean.text_measure_cells(name, c.header, decimal_comma)
+        elif dtype.is_numeric():
+            cells = clean.typed_measure_cells(name, c.header)
+        else:  # booleans, dates...: judge them as text
+            frame = frame.with_columns(pl.col(name).cast(pl.String))
+            cells = clean.text_measure_cells(name, c.header, False)
+        exprs.append(cells.value.alias(canonical))
+        bad_flags.append(cells.bad)
+        reasons.append(pl.when(cells.bad).then(cells.reason))
+        masked_flags.append(cells.masked.fill_null(False).cast(pl.UInt32))
+
+    date_cols = plan.by_canonical("date")
+    if date_cols:
+        c = date_cols[0]
+        name = col_name(c.index)
+        dtype = frame.schema[name]
+        if dtype == pl.String:
+            fmt = clean.detect_date_format(frame[name], family.month_first_dates)
+            if fmt.ambiguous:
+                order = "month first (MM/DD)" if fmt.formats[0].startswith("%m") else "day first (DD/MM)"
+                report.add_issue("ambiguous_dates", f"Dates in '{c.header}' could be read either way; they were "
+                                 f"read {order}.", "warning")
+            cells = clean.text_date_cells(name, c.header, fmt)
+        elif dtype in (pl.Date, pl.Datetime) or isinstance(dtype, pl.Datetime):
+            cells = clean.typed_date_cells(name, dtype)
+        else:
+            frame = frame.with_columns(pl.col(name).cast(pl.String))
+            cells = clean.text_date_cells(name, c.header, clean.detect_date_format(frame[name]))
+        exprs.append(cells.value.alias("date"))
+        bad_flags.append(cells.bad)
+        reasons.append(pl.when(cells.bad).then(cells.reason))
+        if _reporting_start_note(c.header) and schema.normalize_header(c.header) not in ("start date (in utc)",):
+            report.add_issue("date_from_reporting_start",
+                             f"The file has no day column; '{c.header}' (the start of the reporting period) is "
+                             "used as the date.", "info")
+
+    for dim in ("platform", "campaign", "ad_group", "ad", "variant", "content_format", "funnel_stage", "currency"):
+        columns = plan.by_canonical(dim)
+        if columns:
+            exprs.append(clean.text_dimension(col_name(columns[0].index)).alias(dim))
+    audience_cols = plan.by_canonical("audience")
+    if audience_cols:
+        parts = [clean.text_dimension(col_name(c.index)) for c in audience_cols]
+        joined = pl.concat_str(parts, separator=" ", ignore_nulls=True) if len(parts) > 1 else parts[0]
+        exprs.append(pl.when(joined == "").then(None).otherwise(joined).alias("audience"))
+
+    bad_any = pl.any_horizontal(bad_flags).fill_null(False) if bad_flags else pl.lit(False)
+    reason = pl.coalesce(reasons) if reasons else pl.lit(None, dtype=pl.String)
+    masked = pl.sum_horizontal(masked_flags) if masked_flags else pl.lit(0, dtype=pl.UInt32)
+    keep_for_raw = [c for c in raw.read_columns if c in frame.columns]
+    extra_meta = [LINE] if LINE in frame.columns else []
+    staged = frame.select(
+        pl.col(ROW), *[pl.col(m) for m in extra_meta],
+        *exprs,
+        is_total.alias("__total"), bad_any.alias("__bad"), reason.alias("__reason"), masked.alias("__masked"),
+        pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in keep_for_raw],
+                      separator=raw.raw_separator).alias("__raw") if keep_for_raw else pl.lit("").alias("__raw"),
+    )
+
+    totals = staged.filter(pl.col("__total"))
+    rejected = staged.filter(~pl.col("__total") & pl.col("__bad")).sort(ROW)
+    loaded = staged.filter(~pl.col("__total") & ~pl.col("__bad"))
+
+    report.rows_read = staged.height
+    report.masked_cells = int(loaded["__masked"].sum() or 0)
+    if report.masked_cells:
+        report.add_issue("masked_values", f"{report.masked_cells} cell(s) were masked by the platform (such as "
+                         "'<5') and are treated as not reported.", "info")
+    _report_rejected(rejected, raw, report)
+
+    excluded_total = totals.height
+    if excluded_total:
+        lines = _lines(totals.sort(ROW), raw)
+        shown = ", ".join(str(n) for n in lines[:10]) + (" …" if len(lines) > 10 else "")
+        report.add_issue("total_rows_excluded", f"{excluded_total} total/summary row(s) (line {shown}) were not "
+                         "counted, so totals are not doubled.", "info")
+
+    loaded, subtotal_count, subtotal_lines = _exclude_subtotals(loaded, raw)
+    if subtotal_count:
+        shown = ", ".join(str(n) for n in subtotal_lines[:10])
+        report.add_issue("double_counting", f"{subtotal_count} row(s) (line {shown}) repeat the sum of other rows "
+                         "of the same campaign (a total without a date, or an 'All' campaign); they were excluded "
+                         "so nothing is counted twice.", "warning")
+    report.rows_excluded = excluded_total + subtotal_count
+    report.rows_loaded = loaded.height
+
+    return _finish(loaded.sort(ROW), plan, family, report)
+
+
+def _lines(rows: pl.DataFrame, raw: RawTable) -> list[int]:
+    if LINE in rows.columns:
+        return rows[LINE].to_list()
+    return raw.line_of(rows[ROW].to_list())
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _report_rejected(rejected: pl.DataFrame, raw: RawTable, report: FileReport) -> None:
+    report.rows_rejected = rejected.height
+    if not rejected.height:
+        return
+    head = rejected.head(MAX_REJECTED_IN_REPORT)
+    lines = _lines(head, raw)
+    report.rejected = [
+        RejectedRow(line, _sentence(reason or "the row could not be read"), (text or "")[:MAX_RAW_CHARS])
+        for line, reason, text in zip(lines, head["__reason"].to_list(), head["__raw"].to_list(), strict=True)
+    ]
+    first = report.rejected[0]
+    report.add_issue("rows_rejected", f"{rejected.height} row(s) could not be read and were left out; the first "
+                     f"is line {first.line}: {first.reason[:-1]}.", "warning")
+
+
+_ALL_CAMPAIGN = r"(?i)^\s*(all|all campaigns|все|все кампании|alle|alle kampagnen|todos|todas|toutes|tous)\s*$"
+
+
+def _exclude_subtotals(loaded: pl.DataFrame, raw: RawTable) -> tuple[pl.DataFrame, int, list[int]]:
+    """Rows that repeat the sum of other rows of the same campaign double count.
+
+    (a) a campaign row without a date next to dated rows of that campaign whose sums match it;
+    (b) an "All" campaign row whose measures equal the sum of the other campaigns (per date when dated).
+    Only exact matches (to a cent / 1e-6 relative) are excluded: this must never remove real data.
+    """
+    measures = [m for m in schema.MEASURES if m in loaded.columns]
+    if "campaign" not in loaded.columns or not measures or loaded.height < 2:
+        return loaded, 0, []
+    has_date = "date" in loaded.columns
+    suspects: list[pl.DataFrame] = []
+
+    def matches(sums: pl.DataFrame, cand: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+        joined = cand.join(sums, on=keys, how="inner", suffix="__sum")
+        if joined.is_empty():
+            return joined
+        checks = []
+        for m in measures:
+            v, s = pl.col(m), pl.col(f"{m}__sum")
+            checks.append(v.is_null() | ((v - s).abs() <= pl.max_horizontal(pl.lit(0.01), v.abs() * 1e-6)))
+        compared = pl.sum_horizontal([pl.col(m).is_not_null().cast(pl.Int32) for m in measures]) > 0
+        return joined.filter(pl.all_horizontal(checks) & compared)
+
+    sum_exprs = [pl.col(m).sum().alias(f"{m}__sum") for m in measures]
+    if has_date:
+        undated = loaded.filter(pl.col("date").is_null() & pl.col("campaign").is_not_null())
+        if undated.height:
+            dated = loaded.filter(pl.col("date").is_not_null())
+            sums = dated.group_by("campaign").agg(sum_exprs)
+            suspects.append(matches(sums, undated, ["campaign"]).select(ROW))
+    is_all = pl.col("campaign").str.contains(_ALL_CAMPAIGN).fill_null(False)
+    all_rows = loaded.filter(is_all)
+    if all_rows.height:
+        others = loaded.filter(~is_all)
+        keys = ["date"] if has_date else []
+        if keys:
+            sums = others.group_by(keys).agg(sum_exprs)
+            suspects.append(matches(sums, all_rows, keys).select(ROW))
+        else:
+            sums = others.select(sum_exprs).with_columns(pl.lit(1).alias("__k"))
+            suspects.append(matches(sums, all_rows.with_columns(pl.lit(1).alias("__k")), ["__k"]).select(ROW))
+    if not suspects:
+        return loaded, 0, []
+    drop = pl.concat(suspects).unique()
+    if drop.is_empty():
+        return loaded, 0, []
+    dropped = loaded.join(drop, on=ROW, how="semi").sort(ROW)
+    kept = loaded.join(drop, on=ROW, how="anti")
+    return kept, dropped.height, _lines(dropped, raw)
+
+
+def _finish(frame: pl.DataFrame, plan: MappingPlan, family: Family, report: FileReport) -> pl.DataFrame:
+    """Platform, currency, engagements, provenance; then exactly the canonical schema."""
+    additions: list[pl.Expr] = []
+    if "platform" in frame.columns:
+        normalized = normalize_platform_values(frame["platform"])
+        if family.platform:
+            normalized = normalized.fill_null(family.platform)
+        frame = frame.with_columns(normalized.alias("platform"))
+    elif family.platform:
+        additions.append(pl.lit(family.platform).alias("platform"))
+    report.platform = family.platform
+
+    if "currency" in frame.columns:
+        frame = frame.with_columns(pl.col("currency").str.to_uppercase().str.strip_chars())
+        if report.currency:
+            frame = frame.with_columns(pl.col("currency").fill_null(report.currency))
+        counts = frame["currency"].drop_nulls().value_counts(sort=True)
+        if counts.height:
+            report.currency = counts[0, 0]
+        if counts.height > 1:
+            report.add_issue("several_currencies", f"The file mixes currencies ({', '.join(sorted(counts[:, 0]))}); "
+                             "compare spend only within one currency.", "warning")
+    elif report.currency:
+        additions.append(pl.lit(report.currency).alias("currency"))
+
+    if "engagements" not in frame.columns:
+        parts = [m for m in ("likes", "comments", "shares", "saves", "clicks") if m in frame.columns]
+        if parts:
+            any_part = pl.any_horizontal([pl.col(p).is_not_null() for p in parts])
+            additions.append(pl.when(any_part).then(pl.sum_horizontal(parts)).alias("engagements"))
+    if additions:
+        frame = frame.with_columns(additions)
+    frame = frame.with_columns(pl.lit(report.name).alias("source_file"))
+    return schema.conform(frame)

@@ -1,0 +1,133 @@
+"""What a load returns: the canonical frame plus a plain account of what happened.
+
+Expected bad data is a value (an `Issue`, a `RejectedRow`), never an exception; the one
+exception is `UnreadableFileError`, raised when nothing at all can be read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import polars as pl
+
+from metrics.errors import InputError
+
+Severity = Literal["info", "warning", "error"]
+
+# The JSON report lists at most this many rejected rows; the counts stay exact.
+MAX_REJECTED_IN_REPORT = 1000
+# Raw row text kept per rejected row (characters).
+MAX_RAW_CHARS = 200
+
+
+class UnreadableFileError(InputError):
+    """Nothing in the file can be read. The message is one plain sentence saying what to do."""
+
+
+@dataclass(frozen=True)
+class Issue:
+    """Something a person should know about a load. `code` is snake_case and stable."""
+
+    code: str
+    message: str
+    severity: Severity = "info"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A row that could not be read.
+
+    `line` is 1-based, as a person sees it: the line in a text editor for text files,
+    the spreadsheet row number for Excel, the row position (+1) for Parquet.
+    """
+
+    line: int
+    reason: str
+    raw: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class FileReport:
+    """What was recognised in one file, what was mapped, loaded, rejected and why.
+
+    Counts: `rows_read == rows_loaded + rows_rejected + rows_excluded`, where excluded rows
+    are total/subtotal rows that would double count. Completely blank lines are not rows.
+    """
+
+    name: str
+    source_format: str = "generic"
+    file_type: str = "csv"
+    encoding: str | None = None
+    delimiter: str | None = None
+    header_row: int = 0
+    mapping: dict[str, str] = field(default_factory=dict)
+    unmapped: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_excluded: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    platform: str | None = None
+    currency: str | None = None
+    masked_cells: int = 0
+
+    def add_issue(self, code: str, message: str, severity: Severity = "info") -> None:
+        self.issues.append(Issue(code, message, severity))
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "source_format": self.source_format,
+            "file_type": self.file_type,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "header_row": self.header_row,
+            "mapping": dict(self.mapping),
+            "unmapped": list(self.unmapped),
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_rejected": self.rows_rejected,
+            "rows_excluded": self.rows_excluded,
+            "rejected": [r.to_dict() for r in self.rejected[:MAX_REJECTED_IN_REPORT]],
+            "issues": [i.to_dict() for i in self.issues],
+            "platform": self.platform,
+            "currency": self.currency,
+            "masked_cells": self.masked_cells,
+        }
+
+
+@dataclass
+class LoadResult:
+    """One file, normalised: `frame` has exactly `schema.CANONICAL_SCHEMA`."""
+
+    frame: pl.DataFrame
+    report: FileReport
+
+
+@dataclass
+class CombinedLoad:
+    """Several files: the readable ones concatenated (`source_file` says which file each row came from).
+
+    `errors` maps an unreadable file's name to its one-sentence message; `issues` are
+    cross-file findings such as the same rows uploaded twice.
+    """
+
+    frame: pl.DataFrame
+    reports: list[FileReport]
+    errors: dict[str, str]
+    issues: list[Issue]
+
+    def to_dict(self) -> dict:
+        return {
+            "files": [r.to_dict() for r in self.reports],
+            "errors": dict(self.errors),
+            "issues": [i.to_dict() for i in self.issues],
+        }

@@ -1,0 +1,235 @@
+"""Reading CSV / TSV / semicolon / pipe text tables into a `RawTable`.
+
+Fast path: after sniffing the first 64 KB, polars scans only the mapped columns, with Float64 /
+Date types for the columns whose sample values are plain numbers / ISO dates, and everything
+else as String. If a typed column meets a cell it cannot parse later in the file, the file is
+read again with all mapped columns as String and cleaned by expressions (the slow path). A file
+polars cannot split at all (an unclosed quote, rows far wider than the header) is split line by
+line in Python with each bad line rejected (the robust path, for broken files only).
+
+Line numbers: record i after the header is on line header_line + 2 + i when no quoted cell
+spans lines; otherwise the exact start line of each reported record is recomputed with the
+`csv` module (only when there are rows to report).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import mmap
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from metrics.ingest import sniff
+from metrics.ingest.families import ColumnPlan, MappingPlan
+from metrics.ingest.normalize import LINE, PARSE_ERROR, ROW, RawTable, col_name
+from metrics.ingest.report import FileReport, UnreadableFileError
+
+# Extra columns beyond the header so that rows with too many fields can be seen (and rejected).
+_EXTRA_FIELDS = 4
+_EXTRA_FIELDS_RETRY = 256
+_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass
+class TextSource:
+    """The bytes (or file) polars reads, always UTF-8 with \\n or \\r\\n line ends."""
+
+    data: bytes | None
+    path: Path | None
+
+    def polars_source(self) -> bytes | str:
+        return str(self.path) if self.path is not None else self.data  # type: ignore[return-value]
+
+    def newline_count(self) -> tuple[int, bool]:
+        """(number of \\n, ends with \\n)."""
+        if self.data is not None:
+            return self.data.count(b"\n"), self.data.endswith(b"\n")
+        with open(self.path, "rb") as handle:  # type: ignore[arg-type]
+            if handle.seek(0, 2) == 0:
+                return 0, False
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+                return view.count(b"\n") if hasattr(view, "count") else bytes(view).count(b"\n"), view[-1:] == b"\n"
+
+    def text(self) -> str:
+        raw = self.data if self.data is not None else Path(self.path).read_bytes()  # type: ignore[arg-type]
+        return raw.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+def read_head(source: bytes | Path, size: int = sniff.SAMPLE_BYTES) -> tuple[bytes, bool]:
+    """First `size` bytes and whether the file is longer."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source[:size]), len(source) > size
+    with open(source, "rb") as handle:
+        head = handle.read(size + 1)
+    return head[:size], len(head) > size
+
+
+def sniff_source(source: bytes | Path, name: str, user_headers: set[str] | None) -> tuple[sniff.Encoding, sniff.Sniff]:
+    head, truncated = read_head(source)
+    if not head.strip(b" \t\r\n\x00"):
+        raise UnreadableFileError(f"{name} is empty; export the report again and re-upload it.")
+    what = sniff.describe_binary(head)
+    if what:
+        raise UnreadableFileError(f"{name} is {what}, not a table; upload a CSV, Excel or Parquet export instead.")
+    encoding = sniff.detect_encoding(head)
+    text = sniff.decode(head, encoding, final=not truncated)
+    if sniff.looks_binary(text):
+        raise UnreadableFileError(f"{name} does not look like a text table (it contains binary data); upload a "
+                                  "CSV, Excel or Parquet export instead.")
+    if not text.strip():
+        raise UnreadableFileError(f"{name} is empty; export the report again and re-upload it.")
+    return encoding, sniff.sniff_text(text, truncated, user_headers)
+
+
+def polars_text_source(source: bytes | Path, encoding: sniff.Encoding, line_ending: str) -> TextSource:
+    """UTF-8 with \\n line ends for polars; transcodes UTF-16 / Windows-1252 and classic-Mac \\r files."""
+    if encoding.polars_native and line_ending != "\r":
+        if isinstance(source, Path):
+            return TextSource(None, source)
+        return TextSource(bytes(source), None)
+    raw = source if not isinstance(source, Path) else source.read_bytes()
+    text = sniff.decode(bytes(raw), encoding, final=True)
+    if line_ending == "\r":
+        text = text.replace("\r", "\n")
+    return TextSource(text.encode("utf-8"), None)
+
+
+def _typed_dtype(plan: ColumnPlan, sample_rows: list[list[str]]) -> pl.DataType:
+    """Float64 / Date when every sampled value is a plain number / ISO date, else String."""
+    from metrics import schema
+
+    values = [row[plan.index].strip() for row in sample_rows if plan.index < len(row) and row[plan.index].strip()]
+    if not values:
+        return pl.String
+    if plan.canonical in schema.MEASURES and all(_PLAIN_NUMBER.match(v) for v in values):
+        return pl.Float64
+    if plan.canonical == "date" and all(_ISO_DATE.match(v) for v in values):
+        return pl.Date
+    return pl.String
+
+
+def read_text_table(
+    source: bytes | Path, sniffed: sniff.Sniff, encoding: sniff.Encoding, plan: MappingPlan, report: FileReport
+) -> RawTable:
+    text_source = polars_text_source(source, encoding, sniffed.line_ending)
+    width = max(len(sniffed.header), 1)
+    needed = sorted({0, *(c.index for c in plan.columns)})
+    typed = {c.index: _typed_dtype(c, sniffed.sample_rows) for c in plan.columns}
+    skip = sniffed.header_line + 1
+
+    def attempt(dtypes: dict[int, pl.DataType], extra: int) -> pl.DataFrame:
+        columns = {col_name(i): dtypes.get(i, pl.String) for i in range(width)}
+        columns |= {f"x{j}": pl.String for j in range(extra)}
+        lazy = pl.scan_csv(
+            text_source.polars_source(), has_header=False, separator=sniffed.delimiter, skip_lines=skip,
+            schema=columns, missing_columns="insert", row_index_name=ROW, quote_char='"',
+            encoding="utf8-lossy", raise_if_empty=False,
+        )
+        keep = [ROW, *(col_name(i) for i in needed), *(f"x{j}" for j in range(extra))]
+        return lazy.select(keep).collect()
+
+    attempts: list[tuple[dict[int, pl.DataType], int]] = []
+    if any(t != pl.String for t in typed.values()):
+        attempts.append((typed, _EXTRA_FIELDS))
+    attempts += [({}, _EXTRA_FIELDS), ({}, _EXTRA_FIELDS_RETRY)]
+    frame: pl.DataFrame | None = None
+    for dtypes, extra in attempts:
+        try:
+            frame = attempt(dtypes, extra)
+            break
+        except (pl.exceptions.ComputeError, pl.exceptions.SchemaError, pl.exceptions.NoDataError,
+                pl.exceptions.ShapeError):
+            continue
+    if frame is not None:
+        frame = frame.sort(ROW)  # the streaming engine does not keep row order
+        return RawTable(
+            frame=frame,
+            line_of=_line_mapper(text_source, sniffed, frame.height),
+            default_decimal_comma=sniffed.delimiter == ";",
+            read_columns=[col_name(i) for i in needed],
+            raw_separator=sniffed.delimiter,
+        )
+    report.add_issue("irregular_file", "The file could not be split into columns everywhere (an unclosed quote "
+                     "or rows with many extra fields); it was read line by line.", "warning")
+    return _robust_table(text_source.text(), sniffed, needed, width)
+
+
+def _line_mapper(text_source: TextSource, sniffed: sniff.Sniff, records: int) -> Callable[[list[int]], list[int]]:
+    first_line = sniffed.header_line + 2
+    cache: dict[str, list[int]] = {}
+
+    def line_of(indices: list[int]) -> list[int]:
+        if "starts" not in cache:
+            newlines, trailing = text_source.newline_count()
+            physical = newlines + (0 if trailing else 1)
+            if physical - (sniffed.header_line + 1) == records:
+                cache["starts"] = []
+            else:  # quoted cells span lines: find where each record starts
+                cache["starts"] = _record_start_lines(text_source.text(), sniffed)
+        starts = cache["starts"]
+        if not starts:
+            return [first_line + i for i in indices]
+        return [starts[i] if i < len(starts) else first_line + i for i in indices]
+
+    return line_of
+
+
+def _record_start_lines(text: str, sniffed: sniff.Sniff) -> list[int]:
+    lines_before = sniffed.header_line + 1
+    body = text.split("\n", lines_before)[-1] if lines_before else text
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=sniffed.delimiter)
+    starts, previous = [], 0
+    try:
+        for _ in reader:
+            starts.append(lines_before + previous + 1)
+            previous = reader.line_num
+    except csv.Error:
+        pass
+    return starts
+
+
+def _robust_table(text: str, sniffed: sniff.Sniff, needed: list[int], width: int) -> RawTable:
+    """Split line by line; a line whose quote never closes (within 50 lines) is rejected alone."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    records: list[list[str]] = []
+    line_numbers: list[int] = []
+    errors: list[str | None] = []
+    i = sniffed.header_line + 1
+    while i < len(lines):
+        start = i
+        chunk = lines[i]
+        while chunk.count('"') % 2 == 1 and i + 1 < len(lines) and i - start < 50:
+            i += 1
+            chunk += "\n" + lines[i]
+        if chunk.count('"') % 2 == 1:
+            i = start
+            records.append([lines[start]])
+            errors.append("the row has an unclosed quote")
+        else:
+            try:
+                row = next(csv.reader([chunk], delimiter=sniffed.delimiter), [])
+            except csv.Error:
+                row = [chunk]
+            if len(row) > width:
+                errors.append(f"the row has {len(row)} fields but the header has {width}")
+            else:
+                errors.append(None)
+            records.append(row)
+        line_numbers.append(start + 1)
+        i += 1
+    if records and records[-1] == [""] and errors[-1] is None:
+        records.pop(); line_numbers.pop(); errors.pop()  # noqa: E702 - the final newline
+    data = {col_name(j): [(r[j] if j < len(r) and r[j] != "" else None) for r in records] for j in needed}
+    frame = pl.DataFrame(
+        {ROW: list(range(len(records))), LINE: line_numbers, PARSE_ERROR: errors, **data},
+        schema={ROW: pl.UInt32, LINE: pl.Int64, PARSE_ERROR: pl.String, **{col_name(j): pl.String for j in needed}},
+    )
+    return RawTable(frame=frame, line_of=lambda idx: [i + sniffed.header_line + 2 for i in idx],
+                    default_decimal_comma=sniffed.delimiter == ";", read_columns=[col_name(j) for j in needed],
+                    raw_separator=sniffed.delimiter)
