@@ -1,0 +1,6 @@
+"""Campaign Lens: the entry point. The router decides who is asking and which page runs (ui/router.py)."""
+
+from ui.access import run_page
+from ui.router import route
+
+run_page(route())

@@ -1,0 +1,7 @@
+from ui.access import require_router
+
+require_router(__file__)
+
+import streamlit as st  # noqa: E402
+
+st.title("goals")

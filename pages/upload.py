@@ -1,0 +1,204 @@
+"""Data: upload exports, see what was recognised, fix the column mapping, or use the demo account."""
+
+from ui.access import require_router
+
+require_router(__file__)
+
+import hashlib  # noqa: E402
+
+import polars as pl  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from metrics.ingest import MAX_UPLOAD_BYTES  # noqa: E402
+from metrics.schema import COLUMN_BY_NAME, COLUMNS  # noqa: E402
+from ui import data, widgets  # noqa: E402
+from ui.state import UPLOAD_MAPPINGS, get_dataset, kpi_settings, set_dataset  # noqa: E402
+
+UPLOAD_FILES = "cl_upload_files"
+IGNORE = "(ignore)"
+FAMILY_NAMES = {
+    "meta_ads": "Meta Ads Manager", "google_ads": "Google Ads", "linkedin_ads": "LinkedIn Campaign Manager",
+    "tiktok_ads": "TikTok Ads Manager", "x_ads": "X Ads", "generic": "Generic sheet",
+}
+
+st.title("Data")
+st.caption(
+    "Drop the exports you already have — Meta Ads Manager, Google Ads, LinkedIn, TikTok, X Ads, organic "
+    "stats or your own sheets (CSV, TSV, XLSX, Parquet). Several files at once are combined."
+)
+
+uploaded = st.file_uploader(
+    "Exports", type=["csv", "tsv", "txt", "xlsx", "parquet"], accept_multiple_files=True, key="upload_files",
+    max_upload_size=MAX_UPLOAD_BYTES // (1024 * 1024), help="Files are read in this session only.",
+)
+left, right = st.columns([1, 3])
+with left:
+    if st.button("Use demo data", icon=":material/auto_awesome:", key="use_demo"):
+        st.session_state.pop(UPLOAD_FILES, None)
+        st.session_state.pop(UPLOAD_MAPPINGS, None)
+        set_dataset(data.demo_dataset())
+        st.rerun()
+
+# Keep the bytes so a mapping fix can re-read them after the visitor switches pages.
+if uploaded:
+    files = tuple((f.name, f.getvalue()) for f in uploaded)
+    signature = [(name, hashlib.sha256(blob).hexdigest()) for name, blob in files]
+    if st.session_state.get(UPLOAD_FILES, {}).get("signature") != signature:
+        st.session_state[UPLOAD_FILES] = {"signature": signature, "files": files}
+        st.session_state[UPLOAD_MAPPINGS] = {}
+
+stored = st.session_state.get(UPLOAD_FILES)
+mappings: dict[str, dict[str, str]] = st.session_state.setdefault(UPLOAD_MAPPINGS, {})
+if stored:
+    total_mb = sum(len(blob) for _, blob in stored["files"]) / 1e6
+    with st.status(f"Reading {len(stored['files'])} file(s), {total_mb:,.1f} MB…", expanded=False) as status:
+        loaded = data.load_uploads(stored["files"], mappings)
+        status.update(label=f"Read {len(stored['files'])} file(s), {loaded.frame.height:,} rows loaded",
+                      state="complete")
+    current = get_dataset()
+    if current is None or current.key != loaded.key:
+        set_dataset(loaded)
+        st.rerun()
+
+dataset = get_dataset()
+if dataset is None:
+    st.info("No data yet. Upload one or more exports above, or start with the demo account.")
+    st.stop()
+
+with right:
+    st.markdown(f"**Current data:** {widgets.md_escape(dataset.label)} · {dataset.frame.height:,} rows")
+
+# --- per-file cards --------------------------------------------------------------------
+for name, message in dataset.errors.items():
+    with st.container(border=True):
+        st.markdown(f"**{widgets.md_escape(name)}** — not loaded")
+        st.error(widgets.md_escape(message))
+
+if dataset.issues:
+    widgets.issue_panel(dataset.issues)
+
+canonical_options = [IGNORE] + [c.name for c in COLUMNS]
+for index, report in enumerate(dataset.reports):
+    with st.container(border=True):
+        st.markdown(f"**{widgets.md_escape(report.name)}**")
+        cols = st.columns(5)
+        cols[0].metric("Recognised as", FAMILY_NAMES.get(report.source_format, report.source_format))
+        cols[1].metric("Rows read", f"{report.rows_read:,}")
+        cols[2].metric("Rows loaded", f"{report.rows_loaded:,}")
+        cols[3].metric("Rows rejected", f"{report.rows_rejected:,}")
+        cols[4].metric("Total rows excluded", f"{report.rows_excluded:,}")
+        details = [f"type {report.file_type}"]
+        if report.encoding:
+            details.append(f"encoding {report.encoding}")
+        if report.delimiter:
+            details.append("delimiter " + {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(
+                report.delimiter, report.delimiter))
+        if report.platform:
+            details.append(f"platform {report.platform}")
+        if report.currency:
+            details.append(f"currency {report.currency}")
+        if report.masked_cells:
+            details.append(f"{report.masked_cells:,} masked cells (like <5) read as empty")
+        st.caption(" · ".join(widgets.md_escape(d) for d in details))
+        widgets.issue_panel(report.issues)
+
+        with st.expander("Column mapping", expanded=bool(report.unmapped) and index == 0):
+            rows = [{"Column in file": src, "Maps to": dst or IGNORE} for src, dst in report.mapping.items()]
+            rows += [{"Column in file": src, "Maps to": IGNORE} for src in report.unmapped
+                     if src not in report.mapping]
+            editor_frame = pl.DataFrame(rows, schema={"Column in file": pl.String, "Maps to": pl.String})
+            edited = st.data_editor(
+                editor_frame,
+                key=f"mapping_editor_{index}",
+                hide_index=True,
+                disabled=["Column in file"],
+                column_config={
+                    "Maps to": st.column_config.SelectboxColumn(
+                        "Maps to", options=canonical_options, required=True,
+                        help="Pick the canonical column, or (ignore) to leave the column out.",
+                    )
+                },
+            )
+            st.caption("Unmapped columns are listed with (ignore); nothing is guessed silently.")
+            apply_col, save_col = st.columns(2)
+            new_mapping = {
+                str(row["Column in file"]): ("" if row["Maps to"] in (None, IGNORE) else str(row["Maps to"]))
+                for row in pl.DataFrame(edited).iter_rows(named=True)
+            }
+            with apply_col:
+                if st.button("Apply mapping", key=f"apply_mapping_{index}", type="primary",
+                             disabled=stored is None):
+                    mappings[report.name] = new_mapping
+                    st.rerun()
+            with save_col:
+                with st.popover("Save as profile", icon=":material/save:"):
+                    profile_name = st.text_input("Profile name", key=f"profile_name_{index}",
+                                                 value=FAMILY_NAMES.get(report.source_format, "My export"))
+                    if st.button("Save profile", key=f"save_profile_{index}"):
+                        try:
+                            from models import repository
+                            from ui.persistence import session_scope
+
+                            with session_scope() as session:
+                                repository.save_mapping_profile(session=session, name=profile_name,
+                                                                mapping=new_mapping)
+                            st.success("Mapping profile saved.")
+                        except Exception as error:  # shown as one sentence, never a traceback
+                            st.error(f"The profile could not be saved ({type(error).__name__}); try another name.")
+
+# --- saved mapping profiles ----------------------------------------------------------------
+if stored:
+    try:
+        from models import repository
+        from ui.persistence import session_scope
+
+        with session_scope() as session:
+            profiles = {p.name: dict(p.mapping) for p in repository.list_mapping_profiles(session=session)}
+    except Exception:
+        profiles = {}
+    if profiles:
+        with st.expander("Apply a saved mapping profile"):
+            chosen = st.selectbox("Profile", list(profiles), key="profile_pick")
+            targets = st.multiselect("To files", [name for name, _ in stored["files"]], key="profile_targets",
+                                     default=[name for name, _ in stored["files"]])
+            if st.button("Apply profile", key="apply_profile"):
+                for target in targets:
+                    mappings[target] = profiles[chosen]
+                st.rerun()
+
+# --- rejected rows -------------------------------------------------------------------------
+rejected = [
+    {"file": report.name, "line": row.line, "reason": row.reason, "raw": row.raw}
+    for report in dataset.reports
+    for row in report.rejected
+]
+if rejected:
+    st.subheader("Rejected rows")
+    st.caption("These rows could not be read and are not in the report; the other rows were kept.")
+    rejected_frame = pl.DataFrame(rejected, schema={"file": pl.String, "line": pl.Int64, "reason": pl.String,
+                                                    "raw": pl.String})
+    st.dataframe(rejected_frame, hide_index=True, width="stretch")
+    widgets.download_table(rejected_frame, "rejected_rows", key="rejected", label="Download rejected rows")
+
+# --- KPI settings --------------------------------------------------------------------------
+with st.expander("KPI settings"):
+    settings = kpi_settings()
+    settings["extra_costs"] = st.number_input(
+        "Extra costs for ROI (team, content, tools)", min_value=0.0, value=float(settings["extra_costs"]),
+        step=100.0, help="Added to spend in ROI = (revenue − spend − extra costs) / (spend + extra costs).",
+        key="extra_costs",
+    )
+    weight_cols = st.columns(4)
+    for col, name in zip(weight_cols, ("likes", "comments", "saves", "shares")):
+        settings["weights"][name] = col.number_input(
+            f"Weight of {name}", min_value=0.0, value=float(settings["weights"].get(name, 0.0)), step=0.5,
+            key=f"weight_{name}",
+        )
+
+# --- preview -------------------------------------------------------------------------------
+st.subheader("Canonical table")
+st.caption(f"{dataset.frame.height:,} rows · first 200 shown · measures are empty where the export "
+           "did not report them.")
+st.dataframe(dataset.frame.head(200), hide_index=True, width="stretch",
+             column_config={c: st.column_config.Column(help=COLUMN_BY_NAME[c].description)
+                            for c in dataset.frame.columns if c in COLUMN_BY_NAME})

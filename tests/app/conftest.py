@@ -1,0 +1,33 @@
+"""AppTest fixtures: every app test runs against its own throwaway data directory and database."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+
+# Set before any page imports ui.persistence (its engine is cached for the process).
+_DATA_DIR = tempfile.mkdtemp(prefix="campaign-lens-apptest-")
+os.environ["CAMPAIGN_LENS_DATA_DIR"] = _DATA_DIR
+os.environ["DATABASE_URL"] = f"sqlite:///{_DATA_DIR}/campaign_lens.db"
+os.environ.pop("CAMPAIGN_LENS_PASSWORD_HASH", None)
+
+
+@pytest.fixture
+def app():
+    """A fresh AppTest of the router (dashboard.py)."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import REPO
+
+    return AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=60)
+
+
+@pytest.fixture
+def demo_app(app):
+    """The router after the visitor clicked "Use demo data" on the empty start."""
+    app.run()
+    app.button(key="empty_state_demo").click().run()
+    assert not app.exception, app.exception
+    return app

@@ -1,0 +1,157 @@
+"""Who is asking, and the guard every page starts with (SPEC §8, ARCHITECTURE "A trap in Streamlit itself").
+
+- A `?share=TOKEN` visitor is a client: one snapshot, read-only, nothing else reachable.
+- Otherwise the visitor is the editor; when a password hash (or an OIDC provider in
+  secrets) is configured, the editor must log in first.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from dataclasses import dataclass
+from typing import Literal
+
+import streamlit as st
+
+from ui.state import EDITOR_AUTHENTICATED, VIEWER
+
+Role = Literal["editor", "client", "invalid", "login"]
+
+# Set only while the router runs the page it chose, in the script thread running it. (Session
+# state cannot carry this: Streamlit scopes writes made before `page.run()` away from the page.)
+_routing = threading.local()
+
+
+@dataclass(frozen=True)
+class Viewer:
+    role: Role
+    snapshot_id: int | None = None
+    link_id: int | None = None
+    token: str | None = None
+
+    @property
+    def is_client(self) -> bool:
+        return self.role == "client"
+
+    @property
+    def is_editor(self) -> bool:
+        return self.role == "editor"
+
+
+def page_stem(page) -> str | None:
+    """File name (without .py) of a file-based st.Page; None for function pages."""
+    source = getattr(page, "_page", None)
+    return Path(str(source)).stem if isinstance(source, (str, Path)) else None
+
+
+def require_router(page_file: str) -> None:
+    """First line of every page: the page runs only when the router chose it for this visitor.
+
+    On a freshly started server (and in AppTest) Streamlit runs a deep-linked page
+    file on its own (legacy multipage mode) until a session has executed
+    `st.navigation`. Then this runs the router here: if it picks this very page the
+    page goes on; otherwise (a client asking for an editor page, a visitor who must
+    log in) the router's page runs instead and this one stops.
+    """
+    if getattr(_routing, "active", False):
+        return
+    from ui.router import route
+
+    page = route()
+    if page_stem(page) == Path(page_file).stem:
+        return
+    run_page(page)
+    st.stop()
+
+
+def run_page(page) -> None:
+    """Run the page `st.navigation` chose, marking the run as routed for `require_router`."""
+    _routing.active = True
+    try:
+        page.run()
+    finally:
+        _routing.active = False
+
+
+def current_viewer() -> Viewer:
+    return st.session_state.get(VIEWER) or Viewer("editor")
+
+
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets.toml at all
+        return False
+
+
+def _password_hash() -> str:
+    from models.settings import load_settings
+
+    return load_settings().password_hash or ""
+
+
+def identify() -> Viewer:
+    """Decide the visitor's role for this run (and remember it for the pages)."""
+    token = st.query_params.get("share")
+    if token is not None:
+        viewer = _client_viewer(token)
+    elif _oidc_configured():
+        viewer = Viewer("editor") if getattr(st.user, "is_logged_in", False) else Viewer("login")
+    elif _password_hash():
+        viewer = Viewer("editor") if st.session_state.get(EDITOR_AUTHENTICATED) else Viewer("login")
+    else:
+        viewer = Viewer("editor")
+    st.session_state[VIEWER] = viewer
+    return viewer
+
+
+def _client_viewer(token: str) -> Viewer:
+    """Resolve a share token. Unknown, expired, revoked and malformed all give the same 'invalid'.
+
+    A view is counted once per browser session; every rerun re-checks the link so a
+    revoked or expired link stops working at once.
+    """
+    from models import repository
+    from ui.persistence import session_scope
+
+    remembered = st.session_state.get(VIEWER)
+    already_counted = remembered is not None and remembered.token == token and remembered.is_client
+    try:
+        with session_scope() as session:
+            link = repository.resolve_share_token(session=session, token=token, count_view=not already_counted)
+            if link is None:
+                return Viewer("invalid")
+            return Viewer("client", snapshot_id=link.snapshot_id, link_id=link.id, token=token)
+    except Exception:  # a database hiccup must not leak details to a client
+        return Viewer("invalid")
+
+
+def login_page() -> None:
+    """The editor's login: OIDC via st.login when configured, else the password form."""
+    st.title("Campaign Lens")
+    if _oidc_configured():
+        st.write("Sign in to open the editor.")
+        if st.button("Sign in", type="primary"):
+            st.login()
+        return
+    from models.auth import verify_password
+
+    with st.form("login", border=True):
+        st.write("This Campaign Lens is protected. Enter the editor password.")
+        password = st.text_input("Password", type="password")
+        submitted = st.form_submit_button("Open the editor", type="primary")
+    if submitted:
+        if verify_password(password, _password_hash()):
+            st.session_state[EDITOR_AUTHENTICATED] = True
+            st.rerun()
+        else:
+            st.error("That password is not correct. Try again.")
+
+
+def invalid_link_page() -> None:
+    st.title("This link is not valid")
+    st.write(
+        "The report link may have expired or been revoked, or it was copied incompletely. "
+        "Ask the person who sent it for a new link."
+    )

@@ -1,0 +1,109 @@
+"""The shared filter bar: set up once by the router, read by every page through `current()`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+import streamlit as st
+
+from metrics.trends import Comparison, Grain
+from ui import data
+from ui.state import FILTERS, Dataset
+
+GRAIN_LABELS = {"day": "Day", "week": "Week", "month": "Month"}
+COMPARE_LABELS = {"previous": "Previous period", "previous_year": "Previous year", "none": "None"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: date | None = None
+    date_to: date | None = None
+    platforms: tuple[str, ...] = ()
+    campaigns: tuple[str, ...] = ()
+    grain: Grain = "day"
+    compare: Comparison | None = "previous"
+    extra: dict = field(default_factory=dict)
+
+    def dimension_filters(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        if self.platforms:
+            out["platform"] = list(self.platforms)
+        if self.campaigns:
+            out["campaign"] = list(self.campaigns)
+        return out
+
+    def filters_json(self) -> str:
+        return json.dumps(self.dimension_filters(), sort_keys=True)
+
+    def to_settings(self) -> dict:
+        """JSON-able form saved with snapshots."""
+        raw = asdict(self)
+        raw["date_from"] = self.date_from.isoformat() if self.date_from else None
+        raw["date_to"] = self.date_to.isoformat() if self.date_to else None
+        raw["platforms"], raw["campaigns"] = list(self.platforms), list(self.campaigns)
+        return raw
+
+
+def current() -> Filters:
+    """The filters the sidebar holds now (defaults before the sidebar first ran)."""
+    return st.session_state.get(FILTERS) or Filters()
+
+
+def restore(settings: dict) -> None:
+    """Put saved filter settings back into the sidebar widgets (used when a snapshot is opened)."""
+    if settings.get("date_from") and settings.get("date_to"):
+        st.session_state["flt_dates"] = (date.fromisoformat(settings["date_from"]),
+                                         date.fromisoformat(settings["date_to"]))
+    st.session_state["flt_platforms"] = list(settings.get("platforms") or [])
+    st.session_state["flt_campaigns"] = list(settings.get("campaigns") or [])
+    st.session_state["flt_grain"] = settings.get("grain") or "day"
+    st.session_state["flt_compare"] = settings.get("compare") or "none"
+    st.session_state.pop(FILTERS, None)
+
+
+def sidebar(dataset: Dataset, *, mirror_in_url: bool) -> Filters:
+    """Render the filter bar for `dataset` and store the result for the pages.
+
+    Widgets keep their values across page switches (they are rendered on every run
+    by the router) and, for editors, are mirrored in the URL so a view can be bookmarked.
+    """
+    frame = dataset.frame
+    lo, hi = data.date_bounds(dataset.key, frame)
+    bind = "query-params" if mirror_in_url else None
+    with st.sidebar:
+        st.subheader("Filters")
+        date_from = date_to = None
+        if lo is not None and hi is not None:
+            chosen = st.date_input(
+                "Date range", value=(lo, hi), min_value=lo, max_value=hi, key="flt_dates", bind=bind,
+                help="Defaults to the whole period in the data.",
+            )
+            if isinstance(chosen, (tuple, list)) and len(chosen) == 2:
+                date_from, date_to = chosen
+            elif isinstance(chosen, (tuple, list)) and len(chosen) == 1:
+                date_from = date_to = chosen[0]  # a half-picked range: one day until the second click
+            elif isinstance(chosen, date):
+                date_from = date_to = chosen
+        platforms = st.multiselect(
+            "Platforms", data.dimension_values(dataset.key, frame, "platform"), key="flt_platforms",
+            placeholder="All platforms", bind=bind,
+        )
+        campaign_options = data.dimension_values(dataset.key, frame, "campaign")
+        campaigns = st.multiselect(
+            "Campaigns", campaign_options, key="flt_campaigns", placeholder="All campaigns", bind=bind,
+        )
+        grain = st.segmented_control(
+            "Time grain", list(GRAIN_LABELS), format_func=GRAIN_LABELS.get, default="day", required=True,
+            key="flt_grain", bind=bind,
+        ) or "day"
+        compare = st.selectbox(
+            "Compare with", list(COMPARE_LABELS), format_func=COMPARE_LABELS.get, key="flt_compare", bind=bind,
+        )
+    filters = Filters(
+        date_from=date_from, date_to=date_to, platforms=tuple(platforms), campaigns=tuple(campaigns),
+        grain=grain, compare=None if compare in (None, "none") else compare,
+    )
+    st.session_state[FILTERS] = filters
+    return filters

@@ -1,0 +1,92 @@
+"""Reusable widgets: safe text, number formatting, KPI tiles, issue panels and table downloads."""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+import streamlit as st
+
+from metrics.exports import to_csv_bytes, to_xlsx_bytes
+from metrics.kpis import KPI_BY_NAME, SHARE_KPIS
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md_escape(text: object) -> str:
+    """Text from uploads inside Markdown (titles, captions): every Markdown/HTML character escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "RUB": "₽", "BRL": "R$", "JPY": "¥", "INR": "₹"}
+
+
+def currency_symbol(code: str | None) -> str:
+    if not code:
+        return ""
+    return CURRENCY_SYMBOLS.get(code.upper(), f"{code.upper()} ")
+
+
+def format_value(value: float | None, kind: str, currency: str | None = None) -> str:
+    """Display a measure or KPI: '—' for null, percent for rates, thousands separators."""
+    if value is None or value != value:
+        return "—"
+    if kind == "percent":
+        return f"{value * 100:,.2f} %"
+    if kind == "currency":
+        symbol = currency_symbol(currency)
+        return f"{symbol}{value:,.2f}" if abs(value) < 1e6 else f"{symbol}{value / 1e6:,.2f} M"
+    if kind == "ratio":
+        return f"{value:,.2f}×"
+    if kind == "minutes":
+        return f"{value:,.1f} min"
+    if abs(value) >= 1e7:
+        return f"{value / 1e6:,.1f} M"
+    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.2f}"
+
+
+MEASURE_FORMATS = {"spend": "currency", "revenue": "currency"}
+
+
+def kind_of(name: str) -> str:
+    if name in KPI_BY_NAME:
+        return KPI_BY_NAME[name].format
+    if name in SHARE_KPIS:
+        return "percent"
+    return MEASURE_FORMATS.get(name, "number")
+
+
+def issue_panel(issues, *, title: str | None = None) -> None:
+    """Show load issues / warnings as plain text (messages may quote upload text)."""
+    for issue in issues:
+        severity = issue.get("severity") if isinstance(issue, dict) else getattr(issue, "severity", "info")
+        message = issue.get("message") if isinstance(issue, dict) else getattr(issue, "message", str(issue))
+        box = {"error": st.error, "warning": st.warning}.get(severity, st.info)
+        box(md_escape(message))
+
+
+def download_table(frame: pl.DataFrame, name: str, *, key: str, label: str = "Download") -> None:
+    """CSV and XLSX download buttons for a table, formula-like text escaped (built only when clicked)."""
+    left, right = st.columns(2, gap="small")
+    with left:
+        st.download_button(
+            f"{label} CSV", lambda: to_csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv",
+            icon=":material/download:", on_click="ignore",
+        )
+    with right:
+        st.download_button(
+            f"{label} XLSX", lambda: to_xlsx_bytes(frame), file_name=f"{name}.xlsx", key=f"{key}_xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            icon=":material/download:", on_click="ignore",
+        )
+
+
+def empty_state(message: str) -> None:
+    """The friendly start when there is no data: one sentence and the demo button."""
+    st.info(message)
+    if st.button("Use demo data", type="primary", icon=":material/auto_awesome:", key="empty_state_demo"):
+        from ui.data import demo_dataset
+        from ui.state import set_dataset
+
+        set_dataset(demo_dataset())
+        st.rerun()
