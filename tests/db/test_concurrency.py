@@ -1,0 +1,163 @@
+"""Many writers and readers at once, and a writer killed mid-save, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
+
+from models import repository as repo
+from models.db import make_engine
+from models.tables import Snapshot
+
+REPO = Path(__file__).resolve().parents[2]
+WRITERS, SAVES_PER_WRITER, READERS = 10, 50, 3
+
+
+def _small_frame(seed: int) -> pl.DataFrame:
+    return pl.DataFrame({
+        "platform": ["facebook", "instagram", "tiktok", "x"] * 5,
+        "campaign": [f"c{seed}-{i}" for i in range(20)],
+        "impressions": [float(seed * 100 + i) for i in range(20)],
+        "spend": [float(i) / 3 for i in range(20)],
+    })
+
+
+def test_parallel_writers_and_readers(engine):
+    errors: list[BaseException] = []
+    done = threading.Event()
+    reads = [0]
+    start = threading.Barrier(WRITERS + READERS)
+
+    def writer(w: int) -> None:
+        try:
+            start.wait()
+            with Session(engine) as session:
+                for i in range(SAVES_PER_WRITER):
+                    repo.save_snapshot(
+                        session=session, name=f"w{w}-{i}", frame=_small_frame(w * 1000 + i), settings={"w": w, "i": i}
+                    )
+        except BaseException as error:  # noqa: BLE001 - the test reports it
+            errors.append(error)
+
+    def reader() -> None:
+        try:
+            start.wait()
+            with Session(engine) as session:
+                while not done.is_set():
+                    listed = repo.list_snapshots(session=session, limit=20)
+                    for snapshot in listed[:3]:
+                        frame = repo.load_snapshot_frame(session=session, snapshot_id=snapshot.id)
+                        assert frame.height == 20
+                    session.expunge_all()
+                    reads[0] += 1
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    writers = [threading.Thread(target=writer, args=(w,)) for w in range(WRITERS)]
+    readers = [threading.Thread(target=reader) for _ in range(READERS)]
+    for thread in writers + readers:
+        thread.start()
+    for thread in writers:
+        thread.join(120)
+    done.set()
+    for thread in readers:
+        thread.join(30)
+
+    assert not errors, [repr(e) for e in errors[:5]]  # in particular no "database is locked"
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Snapshot)).one() == WRITERS * SAVES_PER_WRITER
+        names = set(session.exec(select(Snapshot.name)).all())
+    assert names == {f"w{w}-{i}" for w in range(WRITERS) for i in range(SAVES_PER_WRITER)}
+    assert reads[0] > 0
+
+
+KILLED_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    import sqlalchemy as sa
+    from sqlmodel import Session
+    from metrics import demo
+    from models import repository as repo
+    from models.db import make_engine
+
+    engine = make_engine(sys.argv[1])
+    hold_at = int(sys.argv[2])
+    inserts = [0]
+
+    @sa.event.listens_for(engine, "after_cursor_execute")
+    def hold_inside_the_transaction(conn, cursor, statement, *args):
+        # The blob row is written but not committed: say so, then wait to be killed.
+        if statement.lstrip().upper().startswith("INSERT INTO SNAPSHOT"):
+            inserts[0] += 1
+            if inserts[0] == hold_at:
+                print("IN-TRANSACTION", flush=True)
+                time.sleep(60)
+
+    frame = demo.generate(rows=40_000)
+    with Session(engine) as session:
+        i = 0
+        while True:
+            snapshot = repo.save_snapshot(session=session, name=f"run {i}", frame=frame, settings={"i": i})
+            print(snapshot.id, frame.height, flush=True)  # printed only after the commit
+            i += 1
+    """
+)
+
+
+def test_writer_killed_mid_save_leaves_a_consistent_database(engine, db_url, backend):
+    engine.dispose()  # the child is the only writer
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, db_url, "5"], cwd=REPO, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    committed: list[tuple[int, int]] = []
+    killed_in_transaction = False
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = child.stdout.readline().strip()
+            if not line:
+                break
+            if line == "IN-TRANSACTION":
+                killed_in_transaction = True
+                break
+            snapshot_id, rows = map(int, line.split())
+            committed.append((snapshot_id, rows))
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    assert killed_in_transaction and len(committed) == 4, child.stderr.read()
+
+    fresh = make_engine(db_url)
+    try:
+        if backend == "sqlite":
+            with fresh.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+                assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+        with Session(fresh) as session:
+            listed = {s.id: s for s in repo.list_snapshots(session=session)}
+            # every committed snapshot is there; the one killed before its commit is not
+            assert set(listed) == {sid for sid, _ in committed}
+            for snapshot in listed.values():  # every row that exists is whole
+                frame = repo.load_snapshot_frame(session=session, snapshot_id=snapshot.id)
+                assert frame.height == snapshot.row_count == committed[0][1]
+                assert snapshot.size_bytes == len(session.exec(
+                    select(Snapshot.frame_parquet).where(Snapshot.id == snapshot.id)
+                ).one())
+            # and the database still takes writes
+            repo.save_snapshot(session=session, name="after the crash", frame=_small_frame(1), settings={})
+            with fresh.connect() as conn:
+                assert conn.execute(sa.select(func.count()).select_from(Snapshot.__table__)).scalar() == len(listed) + 1
+    finally:
+        fresh.dispose()
