@@ -55,22 +55,44 @@ def _reporting_start_note(header: str) -> bool:
                                 "start date"))
 
 
+def _blank_rows(frame: pl.DataFrame) -> pl.Expr | None:
+    cells = [c for c in frame.columns if c.startswith(("c", "x"))]
+    if not cells:
+        return None
+    # Readers turn empty cells into nulls, so a blank line is a row of nulls.
+    blank = pl.all_horizontal([pl.col(c).is_null() for c in cells])
+    if PARSE_ERROR in frame.columns:
+        blank = blank & pl.col(PARSE_ERROR).is_null()
+    return blank
+
+
+def _values_matching(column: pl.Series, pattern: str) -> pl.Series | None:
+    """Distinct values of a text column matching `pattern` (tested once per distinct value)."""
+    uniques = column.unique()
+    hits = uniques.filter(uniques.str.contains(pattern).fill_null(False))
+    return hits if hits.len() else None
+
+
+def _dimension_expr(frame: pl.DataFrame, name: str) -> pl.Expr:
+    """A text dimension, stripped, with "" and "--" as null; skipped when no distinct value needs it."""
+    column = frame[name]
+    if column.dtype != pl.String:
+        return clean.text_dimension(name)
+    uniques = column.unique().drop_nulls()
+    needs_cleaning = (uniques.str.strip_chars() != uniques).any() or uniques.is_in(["", "--", "—", "(not set)"]).any()
+    return clean.text_dimension(name) if needs_cleaning else pl.col(name)
+
+
 def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: FileReport) -> pl.DataFrame:
     """Validate and convert; fill `report` counts, rejected rows and issues; return the canonical frame."""
     frame = raw.frame
-    source_cols = [c for c in frame.columns if c.startswith("c")]
     extras = [c for c in frame.columns if c.startswith("x")]
 
-    # Blank lines are not rows.
-    if source_cols or extras:
-        blank = pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.strip_chars() == "")
-                                   for c in (*source_cols, *extras)])
-        if PARSE_ERROR in frame.columns:
-            blank = blank & pl.col(PARSE_ERROR).is_null()
-        n_before = frame.height
-        frame = frame.filter(~blank)
-        blank_rows = n_before - frame.height
+    blank = _blank_rows(frame)
+    if blank is not None:
+        blank_rows = int(frame.select(blank.sum()).item() or 0)
         if blank_rows:
+            frame = frame.filter(~blank)
             report.add_issue("blank_rows_skipped", f"{blank_rows} blank row(s) were skipped.", "info")
 
     exprs: list[pl.Expr] = []
@@ -92,8 +114,12 @@ def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: Fi
     for c in plan.columns:
         if c.canonical in ("campaign", "ad_group", "ad", "platform", "date", "funnel_stage"):
             total_candidates.add(col_name(c.index))
-    total_exprs = [pl.col(c).str.contains(clean.TOTAL_ROW) for c in sorted(total_candidates)
-                   if frame.schema[c] == pl.String]
+    total_exprs = []
+    for name in sorted(total_candidates):
+        if frame.schema[name] == pl.String:
+            hits = _values_matching(frame[name], clean.TOTAL_ROW)
+            if hits is not None:
+                total_exprs.append(pl.col(name).is_in(hits.implode()))
     is_total = pl.any_horizontal(total_exprs).fill_null(False) if total_exprs else pl.lit(False)
 
     for canonical in schema.MEASURES:
@@ -103,41 +129,39 @@ def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: Fi
         c = columns[0]
         name = col_name(c.index)
         dtype = frame.schema[name]
-        if dtype == pl.String:
+        if dtype.is_numeric():
+            cells = clean.typed_measure_cells(name, c.header)
+        else:
+            if dtype != pl.String:  # booleans, dates...: judge them as text
+                frame = frame.with_columns(pl.col(name).cast(pl.String))
             decimal_comma = clean.detect_decimal_comma(frame[name].drop_nulls().head(20_000),
                                                        raw.default_decimal_comma)
             cells = clean.text_measure_cells(name, c.header, decimal_comma)
-        elif dtype.is_numeric():
-            cells = clean.typed_measure_cells(name, c.header)
-        else:  # booleans, dates...: judge them as text
-            frame = frame.with_columns(pl.col(name).cast(pl.String))
-            cells = clean.text_measure_cells(name, c.header, False)
+            masked_flags.append(cells.masked.fill_null(False).cast(pl.UInt32))
         exprs.append(cells.value.alias(canonical))
         bad_flags.append(cells.bad)
         reasons.append(pl.when(cells.bad).then(cells.reason))
-        masked_flags.append(cells.masked.fill_null(False).cast(pl.UInt32))
 
     date_cols = plan.by_canonical("date")
     if date_cols:
         c = date_cols[0]
         name = col_name(c.index)
         dtype = frame.schema[name]
-        if dtype == pl.String:
+        if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+            cells = clean.typed_date_cells(name, dtype)
+        else:
+            if dtype != pl.String:
+                frame = frame.with_columns(pl.col(name).cast(pl.String))
             fmt = clean.detect_date_format(frame[name], family.month_first_dates)
             if fmt.ambiguous:
                 order = "month first (MM/DD)" if fmt.formats[0].startswith("%m") else "day first (DD/MM)"
                 report.add_issue("ambiguous_dates", f"Dates in '{c.header}' could be read either way; they were "
                                  f"read {order}.", "warning")
             cells = clean.text_date_cells(name, c.header, fmt)
-        elif dtype in (pl.Date, pl.Datetime) or isinstance(dtype, pl.Datetime):
-            cells = clean.typed_date_cells(name, dtype)
-        else:
-            frame = frame.with_columns(pl.col(name).cast(pl.String))
-            cells = clean.text_date_cells(name, c.header, clean.detect_date_format(frame[name]))
+            bad_flags.append(cells.bad)
+            reasons.append(pl.when(cells.bad).then(cells.reason))
         exprs.append(cells.value.alias("date"))
-        bad_flags.append(cells.bad)
-        reasons.append(pl.when(cells.bad).then(cells.reason))
-        if _reporting_start_note(c.header) and schema.normalize_header(c.header) not in ("start date (in utc)",):
+        if _reporting_start_note(c.header) and schema.normalize_header(c.header) != "start date (in utc)":
             report.add_issue("date_from_reporting_start",
                              f"The file has no day column; '{c.header}' (the start of the reporting period) is "
                              "used as the date.", "info")
@@ -145,42 +169,49 @@ def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: Fi
     for dim in ("platform", "campaign", "ad_group", "ad", "variant", "content_format", "funnel_stage", "currency"):
         columns = plan.by_canonical(dim)
         if columns:
-            exprs.append(clean.text_dimension(col_name(columns[0].index)).alias(dim))
+            exprs.append(_dimension_expr(frame, col_name(columns[0].index)).alias(dim))
     audience_cols = plan.by_canonical("audience")
     if audience_cols:
-        parts = [clean.text_dimension(col_name(c.index)) for c in audience_cols]
+        parts = [_dimension_expr(frame, col_name(c.index)) for c in audience_cols]
         joined = pl.concat_str(parts, separator=" ", ignore_nulls=True) if len(parts) > 1 else parts[0]
-        exprs.append(pl.when(joined == "").then(None).otherwise(joined).alias("audience"))
+        exprs.append((pl.when(joined == "").then(None).otherwise(joined) if len(parts) > 1 else joined)
+                     .alias("audience"))
 
     bad_any = pl.any_horizontal(bad_flags).fill_null(False) if bad_flags else pl.lit(False)
-    reason = pl.coalesce(reasons) if reasons else pl.lit(None, dtype=pl.String)
     masked = pl.sum_horizontal(masked_flags) if masked_flags else pl.lit(0, dtype=pl.UInt32)
-    keep_for_raw = [c for c in raw.read_columns if c in frame.columns]
     extra_meta = [LINE] if LINE in frame.columns else []
-    staged = frame.select(
-        pl.col(ROW), *[pl.col(m) for m in extra_meta],
-        *exprs,
-        is_total.alias("__total"), bad_any.alias("__bad"), reason.alias("__reason"), masked.alias("__masked"),
-        pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in keep_for_raw],
-                      separator=raw.raw_separator).alias("__raw") if keep_for_raw else pl.lit("").alias("__raw"),
-    )
-
-    totals = staged.filter(pl.col("__total"))
-    rejected = staged.filter(~pl.col("__total") & pl.col("__bad")).sort(ROW)
-    loaded = staged.filter(~pl.col("__total") & ~pl.col("__bad"))
+    staged = frame.select(pl.col(ROW), *[pl.col(m) for m in extra_meta], *exprs,
+                          is_total.alias("__total"), bad_any.alias("__bad"), masked.alias("__masked"))
+    flags = staged.select(pl.col("__total").sum().alias("t"), (pl.col("__bad") & ~pl.col("__total")).sum().alias("b"),
+                          pl.col("__masked").sum().alias("m"))
+    n_total, n_bad = int(flags["t"][0] or 0), int(flags["b"][0] or 0)
 
     report.rows_read = staged.height
-    report.masked_cells = int(loaded["__masked"].sum() or 0)
+    if n_total or n_bad:
+        totals = staged.filter(pl.col("__total"))
+        loaded = staged.filter(~pl.col("__total") & ~pl.col("__bad"))
+        rejected_mask = staged.select(~pl.col("__total") & pl.col("__bad")).to_series()
+        rejected_source = frame.filter(rejected_mask)
+        reason = pl.coalesce(reasons) if reasons else pl.lit(None, dtype=pl.String)
+        keep_for_raw = [c for c in raw.read_columns if c in frame.columns]
+        raw_text = (pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in keep_for_raw],
+                                  separator=raw.raw_separator) if keep_for_raw else pl.lit(""))
+        rejected = rejected_source.head(MAX_REJECTED_IN_REPORT).select(
+            pl.col(ROW), *[pl.col(m) for m in extra_meta], reason.alias("__reason"), raw_text.alias("__raw"))
+        _report_rejected(rejected, n_bad, raw, report)
+    else:
+        totals = staged.clear()
+        loaded = staged
+
+    report.masked_cells = int(loaded["__masked"].sum() or 0) if masked_flags else 0
     if report.masked_cells:
         report.add_issue("masked_values", f"{report.masked_cells} cell(s) were masked by the platform (such as "
                          "'<5') and are treated as not reported.", "info")
-    _report_rejected(rejected, raw, report)
 
-    excluded_total = totals.height
-    if excluded_total:
+    if n_total:
         lines = _lines(totals.sort(ROW), raw)
         shown = ", ".join(str(n) for n in lines[:10]) + (" …" if len(lines) > 10 else "")
-        report.add_issue("total_rows_excluded", f"{excluded_total} total/summary row(s) (line {shown}) were not "
+        report.add_issue("total_rows_excluded", f"{n_total} total/summary row(s) (line {shown}) were not "
                          "counted, so totals are not doubled.", "info")
 
     loaded, subtotal_count, subtotal_lines = _exclude_subtotals(loaded, raw)
@@ -189,10 +220,10 @@ def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: Fi
         report.add_issue("double_counting", f"{subtotal_count} row(s) (line {shown}) repeat the sum of other rows "
                          "of the same campaign (a total without a date, or an 'All' campaign); they were excluded "
                          "so nothing is counted twice.", "warning")
-    report.rows_excluded = excluded_total + subtotal_count
+    report.rows_excluded = n_total + subtotal_count
     report.rows_loaded = loaded.height
 
-    return _finish(loaded.sort(ROW), plan, family, report)
+    return _finish(loaded, plan, family, report)
 
 
 def _lines(rows: pl.DataFrame, raw: RawTable) -> list[int]:
@@ -205,18 +236,18 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def _report_rejected(rejected: pl.DataFrame, raw: RawTable, report: FileReport) -> None:
-    report.rows_rejected = rejected.height
-    if not rejected.height:
+def _report_rejected(rejected: pl.DataFrame, count: int, raw: RawTable, report: FileReport) -> None:
+    report.rows_rejected = count
+    if not count:
         return
-    head = rejected.head(MAX_REJECTED_IN_REPORT)
+    head = rejected.sort(ROW)
     lines = _lines(head, raw)
     report.rejected = [
         RejectedRow(line, _sentence(reason or "the row could not be read"), (text or "")[:MAX_RAW_CHARS])
         for line, reason, text in zip(lines, head["__reason"].to_list(), head["__raw"].to_list(), strict=True)
     ]
     first = report.rejected[0]
-    report.add_issue("rows_rejected", f"{rejected.height} row(s) could not be read and were left out; the first "
+    report.add_issue("rows_rejected", f"{count} row(s) could not be read and were left out; the first "
                      f"is line {first.line}: {first.reason[:-1]}.", "warning")
 
 
@@ -248,14 +279,16 @@ def _exclude_subtotals(loaded: pl.DataFrame, raw: RawTable) -> tuple[pl.DataFram
         return joined.filter(pl.all_horizontal(checks) & compared)
 
     sum_exprs = [pl.col(m).sum().alias(f"{m}__sum") for m in measures]
-    if has_date:
-        undated = loaded.filter(pl.col("date").is_null() & pl.col("campaign").is_not_null())
+    undated_mask = pl.col("date").is_null() & pl.col("campaign").is_not_null() if has_date else None
+    if has_date and loaded.select(undated_mask.any()).item():
+        undated = loaded.filter(undated_mask)
         if undated.height:
             dated = loaded.filter(pl.col("date").is_not_null())
             sums = dated.group_by("campaign").agg(sum_exprs)
             suspects.append(matches(sums, undated, ["campaign"]).select(ROW))
-    is_all = pl.col("campaign").str.contains(_ALL_CAMPAIGN).fill_null(False)
-    all_rows = loaded.filter(is_all)
+    all_values = _values_matching(loaded["campaign"], _ALL_CAMPAIGN)
+    is_all = pl.col("campaign").is_in(all_values.implode()) if all_values is not None else pl.lit(False)
+    all_rows = loaded.filter(is_all) if all_values is not None else loaded.clear()
     if all_rows.height:
         others = loaded.filter(~is_all)
         keys = ["date"] if has_date else []
@@ -291,7 +324,8 @@ def _finish(frame: pl.DataFrame, plan: MappingPlan, family: Family, report: File
         frame = frame.with_columns(pl.col("currency").str.to_uppercase().str.strip_chars())
         if report.currency:
             frame = frame.with_columns(pl.col("currency").fill_null(report.currency))
-        counts = frame["currency"].drop_nulls().value_counts(sort=True)
+        # The most common currency of the first rows is the file's (a full count is not worth it).
+        counts = frame["currency"].head(100_000).drop_nulls().value_counts(sort=True)
         if counts.height:
             report.currency = counts[0, 0]
         if counts.height > 1:
