@@ -502,6 +502,8 @@ def sequential_p_value(estimate: float, variance: float, n: float, alpha: float,
     ``scipy.optimize.brentq`` on ln α'. It equals gbstats' closed form 1 / e-value =
     sqrt(Nρ²+1) · exp(−ρ² N² est² / (2 s² (Nρ²+1))), clamped to 1, and lies in [0, 1].
     """
+    if estimate == 0:  # no observed effect: nothing to reject at any level
+        return 1.0
     rho = sequential_rho(alpha, tuning)
     target = math.log(abs(estimate)) - 0.5 * math.log(variance * n)  # ln|est| − ln sqrt(s²)
 

@@ -315,6 +315,10 @@ def test_swapping_arms_negates_lift_and_keeps_p(a, b):
     if ab.ci_abs is not None:
         assert ab.ci_abs == pytest.approx((-ba.ci_abs[1], -ba.ci_abs[0]), abs=1e-12)
     assert ab.chance_to_beat + ba.chance_to_beat == pytest.approx(1.0, abs=1e-9)
+    seq_ab, seq_ba = compare_proportions(sa, sb, sequential=True), compare_proportions(sb, sa, sequential=True)
+    assert (seq_ab.p_value is None) == (seq_ba.p_value is None)
+    if seq_ab.p_value is not None:
+        assert seq_ab.p_value == pytest.approx(seq_ba.p_value, rel=1e-6, abs=1e-300)
 
 
 means = st.lists(st.floats(min_value=-1e3, max_value=1e3, allow_nan=False), min_size=2, max_size=40)
