@@ -132,7 +132,7 @@ def _plan(headers: list[str], mapping: dict[str, str] | None, name: str, report:
         report.add_issue(code, message, severity)  # type: ignore[arg-type]
     if plan.ignored_derived:
         report.add_issue("derived_columns_ignored", "Ratio columns computed by the platform were ignored (KPIs are "
-                         f"recomputed from the totals): {', '.join(plan.ignored_derived)}.", "info")
+                         f"recomputed from the totals): {', '.join(plan.ignored_derived).rstrip('.')}.", "info")
     others = [h for h in plan.unmapped if h not in plan.ignored_derived and h.strip()]
     if others:
         report.add_issue("unmapped_columns", f"These columns were not used: {', '.join(others)}; map them by hand "

@@ -253,7 +253,7 @@ class MappingPlan:
 
     @property
     def mapping(self) -> dict[str, str]:
-        return {c.header: c.canonical for c in self.columns}
+        return {c.header: c.canonical for c in sorted(self.columns, key=lambda c: c.index)}
 
     def by_canonical(self, name: str) -> list[ColumnPlan]:
         return [c for c in self.columns if c.canonical == name]
@@ -346,7 +346,7 @@ def resolve_mapping(headers: list[str], family: Family, user_mapping: dict[str, 
             notes.append(("ambiguous_column",
                           f"Both '{winner[2]}' and '{loser[2]}' could be {canonical}; '{winner[2]}' is used "
                           f"and '{loser[2]}' is ignored (change the mapping to swap them).", "info"))
-    chosen.sort(key=lambda c: c.index)
+    # `chosen` keeps the audience parts in display order (gender before age); `mapping` is in file order.
     header_currency = currencies[0] if currencies else None
     if len(set(currencies)) > 1:
         notes.append(("mixed_header_currencies",

@@ -33,6 +33,7 @@ from metrics.ingest.report import FileReport, UnreadableFileError
 _EXTRA_FIELDS = 4
 _EXTRA_FIELDS_RETRY = 256
 _PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+_PLAIN_INTEGER = re.compile(r"^-?\d+$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -100,14 +101,19 @@ def polars_text_source(source: bytes | Path, encoding: sniff.Encoding, line_endi
     return TextSource(text.encode("utf-8"), None)
 
 
-def _typed_dtype(plan: ColumnPlan, sample_rows: list[list[str]]) -> pl.DataType:
-    """Float64 / Date when every sampled value is a plain number / ISO date, else String."""
+def _typed_dtype(plan: ColumnPlan, sample_rows: list[list[str]], delimiter: str) -> pl.DataType:
+    """Float64 / Date when every sampled value is a plain number / ISO date, else String.
+
+    In `;`-separated files a dot is usually a thousands separator ("10.000"), so only whole
+    numbers take the typed path there.
+    """
     from metrics import schema
 
     values = [row[plan.index].strip() for row in sample_rows if plan.index < len(row) and row[plan.index].strip()]
     if not values:
         return pl.String
-    if plan.canonical in schema.MEASURES and all(_PLAIN_NUMBER.match(v) for v in values):
+    plain = _PLAIN_INTEGER if delimiter == ";" else _PLAIN_NUMBER
+    if plan.canonical in schema.MEASURES and all(plain.match(v) for v in values):
         return pl.Float64
     if plan.canonical == "date" and all(_ISO_DATE.match(v) for v in values):
         return pl.Date
@@ -120,7 +126,7 @@ def read_text_table(
     text_source = polars_text_source(source, encoding, sniffed.line_ending)
     width = max(len(sniffed.header), 1)
     needed = sorted({0, *(c.index for c in plan.columns)})
-    typed = {c.index: _typed_dtype(c, sniffed.sample_rows) for c in plan.columns}
+    typed = {c.index: _typed_dtype(c, sniffed.sample_rows, sniffed.delimiter) for c in plan.columns}
     skip = sniffed.header_line + 1
 
     def attempt(dtypes: dict[int, pl.DataType], extra: int) -> pl.DataFrame:
@@ -223,7 +229,7 @@ def _robust_table(text: str, sniffed: sniff.Sniff, needed: list[int], width: int
             records.append(row)
         line_numbers.append(start + 1)
         i += 1
-    if records and records[-1] == [""] and errors[-1] is None:
+    if records and records[-1] in ([], [""]) and errors[-1] is None:
         records.pop(); line_numbers.pop(); errors.pop()  # noqa: E702 - the final newline
     data = {col_name(j): [(r[j] if j < len(r) and r[j] != "" else None) for r in records] for j in needed}
     frame = pl.DataFrame(
