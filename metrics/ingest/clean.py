@@ -113,8 +113,8 @@ def text_measure_cells(column: str, header: str, decimal_comma: bool) -> Measure
     negative = number < 0
     bad = (not_number | not_finite | negative).fill_null(False)
     reason = (
-        pl.when(not_number).then(pl.format("'{}' in {} is not a number", raw, pl.lit(header)))
-        .when(not_finite).then(pl.format("'{}' in {} is not a finite number", raw, pl.lit(header)))
+        pl.when(not_number).then(pl.format("{} holds '{}', which is not a number", pl.lit(header), raw))
+        .when(not_finite).then(pl.format("{} holds '{}', which is not a finite number", pl.lit(header), raw))
         .otherwise(pl.format("{} is negative ({})", pl.lit(header), raw))
     )
     value = pl.when(empty | masked | number.is_nan()).then(None).otherwise(number)
@@ -128,7 +128,8 @@ def typed_measure_cells(column: str, header: str) -> MeasureCells:
     negative = value < 0
     bad = (not_finite | negative).fill_null(False)
     reason = (
-        pl.when(not_finite).then(pl.format("{} is not a finite number ({})", pl.lit(header), value.cast(pl.String)))
+        pl.when(not_finite).then(pl.format("{} holds '{}', which is not a finite number", pl.lit(header),
+                                           value.cast(pl.String)))
         .otherwise(pl.format("{} is negative ({})", pl.lit(header), value.cast(pl.String)))
     )
     return MeasureCells(pl.when(value.is_nan()).then(None).otherwise(value), bad, pl.lit(False), reason)
@@ -191,7 +192,7 @@ def text_date_cells(column: str, header: str, date_format: DateFormat) -> DateCe
     text = _date_text(raw)
     parsed = pl.coalesce([text.str.to_date(fmt, strict=False) for fmt in date_format.formats])
     bad = (~empty & parsed.is_null()).fill_null(False)
-    reason = pl.format("'{}' in {} is not a date", raw, pl.lit(header))
+    reason = pl.format("{} holds '{}', which is not a date", pl.lit(header), raw)
     return DateCells(parsed, bad, reason)
 
 
