@@ -32,7 +32,9 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, with_abtest: bool = True) -> argparse.ArgumentParser:
+    """The argument parser. `with_abtest=False` skips the A/B commands, whose scipy/statsmodels
+    imports cost seconds that a `report` call (timed as a whole process) should not pay."""
     parser = _Parser(prog="python -m metrics", description="Campaign Lens engine: KPIs and A/B tests as JSON.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{report,abtest,samplesize}")
     sub.required = True
@@ -54,11 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=["json", "table"], default="json")
     report.set_defaults(handler=run_report)
 
-    try:
+    if with_abtest:
         from metrics import cli_abtest
-    except ImportError:  # the A/B commands ship in their own module
-        cli_abtest = None
-    if cli_abtest is not None:
+
         cli_abtest.register(sub)
     return parser
 
@@ -132,30 +132,41 @@ def _json_safe(value: Any) -> Any:
 
 
 def _as_table(result: dict[str, Any]) -> str:
-    """A readable rendering for people (`--format table`)."""
+    """A readable rendering for people (`--format table`): only columns that hold values."""
     import polars as pl
+
+    def table(records: list[dict]) -> str:
+        frame = pl.DataFrame([_json_safe(r) for r in records], strict=False, infer_schema_length=None)
+        frame = frame.select([c for c in frame.columns if frame[c].null_count() < frame.height])
+        return str(frame)
 
     lines: list[str] = []
     for report in result.get("files", []):
         lines.append(f"{report['name']}: {report['source_format']}, {report['rows_loaded']} rows loaded, "
                      f"{report['rows_rejected']} rejected")
         lines.extend(f"  - {issue['message']}" for issue in report.get("issues", []))
-    with pl.Config(tbl_rows=200, tbl_cols=16, tbl_width_chars=200, fmt_str_lengths=40, tbl_hide_dataframe_shape=True):
-        for key in ("total", "rows", "variants", "comparisons"):
-            if key in result and result[key]:
-                value = result[key]
-                table = pl.DataFrame(value if isinstance(value, list) else [value], strict=False)
+    with pl.Config(tbl_rows=500, tbl_cols=30, tbl_width_chars=250, fmt_str_lengths=40, tbl_hide_dataframe_shape=True,
+                   float_precision=4):
+        total = result.get("total")
+        if isinstance(total, dict) and total:
+            lines.append("total:")
+            width = max(len(k) for k in total)
+            lines.extend(f"  {k.ljust(width)}  {v:,.4f}" if isinstance(v, float) else f"  {k.ljust(width)}  {v}"
+                         for k, v in total.items() if v is not None)
+        for key in ("rows", "variants", "comparisons"):
+            if result.get(key):
                 lines.append(f"{key}:")
-                lines.append(str(table))
+                lines.append(table(result[key]))
         for key, value in result.items():
-            if key not in ("files", "total", "rows", "variants", "comparisons"):
-                lines.append(f"{key}: {json.dumps(_json_safe(value))}")
+            if key not in ("files", "rows", "variants", "comparisons") and not (key == "total" and isinstance(value, dict)):
+                lines.append(f"{key}: {json.dumps(_json_safe(value), ensure_ascii=False)}")
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        argv = list(sys.argv[1:] if argv is None else argv)
+        args = build_parser(with_abtest=argv[:1] != ["report"]).parse_args(argv)
         result = args.handler(args)
         if getattr(args, "format", "json") == "table":
             print(_as_table(result))
