@@ -1,7 +1,133 @@
+"""Overview: the headline KPIs and their change, one sentence on what moved, and the trend of any metric."""
+
 from ui.access import require_router
 
 require_router(__file__)
 
+import json  # noqa: E402
+from datetime import date  # noqa: E402
+
 import streamlit as st  # noqa: E402
 
-st.title("overview")
+from metrics import narrative  # noqa: E402
+from metrics.kpis import KPI_NAMES  # noqa: E402
+from metrics.schema import MEASURES  # noqa: E402
+from metrics.trends import comparison_range  # noqa: E402
+from ui import charts, data, filters, tiles, widgets  # noqa: E402
+from ui.state import OVERVIEW_METRIC, OVERVIEW_SPLIT, get_dataset, kpi_settings  # noqa: E402
+
+# Two rows of tiles: delivery and cost, then results and audience.
+TILE_ROWS = (
+    ("spend", "impressions", "reach", "clicks", "ctr", "cpc", "cpm"),
+    ("conversions", "cpa", "revenue", "roas", "roi", "engagement_rate", "net_follower_growth"),
+)
+# The trend picker lists the usual suspects first, then every other measure and KPI with data.
+TREND_FIRST = ("spend", "impressions", "reach", "clicks", "conversions", "revenue", "ctr", "cpc", "cpm", "cpa",
+               "roas", "roi", "engagement_rate", "net_follower_growth")
+SPLIT_LABELS = {"platform": "By platform", "total": "Total"}
+
+st.title("Overview")
+
+dataset = get_dataset()
+if dataset is None:
+    widgets.empty_state("No data yet — upload your exports on the Data page or start with the demo account.")
+    st.stop()
+
+flt = filters.current()
+settings = kpi_settings()
+common = dict(
+    date_from=flt.date_from, date_to=flt.date_to, filters_json=flt.filters_json(),
+    extra_costs=float(settings["extra_costs"]), weights_json=json.dumps(settings["weights"], sort_keys=True),
+)
+currency = tiles.dataset_currency(dataset)
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%d %b %Y").lstrip("0") if value else "…"
+
+
+# --- what is shown ------------------------------------------------------------------------
+scope = [f"{_day(flt.date_from)} – {_day(flt.date_to)}"]
+period = None
+days = None
+if flt.date_from and flt.date_to:
+    days = (flt.date_to - flt.date_from).days + 1
+    period = narrative.period_phrase(flt.compare, days)
+    if flt.compare:
+        prev_from, prev_to = comparison_range(flt.date_from, flt.date_to, flt.compare)
+        scope.append(f"compared with {_day(prev_from)} – {_day(prev_to)}")
+scope.append(", ".join(narrative.platform_label(p) for p in flt.platforms) if flt.platforms else "all platforms")
+if flt.campaigns:
+    scope.append(f"{len(flt.campaigns)} campaign(s)")
+st.caption(" · ".join(scope))
+
+total_frame = data.summarize(dataset.key, dataset.frame, (), compare=flt.compare if period else None, **common)
+total = total_frame.row(0, named=True)
+if all(total.get(m) is None for m in MEASURES):
+    st.info(
+        "No rows match these filters. Widen the date range or clear the platform and campaign filters in the "
+        "sidebar to see your results."
+    )
+    st.stop()
+
+by_platform = data.summarize(
+    dataset.key, dataset.frame, ("platform",), compare=flt.compare if period else None, **common
+)
+
+# --- the sentence -------------------------------------------------------------------------
+sentence = narrative.headline(total, by_platform, compare=flt.compare if period else None, days=days,
+                              currency=currency)
+with st.container(border=True):
+    # Platform names in the sentence may come from uploads: escaped, rendered as text.
+    st.markdown(f":material/insights: **{widgets.md_escape(sentence)}**")
+
+if period and total.get("spend_prev") is None and total.get("impressions_prev") is None:
+    st.caption(
+        f"There is no data for {period} (it lies before the first date in the data), so no changes are shown. "
+        "Pick a shorter date range in the sidebar to compare."
+    )
+if currency is None and "currency" in dataset.frame.columns:
+    codes = data.dimension_values(dataset.key, dataset.frame, "currency")
+    if len(codes) > 1:
+        st.caption(f"Money columns mix currencies ({', '.join(codes)}); totals add them as they are.")
+
+# --- tiles --------------------------------------------------------------------------------
+trend_total = data.summarize(dataset.key, dataset.frame, (), grain=flt.grain, **common)
+for row in TILE_ROWS:
+    columns = st.columns(len(row), gap="small")
+    for column, name in zip(columns, row):
+        with column:
+            tiles.kpi_tile(
+                total, name, currency=currency, period=period if flt.compare else None,
+                chart_data=trend_total.get_column(name).drop_nulls().to_list(),
+            )
+
+# --- trend --------------------------------------------------------------------------------
+st.subheader("Trend")
+available = [n for n in (*MEASURES, *KPI_NAMES) if total.get(n) is not None]
+options = [n for n in TREND_FIRST if n in available] + [n for n in available if n not in TREND_FIRST]
+left, right, _ = st.columns([2, 2, 3])
+with left:
+    metric = st.selectbox("Metric", options, format_func=tiles.label_of, key=OVERVIEW_METRIC)
+with right:
+    split = st.segmented_control(
+        "Show", list(SPLIT_LABELS), format_func=SPLIT_LABELS.get, default="platform", required=True,
+        key=OVERVIEW_SPLIT,
+    ) or "platform"
+
+grain_label = filters.GRAIN_LABELS.get(flt.grain, flt.grain).lower()
+if split == "platform":
+    trend = data.summarize(dataset.key, dataset.frame, ("platform",), grain=flt.grain, **common)
+else:
+    trend = trend_total
+trend = trend.select([c for c in ("date", "platform", metric) if c in trend.columns]).drop_nulls("date")
+label = tiles.label_of(metric)
+if trend.get_column(metric).drop_nulls().is_empty():
+    st.info(f"{label} has no values in this selection.")
+else:
+    st.caption(f"{label} by {grain_label} — change the time grain in the sidebar. Hover a point for its value.")
+    chart = charts.trend_chart(
+        trend, metric, label=label, kind=widgets.kind_of(metric), currency=currency,
+        by_platform=split == "platform", grain=flt.grain,
+    )
+    charts.show_chart(chart, key="overview_trend", name=f"trend_{metric}")

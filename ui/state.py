@@ -18,6 +18,10 @@ UPLOAD_MAPPINGS = "cl_upload_mappings"
 VIEWER = "cl_viewer"
 EDITOR_AUTHENTICATED = "cl_editor_ok"
 OPEN_SNAPSHOT = "cl_open_snapshot"
+# Page controls of the Overview and Platforms pages.
+OVERVIEW_METRIC = "ov_metric"
+OVERVIEW_SPLIT = "ov_split"
+PLATFORMS_METRIC = "pf_metric"
 
 
 @dataclass(frozen=True)

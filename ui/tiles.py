@@ -1,0 +1,107 @@
+"""KPI tiles: a formatted value, its change against the comparison period, coloured by whether it is good news."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import streamlit as st
+
+from metrics.kpis import KPI_BY_NAME, SHARE_KPIS, Direction, measure_label
+from metrics.schema import COLUMN_BY_NAME
+from ui import data
+from ui.state import Dataset
+from ui.widgets import format_value, kind_of
+
+DeltaColor = Literal["normal", "inverse", "off"]
+
+# Measures have no KPI record: more attention and more results are good news, spend is neither.
+MEASURE_DIRECTIONS: dict[str, Direction] = {
+    "spend": "neutral", "followers": "higher", "unfollows": "lower", "response_minutes": "lower",
+}
+_DELTA_COLORS: dict[str, DeltaColor] = {"higher": "normal", "lower": "inverse", "neutral": "off"}
+
+
+def direction_of(name: str) -> Direction:
+    """'higher' when a rise is good news, 'lower' when a fall is, 'neutral' otherwise."""
+    if name in KPI_BY_NAME:
+        return KPI_BY_NAME[name].direction
+    if name in SHARE_KPIS:
+        return "neutral"
+    return MEASURE_DIRECTIONS.get(name, "higher")
+
+
+def delta_color(name: str) -> DeltaColor:
+    """st.metric's delta_color for a metric: green when the change is good news."""
+    return _DELTA_COLORS[direction_of(name)]
+
+
+def label_of(name: str) -> str:
+    if name in KPI_BY_NAME:
+        return KPI_BY_NAME[name].label
+    if name in SHARE_KPIS:
+        return SHARE_KPIS[name].label
+    return measure_label(name)
+
+
+def description_of(name: str) -> str:
+    if name in KPI_BY_NAME:
+        return KPI_BY_NAME[name].description
+    if name in SHARE_KPIS:
+        return SHARE_KPIS[name].description
+    column = COLUMN_BY_NAME.get(name)
+    return column.description if column else ""
+
+
+def delta_text(delta_rel: float | None) -> str | None:
+    """A relative change as text: 0.1234 → '+12.3 %', -0.08 → '-8.0 %'; None when there is nothing to compare.
+
+    The ASCII minus matters: st.metric reads the direction of a text delta from a leading '-'.
+    """
+    if delta_rel is None or delta_rel != delta_rel:
+        return None
+    value = round(delta_rel * 100, 1)
+    if value == 0:
+        return "0.0 %"
+    return f"{value:+,.1f} %"
+
+
+def dataset_currency(dataset: Dataset) -> str | None:
+    """The one currency of the data, or None when it is missing or mixed (no symbol is shown then)."""
+    if "currency" not in dataset.frame.columns:
+        return None
+    codes = data.dimension_values(dataset.key, dataset.frame, "currency")
+    return codes[0] if len(codes) == 1 else None
+
+
+def kpi_tile(
+    row: Mapping[str, Any],
+    name: str,
+    *,
+    currency: str | None,
+    period: str | None,
+    chart_data: Sequence[float] | None = None,
+) -> None:
+    """One bordered st.metric: value, relative change vs `period` (when comparing) and a sparkline."""
+    kind = kind_of(name)
+    value = row.get(name)
+    delta = delta_text(row.get(f"{name}_delta_rel")) if period else None
+    color = delta_color(name)
+    help_lines = [description_of(name)]
+    if period:
+        previous = format_value(row.get(f"{name}_prev"), kind, currency)
+        help_lines.append(f"In {period}: {previous}.")
+        if delta is None:
+            help_lines.append("No change shown: the previous value is zero or missing.")
+    st.metric(
+        label_of(name),
+        format_value(value, kind, currency),
+        delta=delta,
+        delta_color="off" if delta == "0.0 %" else color,
+        delta_arrow="off" if delta == "0.0 %" else "auto",
+        delta_description=f"vs {period}" if delta and period else None,
+        help=" ".join(h for h in help_lines if h),
+        border=True,
+        chart_data=list(chart_data) if chart_data and len(chart_data) > 1 else None,
+        chart_type="area",
+    )
