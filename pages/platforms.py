@@ -1,7 +1,205 @@
+"""Platforms: every KPI side by side, best and worst per KPI, and where the money and the results go."""
+
 from ui.access import require_router
 
 require_router(__file__)
 
+import json  # noqa: E402
+
+import polars as pl  # noqa: E402
 import streamlit as st  # noqa: E402
 
-st.title("platforms")
+from metrics import narrative  # noqa: E402
+from metrics.kpis import KPI_NAMES  # noqa: E402
+from ui import charts, data, filters, tiles, widgets  # noqa: E402
+from ui.state import PLATFORMS_METRIC, get_dataset, kpi_settings  # noqa: E402
+
+# Totals shown before the KPIs (reach is labelled as a sum of rows by `tiles.label_of`).
+TABLE_MEASURES = ("spend", "impressions", "reach", "clicks", "link_clicks", "conversions", "leads", "revenue",
+                  "engagements", "video_views", "new_followers")
+# The KPIs a marketer compares first lead the table and the picker.
+KPI_ORDER = ("ctr", "cpc", "cpm", "cpa", "cvr", "roas", "roi", "engagement_rate", "net_follower_growth",
+             "share_of_spend", "share_of_conversions")
+CURRENCY_FORMATS = {"USD": "dollar", "EUR": "euro", "JPY": "yen"}
+
+st.title("Platforms")
+
+dataset = get_dataset()
+if dataset is None:
+    widgets.empty_state("No data yet — upload your exports on the Data page or start with the demo account.")
+    st.stop()
+
+flt = filters.current()
+settings = kpi_settings()
+common = dict(
+    date_from=flt.date_from, date_to=flt.date_to, filters_json=flt.filters_json(),
+    extra_costs=float(settings["extra_costs"]), weights_json=json.dumps(settings["weights"], sort_keys=True),
+)
+currency = tiles.dataset_currency(dataset)
+
+by_platform = data.summarize(dataset.key, dataset.frame, ("platform",), **common)
+if by_platform.is_empty():
+    st.info(
+        "No rows match these filters. Widen the date range or clear the platform and campaign filters in the "
+        "sidebar to compare platforms."
+    )
+    st.stop()
+
+period = ""
+if flt.date_from and flt.date_to:
+    period = f"{flt.date_from.day} {flt.date_from:%b %Y} – {flt.date_to.day} {flt.date_to:%b %Y}"
+st.caption(f"{period} · {by_platform.height} platform(s) · every KPI is a ratio of the platform's totals.")
+
+
+# --- the comparison table -----------------------------------------------------------------
+def top_campaigns(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per platform, the campaign with the most conversions (then spend, then impressions)."""
+    ranked = frame.filter(pl.col("campaign").is_not_null()).sort(
+        ["platform", "conversions", "spend", "impressions", "campaign"],
+        descending=[False, True, True, True, False], nulls_last=True,
+    )
+    return ranked.group_by("platform", maintain_order=True).first().select(
+        "platform", pl.col("campaign").alias("top_campaign")
+    )
+
+
+kpi_columns = [n for n in KPI_ORDER if n in by_platform.columns] + [
+    n for n in KPI_NAMES if n not in KPI_ORDER and n in by_platform.columns
+]
+measure_columns = [n for n in TABLE_MEASURES if n in by_platform.columns]
+# Columns without a value for any platform say nothing; they are left out.
+shown = [n for n in (*measure_columns, *kpi_columns) if by_platform.get_column(n).drop_nulls().len() > 0]
+table = by_platform.select("platform", *shown)
+if "campaign" in dataset.frame.columns:
+    by_campaign = data.summarize(dataset.key, dataset.frame, ("platform", "campaign"), **common)
+    table = table.join(top_campaigns(by_campaign), on="platform", how="left", nulls_equal=True)
+    table = table.select("platform", "top_campaign", *shown)
+table = table.with_columns(
+    pl.col("platform").map_elements(narrative.platform_label, return_dtype=pl.String, skip_nulls=False)
+).sort("spend" if "spend" in shown else shown[0], descending=True, nulls_last=True)
+
+
+def number_format(name: str) -> str:
+    kind = widgets.kind_of(name)
+    if kind == "percent":
+        return "percent"
+    if kind == "currency":
+        return CURRENCY_FORMATS.get(currency or "", "accounting")
+    if kind == "ratio":
+        return "%.2f×"
+    if kind == "minutes":
+        return "%.1f min"
+    return "localized"
+
+
+def column_label(name: str) -> str:
+    label = tiles.label_of(name)
+    if widgets.kind_of(name) == "currency" and currency and currency not in CURRENCY_FORMATS:
+        return f"{label} ({currency})"
+    return label
+
+
+column_config: dict = {
+    "platform": st.column_config.TextColumn("Platform", pinned=True),
+    "top_campaign": st.column_config.TextColumn(
+        "Top campaign", help="The platform's campaign with the most conversions (then spend)."
+    ),
+}
+for name in shown:
+    column_config[name] = st.column_config.NumberColumn(
+        column_label(name), format=number_format(name), help=tiles.description_of(name)
+    )
+
+st.subheader("Every KPI per platform")
+st.dataframe(table, hide_index=True, width="stretch", column_config=column_config)
+st.caption("Reach is summed over rows, an upper bound of the people reached. Scroll right for every KPI; "
+           "KPIs without data for any platform are hidden.")
+widgets.download_table(table, "platform_comparison", key="platforms_table", label="Download table")
+
+
+# --- best and worst -----------------------------------------------------------------------
+def best_and_worst(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """One row per KPI with a direction: the best and the worst platform and their values (as text)."""
+    rows = []
+    for name in names:
+        direction = tiles.direction_of(name)
+        if direction == "neutral":
+            continue
+        values = frame.select("platform", name).drop_nulls(name)
+        if values.height < 2:
+            continue
+        ordered = values.sort([name, "platform"], descending=[direction == "higher", False])
+        best, worst = ordered.row(0), ordered.row(-1)
+        if best[1] == worst[1]:
+            continue
+        kind = widgets.kind_of(name)
+        rows.append({
+            "KPI": tiles.label_of(name),
+            "Better when": "higher ▲" if direction == "higher" else "lower ▼",
+            "Best": best[0], "Best value": widgets.format_value(best[1], kind, currency),
+            "Worst": worst[0], "Worst value": widgets.format_value(worst[1], kind, currency),
+        })
+    return pl.DataFrame(rows, schema={c: pl.String for c in ("KPI", "Better when", "Best", "Best value", "Worst",
+                                                              "Worst value")})
+
+
+st.subheader("Best and worst per KPI")
+ranking = best_and_worst(table, [n for n in kpi_columns if n in shown])
+if ranking.is_empty():
+    st.info("Pick two or more platforms in the sidebar to see which one does best on each KPI.")
+else:
+    st.dataframe(
+        ranking, hide_index=True, width="stretch",
+        column_config={
+            "Best": st.column_config.TextColumn("🟢 Best"),
+            "Worst": st.column_config.TextColumn("🔴 Worst"),
+        },
+    )
+    st.caption("Best follows each KPI's direction: a lower CPA is better, a higher CTR is better.")
+
+# --- charts -------------------------------------------------------------------------------
+chart_source = by_platform
+picker_options = [n for n in kpi_columns + measure_columns if n in shown]
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("KPI by platform")
+    metric = st.selectbox(
+        "KPI", picker_options, format_func=tiles.label_of, key=PLATFORMS_METRIC,
+        index=picker_options.index("cpa") if "cpa" in picker_options else 0,
+    )
+    charts.show_chart(
+        charts.platform_bar_chart(chart_source.select("platform", metric), metric, label=tiles.label_of(metric),
+                                  kind=widgets.kind_of(metric), currency=currency),
+        key="platforms_kpi", name=f"platforms_{metric}",
+    )
+with right:
+    st.subheader("Share of spend vs share of conversions")
+    if chart_source.get_column("share_of_spend").drop_nulls().is_empty() and chart_source.get_column(
+        "share_of_conversions"
+    ).drop_nulls().is_empty():
+        st.info("Neither spend nor conversions were reported for these platforms.")
+    else:
+        st.caption("A platform whose dark bar is longer than its light bar earns more than its share of the budget.")
+        charts.show_chart(charts.share_chart(chart_source), key="platforms_share", name="share_of_spend_vs_conversions")
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Efficiency")
+    efficient = chart_source.filter(pl.col("cpa").is_not_null() & pl.col("conversions").is_not_null())
+    if efficient.is_empty():
+        st.info("CPA needs spend and conversions; none of these platforms reported both.")
+    else:
+        st.caption("CPA against conversions; bubble size is spend. Low and to the right is best.")
+        charts.show_chart(charts.efficiency_bubble_chart(efficient, currency=currency), key="platforms_efficiency",
+                          name="platform_efficiency")
+with right:
+    st.subheader("Engagement rate")
+    if chart_source.get_column("engagement_rate").drop_nulls().is_empty():
+        st.info("Engagement rate needs engagements and reach; no platform reported both here.")
+    else:
+        st.caption("Engagements / reach (reach summed over rows).")
+        charts.show_chart(
+            charts.platform_bar_chart(chart_source.select("platform", "engagement_rate"), "engagement_rate",
+                                      label="Engagement rate", kind="percent", currency=currency),
+            key="platforms_engagement", name="platforms_engagement_rate",
+        )
