@@ -17,13 +17,18 @@ import csv
 import io
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
-
-from metrics import abtest
 from metrics.errors import InputError, UsageError
-from metrics.samplesize import samplesize_proportions
+
+if TYPE_CHECKING:
+    import polars as pl
+
+# polars, scipy and statsmodels are imported inside the handlers: registering these commands must not slow down
+# every other `python -m metrics` command (statsmodels alone takes seconds to import on a busy machine).
+# Same values as metrics.abtest.DEFAULT_ALPHA / DEFAULT_TUNING (a test keeps them equal).
+DEFAULT_ALPHA = 0.05
+DEFAULT_TUNING = 5000
 
 _SNIFF_BYTES = 64 * 1024
 # Refuse spreadsheets that would unpack to more than this (zip-bomb guard; calamine loads whole sheets).
@@ -53,14 +58,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ab.add_argument("--expected-split", metavar="P,P[,P...]",
                     help="Planned traffic shares in percent, control first then the others in natural order "
                          "(default: equal), e.g. 50,50 or 30,70.")
-    ab.add_argument("--alpha", type=float, default=abtest.DEFAULT_ALPHA, help="Significance level (default 0.05).")
+    ab.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help="Significance level (default 0.05).")
     ab.add_argument("--correction", choices=["holm", "bh", "none"], default="holm",
                     help="Multiple-comparison adjustment across variants (default holm).")
     ab.add_argument("--sequential", action="store_true",
                     help="Always-valid intervals and p-values, safe to check every day (GrowthBook-style).")
     ab.add_argument("--tuning", type=float, default=None, metavar="N",
                     help=f"Sequential tuning parameter: total users expected at the end (default "
-                         f"{abtest.DEFAULT_TUNING}).")
+                         f"{DEFAULT_TUNING}).")
     ab.add_argument("--format", choices=["json", "table"], default="json")
     ab.set_defaults(handler=run_abtest)
 
@@ -112,6 +117,8 @@ def _sniff_separator(text: str, suffix: str) -> str:
 
 
 def _read_csv(raw: bytes, path: Path) -> pl.DataFrame:
+    import polars as pl
+
     text, _ = _decode(raw)
     if "\r" in text and "\n" not in text:  # classic Mac line endings (CR only)
         text = text.replace("\r", "\n")
@@ -135,6 +142,8 @@ def _first_line(error: Exception) -> str:
 
 
 def _read_excel(raw: bytes, path: Path) -> pl.DataFrame:
+    import polars as pl
+
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
@@ -153,6 +162,8 @@ def _read_excel(raw: bytes, path: Path) -> pl.DataFrame:
 def read_table(path: str | Path) -> pl.DataFrame:
     """A CSV/TSV (delimiter sniffed on the first 64 KB; UTF-8 with or without BOM, UTF-16, Windows-1252),
     XLSX (first sheet) or Parquet file as a polars frame. Raises InputError when it cannot be read."""
+    import polars as pl
+
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path} does not exist or is not a file; check the path.")
@@ -218,6 +229,8 @@ def _parse_split(text: str | None) -> list[float] | None:
 
 
 def _resolve_control(requested: str | None, names: list[str]) -> str:
+    from metrics import abtest
+
     if requested is None:
         return abtest.guess_control(names) or ""
     if requested in names:
@@ -230,12 +243,14 @@ def _resolve_control(requested: str | None, names: list[str]) -> str:
 def run_abtest(args: argparse.Namespace) -> dict[str, Any]:
     """Read FILE, build per-variant sufficient statistics, analyse. Returns the SPEC §6 dict (plus a
     "verdicts" list of plain sentences when --format table)."""
+    from metrics import abtest
+
     shape = _shape(args)
     if not 0 < args.alpha < 1:
         raise UsageError("--alpha must be between 0 and 1, for example 0.05.")
     if args.tuning is not None and not args.sequential:
         raise UsageError("--tuning only applies with --sequential; add --sequential or drop --tuning.")
-    tuning = abtest.DEFAULT_TUNING if args.tuning is None else args.tuning
+    tuning = DEFAULT_TUNING if args.tuning is None else args.tuning
     if not tuning > 0:
         raise UsageError("--tuning must be a positive number of users, for example 5000.")
     split = _parse_split(args.expected_split)
@@ -287,6 +302,8 @@ def _fraction(text: str, option: str) -> float:
 
 def run_samplesize(args: argparse.Namespace) -> dict[str, Any]:
     """Per-variant and total users (and days with --daily-traffic) for a two-proportion test."""
+    from metrics.samplesize import samplesize_proportions
+
     baseline = _fraction(args.baseline, "--baseline")
     mde = _fraction(args.mde, "--mde")
     if baseline >= 1 and baseline < 100 and not str(args.baseline).strip().endswith("%"):
