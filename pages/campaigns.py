@@ -1,7 +1,208 @@
+"""Campaigns & content: a leaderboard by any KPI, a drill-down into one campaign, formats and audiences."""
+
 from ui.access import require_router
 
 require_router(__file__)
 
+import json  # noqa: E402
+
+import polars as pl  # noqa: E402
 import streamlit as st  # noqa: E402
 
-st.title("campaigns")
+from metrics.kpis import KPI_BY_NAME, KPI_NAMES  # noqa: E402
+from metrics.leaderboard import eligible, leaderboard  # noqa: E402
+from metrics.schema import MEASURES  # noqa: E402
+from ui import charts, content_charts, data, filters, report_tables, widgets  # noqa: E402
+from ui.state import get_dataset, kpi_settings  # noqa: E402
+
+VOLUME_MEASURES = ("clicks", "impressions", "spend", "conversions")
+BOARD_COLUMNS = ("impressions", "clicks", "spend", "conversions", "revenue", "ctr", "cpc", "cvr", "cpa", "roas")
+DETAIL_COLUMNS = ("spend", "impressions", "clicks", "ctr", "leads", "conversions", "cvr", "cpa", "revenue", "roas")
+FORMAT_COLUMNS = ("impressions", "reach", "engagements", "engagement_rate", "er_impressions", "weighted_engagement",
+                  "weighted_per_1k", "clicks", "ctr", "video_view_rate")
+AUDIENCE_COLUMNS = ("impressions", "clicks", "ctr", "conversions", "cvr", "spend", "cpa", "revenue", "roas",
+                    "share_of_conversions")
+PREFERRED_METRICS = ("roas", "cpa", "ctr", "cvr", "cpc", "conversions", "revenue", "spend")
+NO_CAMPAIGN = "(no campaign)"
+
+
+def present(frame: pl.DataFrame, names) -> list[str]:
+    """Columns of `names` that exist and hold at least one value."""
+    return [n for n in names if n in frame.columns and frame.get_column(n).null_count() < frame.height]
+
+
+st.title("Campaigns & content")
+
+dataset = get_dataset()
+if dataset is None:
+    widgets.empty_state("No data yet. Upload your exports on the Data page, or explore the demo account.")
+    st.stop()
+
+bar = filters.current()
+settings = kpi_settings()
+currency = report_tables.dataset_currency(dataset)
+common = dict(
+    date_from=bar.date_from, date_to=bar.date_to, extra_costs=float(settings["extra_costs"]),
+    weights_json=json.dumps(settings["weights"], sort_keys=True),
+)
+summary = data.summarize(
+    dataset.key, dataset.frame, ("campaign",), filters_json=bar.filters_json(), compare=bar.compare, **common
+)
+if summary.is_empty():
+    st.info("No rows match the filters. Widen the date range or clear the platform and campaign filters.")
+    st.stop()
+summary = summary.with_columns(pl.col("campaign").fill_null(NO_CAMPAIGN))
+
+# --- leaderboard -----------------------------------------------------------------------------
+st.subheader("Campaign leaderboard")
+metric_options = present(summary, [*(n for n in KPI_NAMES if n in KPI_BY_NAME), *MEASURES])
+default_metric = next((m for m in PREFERRED_METRICS if m in metric_options), metric_options[0])
+volume_options = present(summary, VOLUME_MEASURES) or ["impressions"]
+
+c_metric, c_volume, c_min, c_order, c_n = st.columns([2.2, 1.6, 1.4, 1.4, 1], vertical_alignment="bottom")
+metric = c_metric.selectbox("Rank by", metric_options, index=metric_options.index(default_metric),
+                            format_func=report_tables.label_of, key="cmp_metric")
+volume = c_volume.selectbox("Minimum volume of", volume_options, format_func=report_tables.label_of,
+                            key="cmp_volume",
+                            help="Campaigns below the minimum are left out, so a campaign with a handful of "
+                                 "clicks cannot top a rate.")
+min_volume = c_min.number_input("At least", min_value=0.0, value=100.0, step=100.0, key="cmp_min_volume")
+order = c_order.segmented_control("Show", ["Best", "Worst"], default="Best", required=True, key="cmp_order")
+top_n = int(c_n.number_input("How many", min_value=1, max_value=100, value=10, step=1, key="cmp_n"))
+
+lower = KPI_BY_NAME[metric].direction == "lower" if metric in KPI_BY_NAME else False
+pool = eligible(summary, volume, min_volume)
+board = leaderboard(summary, metric, key="campaign", lower_is_better=lower, volume=volume, min_volume=min_volume,
+                    n=top_n, best=(order or "Best") == "Best")
+left_out = summary.height - pool.height
+note = f"{'Lower' if lower else 'Higher'} {report_tables.label_of(metric)} ranks first."
+if left_out:
+    note += (f" {left_out} of {summary.height} campaigns have fewer than "
+             f"{widgets.format_value(min_volume, widgets.kind_of(volume), currency)} "
+             f"{report_tables.label_of(volume).lower()} and are left out.")
+st.caption(note)
+
+if board.is_empty():
+    st.info("No campaign reaches the minimum volume with a value for this metric. Lower the minimum or pick "
+            "another metric.")
+else:
+    delta = f"{metric}_delta_rel" if f"{metric}_delta_rel" in board.columns else None
+    columns = ["rank", "campaign", metric, *([delta] if delta else []),
+               *[c for c in present(board, (volume, *BOARD_COLUMNS)) if c != metric]]
+    columns = list(dict.fromkeys(columns))
+    table_col, chart_col = st.columns([3, 2], gap="large")
+    with table_col:
+        report_tables.show_table(board.select(columns), key="leaderboard", file_name="campaign_leaderboard",
+                                 currency=currency)
+    with chart_col:
+        charts.show_chart(
+            content_charts.ranked_bars(board, category="campaign", metric=metric,
+                                       label=report_tables.label_of(metric), category_title="Campaign",
+                                       currency=currency),
+            key="leaderboard", name="campaign_leaderboard",
+        )
+
+# --- drill-down --------------------------------------------------------------------------------
+st.subheader("Campaign drill-down")
+names = summary.get_column("campaign").to_list()
+first = board.get_column("campaign")[0] if not board.is_empty() else names[0]
+chosen = st.selectbox("Campaign", names, index=names.index(first), key="cmp_drill")
+scope = bar.dimension_filters() | {"campaign": [chosen]}
+if chosen == NO_CAMPAIGN:
+    scope.pop("campaign")
+scope_json = json.dumps(scope, sort_keys=True)
+row = summary.filter(pl.col("campaign") == chosen).row(0, named=True)
+
+tiles = st.columns(6)
+for tile, name in zip(tiles, ("spend", "conversions", "revenue", "ctr", "cpa", "roas")):
+    change = row.get(f"{name}_delta_rel")
+    direction = KPI_BY_NAME[name].direction if name in KPI_BY_NAME else "higher"
+    tile.metric(
+        report_tables.label_of(name), widgets.format_value(row.get(name), widgets.kind_of(name), currency),
+        delta=None if change is None else f"{change * 100:+.1f} %",
+        delta_color="inverse" if direction == "lower" else "normal", border=True,
+    )
+
+if chosen == NO_CAMPAIGN:
+    st.caption("Rows without a campaign name cannot be drilled into separately; the view below covers all rows.")
+trend_left, trend_right = st.columns([3, 1], vertical_alignment="bottom")
+trend_metric = trend_right.selectbox("Trend of", metric_options, index=metric_options.index(metric),
+                                     format_func=report_tables.label_of, key="cmp_trend_metric")
+split = trend_right.toggle("One line per platform", value=False, key="cmp_trend_split")
+trend = data.summarize(dataset.key, dataset.frame, ("platform",) if split else (), grain=bar.grain,
+                       filters_json=scope_json, **common)
+with trend_left:
+    if trend.filter(pl.col(trend_metric).is_not_null()).is_empty():
+        st.caption("This campaign does not report this metric.")
+    else:
+        charts.show_chart(
+            content_charts.trend_lines(trend, metric=trend_metric, label=report_tables.label_of(trend_metric),
+                                       split="platform" if split else None, currency=currency),
+            key="campaign_trend", name="campaign_trend",
+        )
+
+groups_tab, ads_tab = st.tabs(["Ad groups", "Ads"])
+with groups_tab:
+    groups = data.summarize(dataset.key, dataset.frame, ("ad_group",), filters_json=scope_json, **common)
+    if groups.get_column("ad_group").drop_nulls().is_empty():
+        st.caption("This campaign has no ad groups (ad sets) in the data.")
+    else:
+        report_tables.show_table(groups.select("ad_group", *present(groups, DETAIL_COLUMNS)), key="ad_groups",
+                                 file_name="ad_groups", currency=currency)
+with ads_tab:
+    ads = data.summarize(dataset.key, dataset.frame, ("ad_group", "ad", "variant"), filters_json=scope_json,
+                         **common)
+    if ads.get_column("ad").drop_nulls().is_empty():
+        st.caption("This campaign has no ads in the data.")
+    else:
+        keys = ["ad", "ad_group"] + (["variant"] if ads.get_column("variant").drop_nulls().len() else [])
+        report_tables.show_table(ads.select(*keys, *present(ads, DETAIL_COLUMNS)), key="ads", file_name="ads",
+                                 currency=currency)
+
+# --- content formats -------------------------------------------------------------------------
+st.subheader("Content formats")
+formats = data.summarize(dataset.key, dataset.frame, ("content_format",), filters_json=bar.filters_json(), **common)
+formats = formats.filter(pl.col("content_format").is_not_null())
+if formats.is_empty():
+    st.caption("The data has no content format column (image, video, carousel, …).")
+else:
+    formats = formats.with_columns(
+        pl.when(pl.col("impressions") > 0)
+        .then(pl.col("weighted_engagement") / pl.col("impressions") * 1000)
+        .alias("weighted_per_1k")
+    ).sort("engagement_rate", descending=True, nulls_last=True)
+    st.caption("Engagement rate = engagements / reach; weighted engagement = 1×likes + 2×comments + 3×saves + "
+               "4×shares (weights on the Data page), also per 1,000 impressions so formats of different size "
+               "compare fairly.")
+    panels = {m: report_tables.label_of(m) if m != "weighted_per_1k" else "Weighted engagement / 1,000 impr."
+              for m in ("engagement_rate", "weighted_per_1k", "ctr") if m in present(formats, (m,))}
+    if panels:
+        charts.show_chart(
+            content_charts.metric_panels(formats, category="content_format", metrics=panels,
+                                         category_title="Format"),
+            key="formats", name="content_formats",
+        )
+    report_tables.show_table(
+        formats.select("content_format", *present(formats, FORMAT_COLUMNS)), key="formats_table",
+        file_name="content_formats", currency=currency,
+    )
+
+# --- audiences -----------------------------------------------------------------------------------
+audiences = data.summarize(dataset.key, dataset.frame, ("audience",), filters_json=bar.filters_json(), **common)
+audiences = audiences.filter(pl.col("audience").is_not_null())
+if not audiences.is_empty():
+    st.subheader("Audiences")
+    audience_metrics = present(audiences, AUDIENCE_COLUMNS)
+    pick = st.selectbox("Chart", audience_metrics, format_func=report_tables.label_of, key="cmp_audience_metric",
+                        index=audience_metrics.index("cpa") if "cpa" in audience_metrics else 0)
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        charts.show_chart(
+            content_charts.ranked_bars(audiences, category="audience", metric=pick,
+                                       label=report_tables.label_of(pick), category_title="Audience",
+                                       currency=currency, color="#1098AD"),
+            key="audiences", name="audiences",
+        )
+    with right:
+        report_tables.show_table(audiences.select("audience", *audience_metrics), key="audiences_table",
+                                 file_name="audiences", currency=currency)

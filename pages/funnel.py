@@ -1,7 +1,132 @@
+"""Funnel: impressions → clicks → leads → conversions with step rates, and the marketing funnel stages."""
+
 from ui.access import require_router
 
 require_router(__file__)
 
+import json  # noqa: E402
+
+import polars as pl  # noqa: E402
 import streamlit as st  # noqa: E402
 
-st.title("funnel")
+from metrics import funnel  # noqa: E402
+from ui import charts, content_charts, data, filters, report_tables, widgets  # noqa: E402
+from ui.state import get_dataset, kpi_settings  # noqa: E402
+
+ALL_PLATFORMS = "All platforms"
+STAGE_COLUMNS = (
+    "funnel_stage", "spend", "impressions", "reach", "engagements", "clicks", "leads", "conversions", "revenue",
+    "ctr", "engagement_rate", "cvr", "cpl", "cpa", "roas",
+)
+
+st.title("Funnel")
+st.caption(
+    "How many people went from seeing an ad to buying, step by step. Each step's rate is a fraction of the step "
+    "before it; a step the exports do not report is shown as not reported, never as zero."
+)
+
+dataset = get_dataset()
+if dataset is None:
+    widgets.empty_state("No data yet. Upload your exports on the Data page, or explore the demo account.")
+    st.stop()
+
+bar = filters.current()
+settings = kpi_settings()
+currency = report_tables.dataset_currency(dataset)
+common = dict(
+    date_from=bar.date_from, date_to=bar.date_to, extra_costs=float(settings["extra_costs"]),
+    weights_json=json.dumps(settings["weights"], sort_keys=True),
+)
+by_platform = data.summarize(dataset.key, dataset.frame, ("platform",), filters_json=bar.filters_json(), **common)
+if by_platform.is_empty():
+    st.info("No rows match the filters. Widen the date range or clear the platform and campaign filters.")
+    st.stop()
+
+platforms = [p for p in by_platform.get_column("platform").to_list() if p is not None]
+choice = st.selectbox("Platform", [ALL_PLATFORMS, *platforms], key="funnel_platform")
+scope = bar.dimension_filters()
+if choice != ALL_PLATFORMS:
+    scope["platform"] = [choice]
+scope_json = json.dumps(scope, sort_keys=True)
+totals = data.summarize(dataset.key, dataset.frame, (), filters_json=scope_json, **common).row(0, named=True)
+steps = funnel.funnel_steps(totals)
+
+# --- the journey -------------------------------------------------------------------------------
+tiles = st.columns(len(steps))
+for tile, step in zip(tiles, steps.iter_rows(named=True)):
+    with tile:
+        value = widgets.format_value(step["value"], "number") if step["reported"] else "not reported"
+        st.metric(step["label"], value, border=True)
+        if step["step_rate"] is not None:
+            st.caption(f"{widgets.format_value(step['step_rate'], 'percent')} of "
+                       f"{funnel.STEP_LABELS[step['previous_step']].lower()}")
+        elif step["reported"] and step["previous_step"] is None:
+            st.caption("First step")
+
+chart_col, table_col = st.columns([3, 2], gap="large")
+with chart_col:
+    log_scale = st.toggle("Logarithmic scale", value=True, key="funnel_log",
+                          help="Impressions are often a thousand times conversions; a log scale keeps every "
+                               "step visible.")
+    reported = steps.filter(pl.col("reported"))
+    if reported.is_empty():
+        st.caption("None of impressions, clicks, leads or conversions is reported in this data.")
+    elif not log_scale or (reported.get_column("value") > 0).all():
+        charts.show_chart(content_charts.funnel_bars(steps, log_scale=log_scale), key="funnel", name="funnel")
+    else:
+        st.caption("A step is zero, which a logarithmic scale cannot show; switch the log scale off.")
+with table_col:
+    display = steps.select(
+        pl.col("label").alias("Step"),
+        pl.struct("value", "reported").map_elements(
+            lambda s: widgets.format_value(s["value"], "number") if s["reported"] else "not reported",
+            return_dtype=pl.String,
+        ).alias("Count"),
+        *[
+            pl.col(name).map_elements(lambda v: widgets.format_value(v, "percent"), return_dtype=pl.String,
+                                      skip_nulls=False).alias(title)
+            for name, title in (("step_rate", "Of previous step"), ("drop_off_rate", "Drop-off"))
+        ],
+        pl.col("drop_off").map_elements(lambda v: widgets.format_value(v, "number"), return_dtype=pl.String,
+                                        skip_nulls=False).alias("Lost"),
+        pl.col("rate_from_first").map_elements(lambda v: widgets.format_value(v, "percent"),
+                                               return_dtype=pl.String, skip_nulls=False).alias("Of first step"),
+    )
+    st.dataframe(display, hide_index=True, width="stretch", key="funnel_table")
+    widgets.download_table(
+        steps.select("label", "value", "previous_step", "step_rate", "drop_off", "drop_off_rate", "rate_from_first"),
+        "funnel", key="funnel_download",
+    )
+
+if choice == ALL_PLATFORMS and len(platforms) > 1:
+    st.subheader("Step rates by platform")
+    st.caption("Each rate is the fraction of the platform's previous reported step.")
+    per_platform = funnel.funnel_by_group(by_platform, "platform")
+    report_tables.show_table(
+        per_platform, key="funnel_platforms", file_name="funnel_by_platform", currency=currency,
+        download_label="Download",
+    )
+
+# --- marketing funnel stages -------------------------------------------------------------------
+st.subheader("Marketing funnel stages")
+by_stage = data.summarize(dataset.key, dataset.frame, ("funnel_stage",), filters_json=scope_json, **common)
+if by_stage.get_column("funnel_stage").drop_nulls().is_empty():
+    st.caption("The data has no funnel stage column (awareness, interest, consideration, action, loyalty); "
+               "add one to your sheet to see spend and results per stage.")
+else:
+    stages = funnel.stage_table(by_stage)
+    st.caption("Awareness → interest → consideration → action → loyalty; other stage names from the data follow "
+               "them, and rows without a stage come last.")
+    columns = [c for c in STAGE_COLUMNS if c in stages.columns
+               and not (c != "funnel_stage" and stages.get_column(c).is_null().all())]
+    chart_metrics = [c for c in columns if c != "funnel_stage"]
+    metric = st.selectbox("Chart", chart_metrics, format_func=report_tables.label_of, key="funnel_stage_metric",
+                          index=chart_metrics.index("spend") if "spend" in chart_metrics else 0)
+    charts.show_chart(
+        content_charts.stage_bars(stages, metric=metric, label=report_tables.label_of(metric), currency=currency),
+        key="funnel_stages", name="funnel_stages",
+    )
+    report_tables.show_table(
+        stages.select(pl.col("funnel_stage").fill_null(funnel.NO_STAGE), *columns[1:]),
+        key="funnel_stage_table", file_name="funnel_stages", currency=currency,
+    )

@@ -1,0 +1,92 @@
+"""Tables of measures and KPIs: human column labels and number formats from the KPI registry.
+
+The frames keep raw numbers (rates as fractions) so sorting and downloads stay exact;
+only the display is formatted (percent, currency, ×, minutes). Text columns (campaign
+names from uploads) are shown by st.dataframe as plain text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+import streamlit as st
+
+from metrics.kpis import KPI_BY_NAME, SHARE_KPIS, measure_label
+from metrics.schema import MEASURES
+from ui import data, widgets
+from ui.state import Dataset
+
+DIMENSION_LABELS = {
+    "campaign": "Campaign", "ad_group": "Ad group", "ad": "Ad", "variant": "Variant", "platform": "Platform",
+    "content_format": "Format", "funnel_stage": "Stage", "audience": "Audience", "date": "Date",
+}
+
+
+def label_of(name: str) -> str:
+    """Display label of a measure, KPI, dimension or a `<kpi>_delta_rel` column."""
+    if name.endswith("_delta_rel"):
+        return f"{label_of(name[: -len('_delta_rel')])} change"
+    if name.endswith("_prev"):
+        return f"{label_of(name[: -len('_prev')])} (previous)"
+    if name in KPI_BY_NAME:
+        return KPI_BY_NAME[name].label
+    if name in SHARE_KPIS:
+        return SHARE_KPIS[name].label
+    if name in MEASURES:
+        return measure_label(name)
+    return DIMENSION_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def dataset_currency(dataset: Dataset) -> str | None:
+    """The one currency of the data, or None when there are several (or none)."""
+    values = data.dimension_values(dataset.key, dataset.frame, "currency")
+    return values[0] if len(values) == 1 else None
+
+
+def number_format(name: str, currency: str | None = None) -> str:
+    """A st.column_config number format for a measure or KPI column."""
+    if name.endswith("_delta_rel"):
+        return "percent"
+    base = name[: -len("_prev")] if name.endswith("_prev") else name
+    kind = widgets.kind_of(base)
+    if kind == "percent":
+        return "percent"
+    if kind == "currency":
+        symbol = widgets.currency_symbol(currency).replace("%", "%%")
+        return f"{symbol}%,.2f"
+    if kind == "ratio":
+        return "%,.2f×"
+    if kind == "minutes":
+        return "%,.1f min"
+    return "%,.2f" if base in KPI_BY_NAME else "localized"
+
+
+def column_config(frame: pl.DataFrame, currency: str | None = None, help: dict[str, str] | None = None) -> dict:
+    """Labels and formats for every column of `frame` (numbers formatted, text as text)."""
+    config = {}
+    for name, dtype in frame.schema.items():
+        tip = (help or {}).get(name) or (KPI_BY_NAME[name].description if name in KPI_BY_NAME else None)
+        if dtype.is_numeric():
+            config[name] = st.column_config.NumberColumn(label_of(name), format=number_format(name, currency),
+                                                         help=tip)
+        else:
+            config[name] = st.column_config.Column(label_of(name), help=tip)
+    return config
+
+
+def show_table(
+    frame: pl.DataFrame,
+    *,
+    key: str,
+    file_name: str,
+    currency: str | None = None,
+    height: int | str = "auto",
+    download_label: str = "Download",
+    columns: Sequence[str] | None = None,
+) -> None:
+    """A formatted table with CSV/XLSX downloads of the same raw numbers."""
+    shown = frame.select(columns) if columns else frame
+    st.dataframe(shown, hide_index=True, width="stretch", height=height, column_config=column_config(shown, currency),
+                 key=f"table_{key}")
+    widgets.download_table(shown, file_name, key=key, label=download_label)
