@@ -1,7 +1,343 @@
+"""Snapshots & sharing (editor only): save the report, open/rename/delete snapshots, client links."""
+
 from ui.access import require_router
 
 require_router(__file__)
 
+from datetime import date, datetime, time, timedelta, timezone  # noqa: E402
+
+import polars as pl  # noqa: E402
 import streamlit as st  # noqa: E402
 
-st.title("snapshots")
+from metrics.errors import UsageError  # noqa: E402
+from models import repository  # noqa: E402
+from models.settings import load_settings  # noqa: E402
+from ui import filters, session, widgets  # noqa: E402
+from ui.access import current_viewer  # noqa: E402
+from ui.persistence import session_scope  # noqa: E402
+from ui.state import AB_CONFIG, GOALS, get_dataset, kpi_settings  # noqa: E402
+
+# Session keys of this page.
+SELECTED = "snap_selected"  # id of the snapshot the lower half works on
+NEW_LINK = "snap_new_link"  # {"link_id", "snapshot_id", "url"}: the raw token, shown once
+CONFIRM_DELETE = "snap_confirm_delete"  # id awaiting "Delete for good"
+NOTICE = "snap_notice"  # one success sentence carried over a rerun
+
+EXPIRY_CHOICES = {"7": "7 days", "30": "30 days", "90": "90 days", "date": "Until a date"}
+STATUS_LABELS = {"active": "Active", "expired": "Expired", "revoked": "Revoked"}
+
+if not current_viewer().is_editor:  # defence in depth: the router never offers this page to others
+    st.stop()
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+def _size(size_bytes: int) -> str:
+    if size_bytes >= 1_000_000:
+        return f"{size_bytes / 1_000_000:,.1f} MB"
+    return f"{max(size_bytes, 0) / 1000:,.1f} kB"
+
+
+def _share_url(token: str) -> str:
+    return load_settings().share_url(token, base_url=st.context.url)
+
+
+# --- actions: button callbacks, run before the next script run (no extra rerun needed) ---------
+
+
+def _notify(message: str, kind: str = "success") -> None:
+    st.session_state[NOTICE] = (kind, message)
+
+
+def _db_error(action: str) -> None:
+    _notify(f"The {action}: the database did not answer. Try again in a moment.", "error")
+
+
+def _save() -> None:
+    dataset = get_dataset()
+    name = st.session_state.get("snap_new_name", "")
+    if dataset is None:
+        return _notify("There is no data to save; upload exports on the Data page first.", "error")
+    if not name.strip():
+        return _notify("Give the snapshot a name.", "error")
+    current = filters.current()
+    settings = {
+        "filters": current.to_settings(),
+        "grain": current.grain,
+        "comparison": current.compare,
+        "goals": list(st.session_state.get(GOALS, [])),
+        "ab": dict(st.session_state.get(AB_CONFIG, {})),
+        "kpi": dict(kpi_settings()),
+    }
+    try:
+        with session_scope() as db:
+            saved = repository.save_snapshot(
+                session=db, name=name, frame=dataset.frame, settings=settings,
+                client_label=st.session_state.get("snap_new_client") or None, source_files=dataset.source_files,
+            )
+            saved_id = saved.id
+    except UsageError as error:  # e.g. a name too long: the repository's own sentence
+        return _notify(str(error), "error")
+    except Exception:
+        return _db_error("snapshot could not be saved")
+    st.session_state[SELECTED] = saved_id
+    st.session_state["snap_new_name"] = st.session_state["snap_new_client"] = ""
+    _notify("Snapshot saved. Create a client link for it under “Client links”.")
+
+
+def _open(snapshot_id: int) -> None:
+    if not session.open_snapshot(snapshot_id):
+        return _notify("That snapshot no longer exists.", "error")
+    try:
+        with session_scope() as db:
+            repository.set_last_opened_snapshot_id(session=db, snapshot_id=snapshot_id)
+    except Exception:  # remembering is a convenience; the snapshot is open either way
+        pass
+    _notify("Snapshot opened: the report pages now show it with its saved filters, goals and A/B settings.")
+
+
+def _rename(snapshot_id: int) -> None:
+    name = st.session_state.get(f"rename_name_{snapshot_id}", "")
+    if not name.strip():
+        return _notify("Give the snapshot a name.", "error")
+    try:
+        with session_scope() as db:
+            repository.rename_snapshot(session=db, snapshot_id=snapshot_id, name=name,
+                                       client_label=st.session_state.get(f"rename_client_{snapshot_id}") or None)
+    except UsageError as error:
+        return _notify(str(error), "error")
+    except Exception:
+        return _db_error("snapshot could not be renamed")
+    _notify("Snapshot renamed.")
+
+
+def _ask_delete(snapshot_id: int | None) -> None:
+    if snapshot_id is None:
+        st.session_state.pop(CONFIRM_DELETE, None)
+    else:
+        st.session_state[CONFIRM_DELETE] = snapshot_id
+
+
+def _delete(snapshot_id: int) -> None:
+    try:
+        with session_scope() as db:
+            repository.delete_snapshot(session=db, snapshot_id=snapshot_id)
+    except Exception:
+        return _db_error("snapshot could not be deleted")
+    st.session_state.pop(CONFIRM_DELETE, None)
+    st.session_state.pop(SELECTED, None)
+    if (st.session_state.get(NEW_LINK) or {}).get("snapshot_id") == snapshot_id:
+        st.session_state.pop(NEW_LINK, None)
+    _notify("Snapshot deleted, with its client links.")
+
+
+def _create_link(snapshot_id: int) -> None:
+    expiry = st.session_state.get(f"link_expiry_{snapshot_id}", "30")
+    if expiry == "date":
+        until = st.session_state.get(f"link_until_{snapshot_id}") or date.today() + timedelta(days=30)
+        expires = {"expires_at": datetime.combine(until, time(23, 59, 59), tzinfo=timezone.utc)}
+    else:
+        expires = {"expires_in_days": int(expiry)}
+    try:
+        with session_scope() as db:
+            link, token = repository.create_share_link(
+                session=db, snapshot_id=snapshot_id, label=st.session_state.get(f"link_label_{snapshot_id}") or None,
+                **expires,
+            )
+            link_id = link.id
+    except Exception:
+        return _db_error("link could not be created (the snapshot may have been deleted)")
+    st.session_state[f"link_label_{snapshot_id}"] = ""
+    st.session_state[NEW_LINK] = {"link_id": link_id, "snapshot_id": snapshot_id, "url": _share_url(token)}
+
+
+def _dismiss_link() -> None:
+    st.session_state.pop(NEW_LINK, None)
+
+
+def _revoke(link_id: int) -> None:
+    try:
+        with session_scope() as db:
+            repository.revoke_share_link(session=db, link_id=link_id)
+    except Exception:
+        return _db_error("link could not be revoked")
+    if (st.session_state.get(NEW_LINK) or {}).get("link_id") == link_id:
+        st.session_state.pop(NEW_LINK, None)
+    _notify("Link revoked: it no longer opens the report.")
+
+
+def _regenerate(snapshot_id: int, link_id: int) -> None:
+    try:
+        with session_scope() as db:
+            link, token = repository.regenerate_share_link(session=db, link_id=link_id)
+            new_id = link.id
+    except Exception:
+        return _db_error("link could not be regenerated")
+    st.session_state[NEW_LINK] = {"link_id": new_id, "snapshot_id": snapshot_id, "url": _share_url(token)}
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+st.title("Snapshots & sharing")
+st.caption(
+    "A snapshot freezes the current data with its filters, goals and A/B settings. Share it with a client "
+    "through a read-only link that expires; revoke the link at any time."
+)
+
+if notice := st.session_state.pop(NOTICE, None):
+    kind, message = notice
+    (st.error if kind == "error" else st.success)(message)
+
+# --- save the current report ------------------------------------------------------------------
+dataset = get_dataset()
+with st.container(border=True):
+    st.subheader("Save the current report")
+    if dataset is None:
+        st.info("There is no data to save yet. Upload exports on the Data page (or use the demo account) first.")
+    else:
+        st.caption(f"{dataset.frame.height:,} rows from: {widgets.md_escape(dataset.label)}")
+        with st.form("save_snapshot", border=False):
+            left, right = st.columns(2)
+            left.text_input("Snapshot name", max_chars=200, placeholder="e.g. March campaigns review",
+                            key="snap_new_name")
+            right.text_input("Client (optional)", max_chars=200, placeholder="e.g. Acme Corp", key="snap_new_client")
+            st.form_submit_button("Save snapshot", type="primary", icon=":material/save:", on_click=_save)
+
+# --- the list ---------------------------------------------------------------------------------
+try:
+    with session_scope() as db:
+        snapshots = repository.list_snapshots(session=db)
+        links = repository.list_share_links(session=db)
+except Exception:
+    st.error("The saved snapshots could not be read: the database did not answer. Reload the page to try again.")
+    st.stop()
+
+now = datetime.now(timezone.utc)
+live_links: dict[int, int] = {}
+for link in links:
+    if link.status_at(now) == "active":
+        live_links[link.snapshot_id] = live_links.get(link.snapshot_id, 0) + 1
+
+st.subheader("Saved snapshots")
+if not snapshots:
+    st.info("No snapshots yet. Save the current report above.")
+    st.stop()
+
+table = pl.DataFrame(
+    {
+        "Name": [s.name for s in snapshots],
+        "Client": [s.client_label or "" for s in snapshots],
+        "Saved": [_when(s.created_at) for s in snapshots],
+        "Size": [_size(s.size_bytes) for s in snapshots],
+        "Rows": [s.row_count for s in snapshots],
+        "Live links": [live_links.get(s.id, 0) for s in snapshots],
+        "Files": [", ".join(f.get("name", "") for f in (s.source_files or [])) for s in snapshots],
+    },
+    schema={"Name": pl.String, "Client": pl.String, "Saved": pl.String, "Size": pl.String, "Rows": pl.Int64,
+            "Live links": pl.Int64, "Files": pl.String},
+)
+st.dataframe(table, hide_index=True, width="stretch", key="snapshot_table")
+
+by_id = {s.id: s for s in snapshots}
+if st.session_state.get(SELECTED) not in by_id:
+    st.session_state[SELECTED] = next(iter(by_id))
+selected_id = st.selectbox(
+    "Work with snapshot", list(by_id), key=SELECTED,
+    format_func=lambda i: f"{by_id[i].name} · {_when(by_id[i].created_at)}",
+)
+snapshot = by_id[selected_id]
+snapshot_links = [link for link in links if link.snapshot_id == selected_id]
+
+manage, share = st.tabs(["Open, rename, delete", "Client links"])
+
+with manage:
+    st.button("Open in the report", type="primary", icon=":material/open_in_browser:", key="snapshot_open",
+              on_click=_open, args=(selected_id,),
+              help="Make this snapshot the current data, with the filters, goals and A/B settings it was saved with.")
+    files = snapshot.source_files or []
+    if files:
+        st.caption("Source files")
+        st.dataframe(
+            pl.DataFrame(
+                {"File": [f.get("name", "") for f in files], "SHA-256": [f.get("sha256", "") for f in files],
+                 "Bytes": [int(f.get("size") or 0) for f in files]},
+                schema={"File": pl.String, "SHA-256": pl.String, "Bytes": pl.Int64},
+            ),
+            hide_index=True, width="stretch", key=f"snapshot_files_{selected_id}",
+        )
+
+    with st.form(f"rename_{selected_id}", border=True):
+        st.write("Rename")
+        left, right = st.columns(2)
+        left.text_input("Name", value=snapshot.name, max_chars=200, key=f"rename_name_{selected_id}")
+        right.text_input("Client", value=snapshot.client_label or "", max_chars=200, key=f"rename_client_{selected_id}")
+        st.form_submit_button("Save name", on_click=_rename, args=(selected_id,))
+
+    if st.session_state.get(CONFIRM_DELETE) == selected_id:
+        count = len(snapshot_links)
+        st.warning(
+            f"Delete this snapshot and its {count} client link{'s' if count != 1 else ''}? Clients who open "
+            "those links will see “This link is not valid”. This cannot be undone."
+        )
+        yes, no, _ = st.columns([1, 1, 4])
+        yes.button("Delete for good", type="primary", key="snapshot_delete_confirm", on_click=_delete,
+                   args=(selected_id,))
+        no.button("Cancel", key="snapshot_delete_cancel", on_click=_ask_delete, args=(None,))
+    else:
+        st.button("Delete…", icon=":material/delete:", key="snapshot_delete", on_click=_ask_delete,
+                  args=(selected_id,))
+
+with share:
+    new_link = st.session_state.get(NEW_LINK)
+    if new_link and new_link.get("snapshot_id") == selected_id:
+        with st.container(border=True):
+            st.success("Link ready. Copy it now: it is shown only this once (only its fingerprint is stored). "
+                       "Lost it? Regenerate the link.")
+            st.code(new_link["url"], language=None, wrap_lines=True)
+            st.button("Done, I copied it", key="share_link_done", on_click=_dismiss_link)
+
+    with st.form(f"create_link_{selected_id}", border=True):
+        st.write("New client link")
+        left, middle, right = st.columns(3)
+        left.text_input("Label (who gets it)", max_chars=200, placeholder="e.g. Acme marketing team",
+                        key=f"link_label_{selected_id}")
+        middle.radio("Valid for", list(EXPIRY_CHOICES), index=1, format_func=EXPIRY_CHOICES.get, horizontal=True,
+                     key=f"link_expiry_{selected_id}")
+        right.date_input("Until (with “Until a date”)", value=date.today() + timedelta(days=30),
+                         min_value=date.today() + timedelta(days=1), key=f"link_until_{selected_id}")
+        st.form_submit_button("Create link", type="primary", icon=":material/add_link:", on_click=_create_link,
+                              args=(selected_id,))
+
+    if not snapshot_links:
+        st.caption("No client links for this snapshot yet.")
+    else:
+        st.dataframe(
+            pl.DataFrame(
+                {
+                    "Label": [link.label or "" for link in snapshot_links],
+                    "Status": [STATUS_LABELS[link.status_at(now)] for link in snapshot_links],
+                    "Created": [_when(link.created_at) for link in snapshot_links],
+                    "Expires": [_when(link.expires_at) for link in snapshot_links],
+                    "Views": [link.view_count for link in snapshot_links],
+                    "Last view": [_when(link.last_viewed_at) for link in snapshot_links],
+                },
+                schema={"Label": pl.String, "Status": pl.String, "Created": pl.String, "Expires": pl.String,
+                        "Views": pl.Int64, "Last view": pl.String},
+            ),
+            hide_index=True, width="stretch", key=f"link_table_{selected_id}",
+        )
+        by_link = {link.id: link for link in snapshot_links}
+        chosen_link = st.selectbox(
+            "Link", list(by_link), key=f"link_pick_{selected_id}",
+            format_func=lambda i: (f"{by_link[i].label or 'Unlabelled link'} · "
+                                   f"{STATUS_LABELS[by_link[i].status_at(now)]} · created {_when(by_link[i].created_at)}"),
+        )
+        revoke_col, regenerate_col, _ = st.columns([1, 1, 3])
+        active = by_link[chosen_link].status_at(now) == "active"
+        revoke_col.button("Revoke", icon=":material/link_off:", key="link_revoke", disabled=not active,
+                          on_click=_revoke, args=(chosen_link,), help="The link stops working at once.")
+        regenerate_col.button("Regenerate", icon=":material/autorenew:", key="link_regenerate",
+                              on_click=_regenerate, args=(selected_id, chosen_link),
+                              help="Revokes this link and creates a new one with the same label and validity.")

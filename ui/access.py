@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Literal
@@ -17,6 +19,10 @@ import streamlit as st
 from ui.state import EDITOR_AUTHENTICATED, VIEWER
 
 Role = Literal["editor", "client", "invalid", "login"]
+
+_LOGGER = logging.getLogger(__name__)
+# A wrong password costs the guesser this long (on top of scrypt's own cost).
+WRONG_PASSWORD_DELAY_SECONDS = 1.0
 
 # Set only while the router runs the page it chose, in the script thread running it. (Session
 # state cannot carry this: Streamlit scopes writes made before `page.run()` away from the page.)
@@ -66,12 +72,29 @@ def require_router(page_file: str) -> None:
 
 
 def run_page(page) -> None:
-    """Run the page `st.navigation` chose, marking the run as routed for `require_router`."""
+    """Run the page `st.navigation` chose, marking the run as routed for `require_router`.
+
+    For a client, any failure inside the page becomes one plain sentence: a shared report
+    never shows a traceback or an exception type (client.showErrorDetails is "none" too).
+    """
     _routing.active = True
     try:
-        page.run()
+        if current_viewer().is_client:
+            try:
+                page.run()
+            except Exception:  # Streamlit's stop/rerun are BaseException and pass through
+                _LOGGER.exception("A page of a shared report failed")
+                st.error("This part of the report could not be shown. Reload the page, or ask the person "
+                         "who sent the link for a new one.")
+        else:
+            page.run()
     finally:
         _routing.active = False
+
+
+def log_client_failure(message: str) -> None:
+    """Server log only: what a client sees is one plain sentence."""
+    _LOGGER.exception(message)
 
 
 def current_viewer() -> Viewer:
@@ -92,8 +115,19 @@ def _password_hash() -> str:
 
 
 def identify() -> Viewer:
-    """Decide the visitor's role for this run (and remember it for the pages)."""
+    """Decide the visitor's role for this run (and remember it for the pages).
+
+    A session that arrived with `?share=` stays a client for its whole life, even when a page
+    switch drops the parameter from the URL: only a new browser session (a reload of a URL
+    without `?share=`) can ask for the editor, and then the password/OIDC gate applies.
+    The link is re-checked on every run, so a revoked or expired link stops working at once.
+    """
     token = st.query_params.get("share")
+    remembered = st.session_state.get(VIEWER)
+    if token is None and remembered is not None and remembered.role in ("client", "invalid"):
+        token = remembered.token or ""
+        if token:
+            st.query_params["share"] = token  # keep the URL shareable and the role visible
     if token is not None:
         viewer = _client_viewer(token)
     elif _oidc_configured():
@@ -121,10 +155,11 @@ def _client_viewer(token: str) -> Viewer:
         with session_scope() as session:
             link = repository.resolve_share_token(session=session, token=token, count_view=not already_counted)
             if link is None:
-                return Viewer("invalid")
+                return Viewer("invalid", token=token)
             return Viewer("client", snapshot_id=link.snapshot_id, link_id=link.id, token=token)
     except Exception:  # a database hiccup must not leak details to a client
-        return Viewer("invalid")
+        _LOGGER.exception("Could not check a share link")
+        return Viewer("invalid", token=token)
 
 
 def login_page() -> None:
@@ -142,10 +177,16 @@ def login_page() -> None:
         password = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Open the editor", type="primary")
     if submitted:
-        if verify_password(password, _password_hash()):
+        try:
+            accepted = bool(password) and verify_password(password, _password_hash())
+        except Exception:  # a malformed hash in the settings: refuse, say nothing about it
+            _LOGGER.exception("The editor password hash could not be checked")
+            accepted = False
+        if accepted:
             st.session_state[EDITOR_AUTHENTICATED] = True
             st.rerun()
         else:
+            time.sleep(WRONG_PASSWORD_DELAY_SECONDS)
             st.error("That password is not correct. Try again.")
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import access, filters, session
+from ui import access, filters, session, widgets
+from ui.state import VIEWER
 
 
 def _pages_for(viewer: access.Viewer):
@@ -39,10 +40,34 @@ def route():
     """Decide everything for this run and return the page `st.navigation` chose (not yet run)."""
     st.set_page_config(page_title="Campaign Lens", page_icon=":material/insights:", layout="wide")
     viewer = access.identify()
-    page = st.navigation(_pages_for(viewer), position="sidebar" if viewer.role in ("editor", "client") else "hidden")
+    dataset = None
     if viewer.role in ("editor", "client"):
-        dataset = session.ensure_dataset(viewer)
-        if dataset is not None:
-            session.header(viewer, dataset)
-            filters.sidebar(dataset, mirror_in_url=viewer.is_editor)
+        try:
+            dataset = session.ensure_dataset(viewer)
+        except Exception:
+            if not viewer.is_client:
+                raise
+            access.log_client_failure("Could not open a shared snapshot")
+            dataset = None
+        if viewer.is_client and dataset is None:
+            # The snapshot vanished (deleted between the check and the load) or cannot be read:
+            # the same "not valid" page as any other dead link, never the empty editor start.
+            viewer = access.Viewer("invalid", token=viewer.token)
+            st.session_state[VIEWER] = viewer
+    page = st.navigation(_pages_for(viewer), position="sidebar" if viewer.role in ("editor", "client") else "hidden")
+    if dataset is not None:
+        session.header(viewer, dataset)
+        if viewer.is_client:
+            client_title(dataset)
+        filters.sidebar(dataset, mirror_in_url=viewer.is_editor)
     return page
+
+
+def client_title(dataset) -> None:
+    """Above every client page: which report this is and how fresh its data is (name shown as text)."""
+    name = dataset.snapshot_name or dataset.label
+    st.markdown(f"### {widgets.md_escape(name)}")
+    line = "Shared report · read-only"
+    if dataset.data_as_of:
+        line += f" · data as of {dataset.data_as_of}"
+    st.caption(line)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from ui import filters
 from ui.access import Viewer
-from ui.state import AB_CONFIG, GOALS, OPEN_SNAPSHOT, Dataset, get_dataset, set_dataset
+from ui.state import AB_CONFIG, GOALS, KPI_SETTINGS, OPEN_SNAPSHOT, Dataset, get_dataset, set_dataset
 
 
 @st.cache_resource(max_entries=8, show_spinner="Opening the report…")
@@ -42,7 +42,11 @@ def snapshot_dataset(snapshot_id: int) -> tuple[Dataset, dict] | None:
 
 
 def open_snapshot(snapshot_id: int) -> bool:
-    """Make a saved snapshot the current data and restore its filters, goals and A/B settings."""
+    """Make a saved snapshot the current data and restore its filters, goals, A/B and KPI settings.
+
+    Call it before the sidebar's filter widgets exist in this run (from the router, or from a
+    button's on_click callback): it writes their session-state keys.
+    """
     loaded = snapshot_dataset(snapshot_id)
     if loaded is None:
         return False
@@ -51,6 +55,10 @@ def open_snapshot(snapshot_id: int) -> bool:
     filters.restore(settings.get("filters") or {})
     st.session_state[GOALS] = list(settings.get("goals") or [])
     st.session_state[AB_CONFIG] = dict(settings.get("ab") or {})
+    if isinstance(settings.get("kpi"), dict) and settings["kpi"]:
+        kpi = settings["kpi"]
+        st.session_state[KPI_SETTINGS] = {"extra_costs": float(kpi.get("extra_costs") or 0.0),
+                                          "weights": dict(kpi.get("weights") or {})}
     st.session_state[OPEN_SNAPSHOT] = snapshot_id
     return True
 
