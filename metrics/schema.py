@@ -382,7 +382,13 @@ def normalize_platform(value: str | None) -> str | None:
 
 def platform_expr(column: str = "platform") -> pl.Expr:
     """Vectorised `normalize_platform`: maps each distinct value once (cheap on big frames)."""
-    return pl.col(column).map_elements(normalize_platform, return_dtype=pl.String, skip_nulls=True)
+
+    def normalize_batch(values: pl.Series) -> pl.Series:
+        lookup = {v: normalize_platform(v) for v in values.drop_nulls().unique().to_list()}
+        return values.replace_strict(lookup, default=None, return_dtype=pl.String)
+
+    # map_elements would call Python once per row; this calls it once per distinct value.
+    return pl.col(column).cast(pl.String).map_batches(normalize_batch, return_dtype=pl.String, is_elementwise=True)
 
 
 # One colour per platform, used by every chart so a platform looks the same everywhere.

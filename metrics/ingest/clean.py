@@ -132,7 +132,7 @@ def typed_measure_cells(column: str, header: str) -> MeasureCells:
                                            value.cast(pl.String)))
         .otherwise(pl.format("{} is negative ({})", pl.lit(header), value.cast(pl.String)))
     )
-    return MeasureCells(pl.when(value.is_nan()).then(None).otherwise(value), bad, pl.lit(False), reason)
+    return MeasureCells(value.fill_nan(None), bad, pl.lit(False), reason)
 
 
 # ---------------------------------------------------------------- dates

@@ -45,6 +45,8 @@ def normalize_platform_values(values: pl.Series) -> pl.Series:
     """Map each distinct value once with `schema.normalize_platform` (cheap on millions of rows)."""
     uniques = values.drop_nulls().unique().to_list()
     lookup = {v: schema.normalize_platform(v) for v in uniques}
+    if all(k == v for k, v in lookup.items()):
+        return values  # already slugs: nothing to rewrite
     return values.replace_strict(lookup, default=None, return_dtype=pl.String)
 
 
@@ -66,27 +68,33 @@ def _blank_rows(frame: pl.DataFrame) -> pl.Expr | None:
     return blank
 
 
-def _values_matching(column: pl.Series, pattern: str) -> pl.Series | None:
+def _values_matching(column: pl.Series, pattern: str, uniques: pl.Series | None = None) -> pl.Series | None:
     """Distinct values of a text column matching `pattern` (tested once per distinct value)."""
-    uniques = column.unique()
+    uniques = column.unique() if uniques is None else uniques
     hits = uniques.filter(uniques.str.contains(pattern).fill_null(False))
     return hits if hits.len() else None
 
 
-def _dimension_expr(frame: pl.DataFrame, name: str) -> pl.Expr:
+def _dimension_expr(frame: pl.DataFrame, name: str, distinct: dict[str, pl.Series]) -> pl.Expr:
     """A text dimension, stripped, with "" and "--" as null; skipped when no distinct value needs it."""
-    column = frame[name]
-    if column.dtype != pl.String:
+    if frame.schema[name] != pl.String:
         return clean.text_dimension(name)
-    uniques = column.unique().drop_nulls()
+    uniques = _distinct(frame, name, distinct).drop_nulls()
     needs_cleaning = (uniques.str.strip_chars() != uniques).any() or uniques.is_in(["", "--", "—", "(not set)"]).any()
     return clean.text_dimension(name) if needs_cleaning else pl.col(name)
+
+
+def _distinct(frame: pl.DataFrame, name: str, cache: dict[str, pl.Series]) -> pl.Series:
+    if name not in cache:
+        cache[name] = frame[name].unique()
+    return cache[name]
 
 
 def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: FileReport) -> pl.DataFrame:
     """Validate and convert; fill `report` counts, rejected rows and issues; return the canonical frame."""
     frame = raw.frame
     extras = [c for c in frame.columns if c.startswith("x")]
+    distinct: dict[str, pl.Series] = {}  # distinct values per text column, computed once
 
     blank = _blank_rows(frame)
     if blank is not None:
@@ -117,7 +125,7 @@ def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: Fi
     total_exprs = []
     for name in sorted(total_candidates):
         if frame.schema[name] == pl.String:
-            hits = _values_matching(frame[name], clean.TOTAL_ROW)
+            hits = _values_matching(frame[name], clean.TOTAL_ROW, _distinct(frame, name, distinct))
             if hits is not None:
                 total_exprs.append(pl.col(name).is_in(hits.implode()))
     is_total = pl.any_horizontal(total_exprs).fill_null(False) if total_exprs else pl.lit(False)
@@ -169,10 +177,10 @@ def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: Fi
     for dim in ("platform", "campaign", "ad_group", "ad", "variant", "content_format", "funnel_stage", "currency"):
         columns = plan.by_canonical(dim)
         if columns:
-            exprs.append(_dimension_expr(frame, col_name(columns[0].index)).alias(dim))
+            exprs.append(_dimension_expr(frame, col_name(columns[0].index), distinct).alias(dim))
     audience_cols = plan.by_canonical("audience")
     if audience_cols:
-        parts = [_dimension_expr(frame, col_name(c.index)) for c in audience_cols]
+        parts = [_dimension_expr(frame, col_name(c.index), distinct) for c in audience_cols]
         joined = pl.concat_str(parts, separator=" ", ignore_nulls=True) if len(parts) > 1 else parts[0]
         exprs.append((pl.when(joined == "").then(None).otherwise(joined) if len(parts) > 1 else joined)
                      .alias("audience"))
@@ -321,7 +329,9 @@ def _finish(frame: pl.DataFrame, plan: MappingPlan, family: Family, report: File
     report.platform = family.platform
 
     if "currency" in frame.columns:
-        frame = frame.with_columns(pl.col("currency").str.to_uppercase().str.strip_chars())
+        codes = frame["currency"].unique().drop_nulls()
+        if (codes.str.to_uppercase().str.strip_chars() != codes).any():
+            frame = frame.with_columns(pl.col("currency").str.to_uppercase().str.strip_chars())
         if report.currency:
             frame = frame.with_columns(pl.col("currency").fill_null(report.currency))
         # The most common currency of the first rows is the file's (a full count is not worth it).
