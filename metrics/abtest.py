@@ -1026,7 +1026,9 @@ def verdict(result: AbResult, comparison: Comparison) -> str:
     if negligible:
         return head + " The observed difference is too small to detect with any practical amount of traffic."
     needed = _needed_per_arm(result, control, comparison, variant)
-    if needed is None or needed > _MAX_PLANNED_PER_ARM:
+    if needed is None:  # the planner cannot work from these numbers (e.g. a control rate of 0)
+        return head + " The test needs more data; keep it running."
+    if needed > _MAX_PLANNED_PER_ARM:
         return head + " The observed difference is too small to detect with any practical amount of traffic."
     more = needed - int(min(control.n, variant.n))
     if more <= 0:

@@ -384,6 +384,14 @@ def test_verdict_negative_not_significant_and_negligible_lift():
     assert "too small to detect" in verdict(flat, flat.comparisons[0])
 
 
+def test_verdict_without_a_plan_asks_for_more_data():
+    # control has no conversions: no relative lift and no baseline for the planner
+    result = analyze(stats_from_counts(200, 0, 200, 2), "A", "proportion")
+    text = verdict(result, result.comparisons[0])
+    assert text.startswith("No clear winner yet: B is +1.00 pp against A")
+    assert text.endswith("The test needs more data; keep it running.")
+
+
 def test_verdict_degenerate_and_srm():
     empty = analyze(DEGENERATE["empty_arm"][0], "A", "proportion")
     text = verdict(empty, empty.comparisons[0])

@@ -212,6 +212,7 @@ def check_proportions(out: dict, df: pd.DataFrame, variant: str, outcome: str, c
     assert c["significant"] == (p < 0.05)
 
 
+@pytest.mark.datasets
 def test_udacity_ab_data(shared_datasets, capsys):
     path = shared_datasets / "udacity-ab-test" / "ab_data.csv"
     code, out, err = run_inprocess(capsys, "abtest", path, "--variant", "group", "--converted", "converted")
@@ -220,6 +221,7 @@ def test_udacity_ab_data(shared_datasets, capsys):
     assert out["comparisons"][0]["significant"] is False  # the well-known answer: no effect of the new page
 
 
+@pytest.mark.datasets
 @pytest.mark.parametrize("outcome", ["retention_1", "retention_7"])
 def test_cookie_cats_retention(shared_datasets, capsys, outcome):
     path = shared_datasets / "cookie-cats" / "cookie_cats.csv"
@@ -228,6 +230,7 @@ def test_cookie_cats_retention(shared_datasets, capsys, outcome):
     check_proportions(out, pd.read_csv(path), "version", outcome, "gate_30")
 
 
+@pytest.mark.datasets
 def test_cookie_cats_game_rounds_mean(shared_datasets, capsys):
     path = shared_datasets / "cookie-cats" / "cookie_cats.csv"
     code, out, err = run_inprocess(capsys, "abtest", path, "--variant", "version", "--value", "sum_gamerounds")
@@ -242,6 +245,7 @@ def test_cookie_cats_game_rounds_mean(shared_datasets, capsys):
     assert out["variants"][0]["sd"] == pytest.approx(a.std(ddof=1), rel=1e-9)
 
 
+@pytest.mark.datasets
 def test_marketing_ad_vs_psa(shared_datasets, capsys):
     path = shared_datasets / "marketing-ab-ad-psa" / "marketing_AB_sample.csv"
     code, out, err = run_inprocess(capsys, "abtest", path, "--variant", "test group", "--control", "psa",
@@ -255,6 +259,7 @@ def test_marketing_ad_vs_psa(shared_datasets, capsys):
     assert out["srm"]["expected_split"] == [4.0, 96.0] and not out["srm"]["mismatch"]
 
 
+@pytest.mark.datasets
 def test_fast_food_three_promotions(shared_datasets, capsys):
     path = shared_datasets / "fast-food-marketing-ab" / "WA_Marketing-Campaign.csv"
     code, out, err = run_inprocess(capsys, "abtest", path, "--variant", "Promotion", "--control", "1", "--value",
