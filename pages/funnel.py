@@ -19,6 +19,13 @@ STAGE_COLUMNS = (
     "ctr", "engagement_rate", "cvr", "cpl", "cpa", "roas",
 )
 
+def count_text(value: float | None) -> str:
+    """Exact counts in the funnel (21,449,242, not 21.4 M): the steps are compared digit by digit."""
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.2f}"
+
+
 st.title("Funnel")
 st.caption(
     "How many people went from seeing an ad to buying, step by step. Each step's rate is a fraction of the step "
@@ -55,7 +62,7 @@ steps = funnel.funnel_steps(totals)
 tiles = st.columns(len(steps))
 for tile, step in zip(tiles, steps.iter_rows(named=True)):
     with tile:
-        value = widgets.format_value(step["value"], "number") if step["reported"] else "not reported"
+        value = count_text(step["value"]) if step["reported"] else "not reported"
         st.metric(step["label"], value, border=True)
         if step["step_rate"] is not None:
             st.caption(f"{widgets.format_value(step['step_rate'], 'percent')} of "
@@ -79,7 +86,7 @@ with table_col:
     display = steps.select(
         pl.col("label").alias("Step"),
         pl.struct("value", "reported").map_elements(
-            lambda s: widgets.format_value(s["value"], "number") if s["reported"] else "not reported",
+            lambda s: count_text(s["value"]) if s["reported"] else "not reported",
             return_dtype=pl.String,
         ).alias("Count"),
         *[
@@ -87,8 +94,7 @@ with table_col:
                                       skip_nulls=False).alias(title)
             for name, title in (("step_rate", "Of previous step"), ("drop_off_rate", "Drop-off"))
         ],
-        pl.col("drop_off").map_elements(lambda v: widgets.format_value(v, "number"), return_dtype=pl.String,
-                                        skip_nulls=False).alias("Lost"),
+        pl.col("drop_off").map_elements(count_text, return_dtype=pl.String, skip_nulls=False).alias("Lost"),
         pl.col("rate_from_first").map_elements(lambda v: widgets.format_value(v, "percent"),
                                                return_dtype=pl.String, skip_nulls=False).alias("Of first step"),
     )
