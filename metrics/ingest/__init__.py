@@ -198,7 +198,7 @@ def _load_excel(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadR
     frame = frame.select(ROW, LINE, *[col_name(i) for i in needed if col_name(i) in body.columns],
                          *[pl.col(c).alias(f"x{j}") for j, c in enumerate(extras)])
     raw = RawTable(frame=frame, line_of=lambda idx: [first_data_line + i for i in idx],
-                   read_columns=[col_name(i) for i in needed], raw_separator=" | ")
+                   read_columns=[col_name(i) for i in needed], raw_separator=" | ", header_width=len(sheet.header))
     return _finish(raw, plan, family, report)
 
 

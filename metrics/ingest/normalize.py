@@ -39,6 +39,7 @@ class RawTable:
     default_decimal_comma: bool = False
     read_columns: list[str] = field(default_factory=list)  # c-columns to show in a rejected row's raw text
     raw_separator: str = ","
+    header_width: int = 0  # number of columns in the header (for the "too many fields" reason)
 
 
 def normalize_platform_values(values: pl.Series) -> pl.Series:
@@ -114,7 +115,7 @@ def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: Fi
     if extras:
         has_extra = pl.any_horizontal([pl.col(x).is_not_null() for x in extras])
         bad_flags.append(has_extra)
-        width = len(report.mapping) + len(report.unmapped)
+        width = raw.header_width
         reasons.append(pl.when(has_extra).then(pl.lit(f"the row has more fields than the header ({width} columns)")))
 
     # Total rows: a total word in the first column or in any text dimension.

@@ -160,6 +160,7 @@ def read_text_table(
             default_decimal_comma=sniffed.delimiter == ";",
             read_columns=[col_name(i) for i in needed],
             raw_separator=sniffed.delimiter,
+            header_width=width,
         )
     report.add_issue("irregular_file", "The file could not be split into columns everywhere (an unclosed quote "
                      "or rows with many extra fields); it was read line by line.", "warning")
@@ -238,4 +239,4 @@ def _robust_table(text: str, sniffed: sniff.Sniff, needed: list[int], width: int
     )
     return RawTable(frame=frame, line_of=lambda idx: [i + sniffed.header_line + 2 for i in idx],
                     default_decimal_comma=sniffed.delimiter == ";", read_columns=[col_name(j) for j in needed],
-                    raw_separator=sniffed.delimiter)
+                    raw_separator=sniffed.delimiter, header_width=width)

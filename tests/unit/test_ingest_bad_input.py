@@ -117,7 +117,9 @@ def test_too_large_upload_is_refused(monkeypatch):
 # name, bytes, rows loaded, {line: words in the reason}
 ROW_PROBLEMS = [
     ("header_only.csv", b"date,spend,clicks\n", 0, {}),
-    ("ragged.csv", b"campaign,spend\nA,1\nB,2,3,4\nC,3\n", 2, {3: "more fields"}),
+    ("ragged.csv", b"campaign,spend\nA,1\nB,2,3,4\nC,3\n", 2, {3: "more fields than the header (2 columns)"}),
+    ("preamble_then_bad.csv", b"Weekly report\n\nPeriod: 2024-01-01 - 2024-01-07\ncampaign,spend\nA,1\nB,x\n", 1,
+     {6: "spend holds 'x'"}),
     ("far_too_many_fields.csv", b"campaign,spend\nA,1\n" + b"B," + b",".join([b"9"] * 400) + b"\nC,3\n", 2,
      {3: "fields"}),
     ("unbalanced_quote.csv", (DATA / "generic_unbalanced_quote.csv").read_bytes(), 2, {3: "unclosed quote"}),

@@ -1,0 +1,69 @@
+"""Invariants of the loader, checked on generated inputs (hypothesis)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from metrics.ingest import load, load_many
+
+AMOUNTS = st.lists(st.integers(min_value=0, max_value=99_999_999_999), min_size=1, max_size=6)  # in cents
+
+
+def as_dot(cents: int) -> str:  # 1,234.56 (quoted because of the comma)
+    return f'"{cents / 100:,.2f}"'
+
+
+def as_comma(cents: int) -> str:  # 1.234,56
+    return f"{cents / 100:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def as_spaces(cents: int, space: str) -> str:  # 1 234,56 with a no-break or narrow no-break space
+    return f"{cents / 100:,.2f}".replace(",", space).replace(".", ",")
+
+
+STYLES = {
+    "dot_thousands": (",", as_dot),
+    "comma_decimal": (";", as_comma),
+    "nbsp": (";", lambda c: as_spaces(c, "\u00a0")),
+    "narrow_nbsp": (";", lambda c: as_spaces(c, "\u202f")),
+    "plain": (",", lambda c: f"{c / 100:.2f}"),
+    "currency": (";", lambda c: as_spaces(c, " ") + " €"),
+}
+
+
+@pytest.mark.parametrize("style", list(STYLES))
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(amounts=AMOUNTS)
+def test_number_formats_read_back_exactly(style, amounts):
+    separator, fmt = STYLES[style]
+    lines = [f"campaign{separator}spend"] + [f"c{i}{separator}{fmt(a)}" for i, a in enumerate(amounts)]
+    result = load(("\n".join(lines) + "\n").encode(), "amounts.csv")
+    assert result.report.rows_rejected == 0
+    assert sorted(result.frame["spend"].to_list()) == pytest.approx(sorted(a / 100 for a in amounts), abs=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    # Distinct days, so that the two parts never have identical content (that would be a duplicate upload).
+    rows=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 10_000), st.integers(0, 500)), min_size=2,
+                  max_size=40, unique_by=lambda row: row[0]),
+    cut=st.integers(1, 39),
+)
+def test_splitting_a_file_does_not_change_totals(rows, cut):
+    """Loading a file whole or in two parts (load_many) gives the same sums and row counts."""
+    cut = min(cut, len(rows) - 1)
+    start = dt.date(2024, 1, 1)
+
+    def csv_text(part):
+        body = "".join(f"{start + dt.timedelta(days=d)},Facebook Ads,C{d % 3},{s / 100:.2f},{c}\n" for d, s, c in part)
+        return ("date,channel,campaign,cost,clicks\n" + body).encode()
+
+    whole = load(csv_text(rows), "whole.csv")
+    parts = load_many([("a.csv", csv_text(rows[:cut])), ("b.csv", csv_text(rows[cut:]))])
+    assert parts.frame.height == whole.frame.height == len(rows)
+    for measure in ("spend", "clicks", "engagements"):
+        assert parts.frame[measure].sum() == pytest.approx(whole.frame[measure].sum())
