@@ -165,13 +165,19 @@ class PostgresServer:
     def dsn(self, database: str = "postgres") -> str:
         return f"host=127.0.0.1 port={self.port} user=postgres dbname={database}"
 
-    def create_database(self, name: str) -> str:
-        """CREATE DATABASE `name` (dropping an old one of that name) and return its SQLAlchemy URL."""
-        if not name.replace("_", "").isalnum():
-            raise ValueError(f"unsafe database name {name!r}")
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """CREATE DATABASE `name` (dropping an old one of that name) and return its SQLAlchemy URL.
+
+        With `template`, the new database is a file copy of that (idle) database: the quick way
+        to hand every test an already migrated schema.
+        """
+        for identifier in filter(None, (name, template)):
+            if not identifier.replace("_", "").isalnum():
+                raise ValueError(f"unsafe database name {identifier!r}")
+        clause = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
         with psycopg.connect(self.dsn(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{clause}')
         return self.url(name)
 
     def drop_database(self, name: str) -> None:

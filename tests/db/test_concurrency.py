@@ -115,7 +115,8 @@ KILLED_WRITER = textwrap.dedent(
 )
 
 
-def test_writer_killed_mid_save_leaves_a_consistent_database(engine, db_url, backend):
+def test_writer_killed_mid_save_leaves_a_consistent_database(engine, backend):
+    db_url = engine.url.render_as_string(hide_password=False)
     engine.dispose()  # the child is the only writer
     child = subprocess.Popen(
         [sys.executable, "-c", KILLED_WRITER, db_url, "5"], cwd=REPO, stdout=subprocess.PIPE,
