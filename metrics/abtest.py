@@ -173,8 +173,14 @@ def _collect(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
 
 
-def _variant_key() -> pl.Expr:
-    return pl.col("__variant").cast(pl.String)
+def _variant_key(dtype: pl.DataType) -> pl.Expr:
+    """Variant labels as text. Whole floats lose their ".0" (a Promotion column read as Float64 because of one
+    empty cell still gives labels "1", "2", "3", which is what people type for --control)."""
+    col = pl.col("__variant")
+    if dtype.is_float():
+        whole = col.is_finite() & (col == col.round(0))
+        return pl.when(whole).then(col.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(col.cast(pl.String))
+    return col.cast(pl.String)
 
 
 def infer_metric_kind(frame: pl.DataFrame | pl.LazyFrame, outcome: str) -> MetricKind:
@@ -208,7 +214,7 @@ def stats_from_rows(
             raise UsageError(f"Column {outcome!r} holds values other than 0/1 or true/false (for example "
                              f"{bad.get_column('__y')[0]:g}); use --value for a numeric metric.")
     grouped = (data.filter(pl.col("__variant").is_not_null())
-               .group_by(_variant_key().alias("name"))
+               .group_by(_variant_key(frame.schema[variant]).alias("name"))
                .agg(pl.col("__y").count().alias("n"), pl.col("__y").sum().alias("s"),
                     (pl.col("__y") * pl.col("__y")).sum().alias("ss"), pl.col("__y").null_count().alias("ignored"))
                .sort("name"))
@@ -241,7 +247,7 @@ def stats_from_aggregates(
                         _number_expr(successes, frame.schema[successes]).alias("__x"))
     ok = pl.col("__n").is_not_null() & pl.col("__x").is_not_null()
     grouped = (data.filter(pl.col("__variant").is_not_null())
-               .group_by(_variant_key().alias("name"))
+               .group_by(_variant_key(frame.schema[variant]).alias("name"))
                .agg(pl.col("__n").filter(ok).sum().alias("n"), pl.col("__x").filter(ok).sum().alias("x"),
                     (~ok).sum().alias("ignored"))
                .sort("name"))
@@ -263,7 +269,7 @@ def stats_from_summary(
     ok = pl.col("__n").is_not_null() & pl.col("__m").is_not_null()
     nn, mm, sdv = pl.col("__n"), pl.col("__m"), pl.col("__sd")
     grouped = (data.filter(pl.col("__variant").is_not_null())
-               .group_by(_variant_key().alias("name"))
+               .group_by(_variant_key(frame.schema[variant]).alias("name"))
                .agg(nn.filter(ok).sum().alias("n"), (nn * mm).filter(ok).sum().alias("s"),
                     (pl.max_horizontal(nn - 1, 0) * sdv * sdv + nn * mm * mm).filter(ok).sum().alias("ss"),
                     (~ok).sum().alias("ignored"))
@@ -908,8 +914,9 @@ def analyze(
                                   f"(sample-ratio mismatch, p {_fmt_p(srm.p_value)}); check the assignment and "
                                   "tracking before trusting the result."))
 
+    unique = tuple(dict.fromkeys(warnings))  # an empty control is reported once, not once per comparison
     return AbResult(kind, control, float(alpha), bool(sequential), correction, summaries, tuple(comparisons), srm,
-                    tuple(warnings), float(tuning) if sequential else None)
+                    unique, float(tuning) if sequential else None)
 
 
 def _fmt_p(p: float) -> str:
@@ -1008,7 +1015,7 @@ def verdict(result: AbResult, comparison: Comparison) -> str:
         phrase = f"{name} converts {amount} {direction} than {control_name}"
     else:
         direction = "higher" if up else "lower"
-        phrase = f"{name} has a {amount} {direction} mean than {control_name}"
+        phrase = f"{name} averages {amount} {direction} than {control_name}"
     ci_text = f" ({ci_label} {fmt(ci[0])} to {fmt(ci[1])})" if ci else ""
     chance_text = ""
     if is_prop and comparison.chance_to_beat is not None:

@@ -182,6 +182,12 @@ def read_table(path: str | Path) -> pl.DataFrame:
             raise InputError(f"{path.name} is not a readable Parquet file ({_first_line(error)}).") from None
     if suffix in (".xlsx", ".xlsm") or raw[:4] == b"PK\x03\x04":
         return _read_excel(raw, path)
+    if suffix == ".xls" or raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # legacy binary workbook (OLE2)
+        try:
+            return pl.read_excel(io.BytesIO(raw), engine="calamine")
+        except Exception as error:
+            raise InputError(f"{path.name} could not be read as a workbook ({_first_line(error)}); export it as "
+                             "CSV.") from None
     return _read_csv(raw, path)
 
 

@@ -208,6 +208,18 @@ def test_summary_rows_of_one_variant_pool_exactly():
     assert pooled.sample_variance == pytest.approx(whole.sample_variance)
 
 
+def test_float_variant_labels_read_as_whole_numbers():
+    frame = pl.DataFrame({"Promotion": [1.0, 2.0, 2.0, None, 10.0], "sales": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    assert [s.name for s in stats_from_rows(frame, "Promotion", "sales")] == ["1", "10", "2"]
+
+
+def test_an_empty_control_is_reported_once():
+    stats = [VariantStats.from_counts("A", 0, 0), VariantStats.from_counts("B", 100, 5),
+             VariantStats.from_counts("C", 100, 6)]
+    codes = [w.code for w in analyze(stats, "A", "proportion").warnings]
+    assert codes.count("empty_arm") == 1
+
+
 def test_natural_order_and_control_guess():
     assert sorted(["10", "2", "1"], key=natural_key) == ["1", "2", "10"]
     assert guess_control(["treatment", "control"]) == "control"
@@ -401,7 +413,9 @@ def test_verdict_degenerate_and_srm():
 def test_verdict_means():
     result = analyze([MEAN_A, MEAN_B], "A", "mean")
     # Welch is significant but the delta-method relative interval crosses 0: speak in absolute units.
-    assert verdict(result, result.comparisons[0]) == "B has a 0.29 higher mean than A (95 % CI +0.04538 to +0.5346)."
+    assert verdict(result, result.comparisons[0]) == "B averages 0.29 higher than A (95 % CI +0.04538 to +0.5346)."
+    drop = analyze([MEAN_B, VariantStats.from_summary("C", 3400, 0.2, 1.0)], "B", "mean")
+    assert verdict(drop, drop.comparisons[0]).startswith("C averages 71.4 % lower than B (95 % CI -8")
 
 
 @settings(max_examples=200, deadline=None)
