@@ -64,6 +64,8 @@ LARGE_LIFT = 0.5
 _STATSMODELS_METHOD = {"holm": "holm", "bh": "fdr_bh"}
 # Below this many terms the Beta closed form is a fast exact sum; above it, numerical integration.
 _MAX_CLOSED_FORM_TERMS = 2_000_000
+# Relative size below which sum_squares − sum²/n is floating-point cancellation, not spread (see sample_variance).
+_CANCELLATION = 1e-10
 _CONTROL_NAMES = ("control", "ctrl", "baseline", "original", "a", "old", "old_page", "default")
 
 
@@ -115,10 +117,17 @@ class VariantStats:
 
     @property
     def sample_variance(self) -> float | None:
-        """Sample variance (n − 1 denominator); None when n < 2. Tiny negative values from rounding become 0."""
+        """Sample variance (n − 1 denominator); None when n < 2.
+
+        sum_squares − sum²/n cancels badly when every value is the same non-round number (200 × 0.1 leaves
+        4e-18, not 0). A variance below 1e-10 of the mean square is therefore rounding noise and reported as 0:
+        such data is constant for any A/B purpose (a coefficient of variation under 0.001 %)."""
         if self.n < 2:
             return None
-        return max((self.sum_squares - self.sum * self.sum / self.n) / (self.n - 1), 0.0)
+        variance = (self.sum_squares - self.sum * self.sum / self.n) / (self.n - 1)
+        if variance <= _CANCELLATION * (self.sum_squares / self.n):
+            return 0.0
+        return variance
 
     @property
     def bernoulli_variance(self) -> float | None:

@@ -247,6 +247,8 @@ DEGENERATE = {
                        "proportion", {"invalid_counts"}),
     "zero_variance_means": ([VariantStats.from_values("A", [5.0] * 200), VariantStats.from_values("B", [5.0] * 200)],
                             "A", "mean", {"no_variance"}),
+    "constant_non_round_values": ([VariantStats.from_values("A", [0.1] * 200),
+                                   VariantStats.from_values("B", [0.1] * 200)], "A", "mean", {"no_variance"}),
     "one_unit_mean": ([VariantStats.from_values("A", [3.0]), VariantStats.from_values("B", [1.0, 2.0, 3.0])], "A",
                       "mean", {"too_few_units", "small_sample"}),
     "control_missing": ([VariantStats.from_counts("A", 1000, 50), VariantStats.from_counts("B", 1000, 60)],
