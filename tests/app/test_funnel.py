@@ -1,0 +1,91 @@
+"""Funnel page: numbers equal the metrics, one platform, not-reported steps, stage order, empty states."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from metrics import demo, funnel, kpis
+from ui.state import DATASET, Dataset
+
+PAGE = "pages/funnel.py"
+
+
+@pytest.fixture
+def funnel_page(demo_app):
+    demo_app.switch_page(PAGE).run()
+    assert not demo_app.exception, demo_app.exception
+    return demo_app
+
+
+def _steps_table(at):
+    return next(df.value for df in at.dataframe if list(df.value.columns)[:2] == ["Step", "Count"])
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def test_empty_state_offers_the_demo(app):
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    assert app.button(key="empty_state_demo")
+
+
+def test_funnel_numbers_equal_metrics(funnel_page):
+    at = funnel_page
+    totals = kpis.total(demo.generate())
+    table = _steps_table(at)
+    assert table["Step"].tolist() == ["Impressions", "Clicks", "Leads", "Conversions"]
+    assert table["Count"].tolist() == [_count(totals[m]) for m in funnel.FUNNEL_STEPS]
+    assert table["Of previous step"].tolist()[1] == f"{totals['ctr'] * 100:,.2f} %"
+    assert table["Of previous step"].tolist()[3] == f"{totals['conversions'] / totals['leads'] * 100:,.2f} %"
+    assert [m.value for m in at.metric] == [_count(totals[m]) for m in funnel.FUNNEL_STEPS]
+    keys = {button.key for button in at.get("download_button")}
+    assert {"funnel_download_csv", "funnel_download_xlsx", "funnel_stage_table_csv"} <= keys
+
+
+def test_one_platform(funnel_page):
+    at = funnel_page
+    at.selectbox(key="funnel_platform").set_value("linkedin").run()
+    totals = kpis.total(demo.generate(), filters={"platform": ["linkedin"]})
+    table = _steps_table(at)
+    assert table["Count"].tolist() == [_count(totals[m]) for m in funnel.FUNNEL_STEPS]
+    assert table["Of previous step"].tolist()[1] == f"{totals['ctr'] * 100:,.2f} %"
+
+
+def test_stages_in_funnel_order(funnel_page):
+    at = funnel_page
+    stages = next(df.value for df in at.dataframe if list(df.value.columns)[0] == "funnel_stage")
+    assert stages["funnel_stage"].tolist() == list(funnel.STAGES)
+    expected = kpis.summarize(demo.generate(), ["funnel_stage"])
+    assert dict(zip(stages["funnel_stage"], stages["spend"])) == pytest.approx(
+        dict(expected.select("funnel_stage", "spend").iter_rows()))
+
+
+def test_unreported_step_is_shown_as_not_reported(app):
+    frame = demo.generate(rows=400).with_columns(
+        pl.lit(None, dtype=pl.Float64).alias("leads"),
+        pl.when(pl.col("funnel_stage") == "action").then(pl.lit("advocacy")).otherwise(pl.col("funnel_stage"))
+        .alias("funnel_stage"),
+    )
+    app.session_state[DATASET] = Dataset(frame=frame, key="test-no-leads", label="no leads")
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    table = _steps_table(app)
+    assert table["Count"].tolist()[2] == "not reported"
+    totals = kpis.total(frame)
+    assert table["Of previous step"].tolist()[3] == f"{totals['cvr'] * 100:,.2f} %"  # conversions / clicks
+    assert "0" not in table["Count"].tolist()
+    stages = next(df.value for df in app.dataframe if list(df.value.columns)[0] == "funnel_stage")
+    assert stages["funnel_stage"].tolist() == ["awareness", "advocacy"]
+
+
+def test_no_match_state(funnel_page):
+    at = funnel_page
+    at.multiselect(key="flt_platforms").select("google_ads").run()
+    at.multiselect(key="flt_campaigns").select("Organic").run()
+    assert not at.exception
+    assert any("No rows match" in info.value for info in at.info)
