@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import defer
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 import metrics
@@ -165,8 +166,8 @@ def save_snapshot(
     )
     session.add(snapshot)
     session.commit()
-    # Free the blob (the object stays usable: other attributes reload without it, see tables.py).
-    session.expire(snapshot)
+    # Free the blob; the other attributes stay as the session's expire_on_commit left them.
+    session.expire(snapshot, ["frame_parquet"])
     return snapshot
 
 
@@ -223,10 +224,15 @@ def update_snapshot_settings(*, session: Session, snapshot_id: int, settings: Ma
 
 def delete_snapshot(*, session: Session, snapshot_id: int) -> bool:
     """Delete a snapshot and (ON DELETE CASCADE) all its share links. False when it did not exist."""
+    link_ids = session.exec(select(ShareLink.id).where(ShareLink.snapshot_id == snapshot_id)).all()
     result = session.exec(delete(Snapshot).where(col(Snapshot.id) == snapshot_id))
-    # The database removed the links; forget any loaded copies.
     session.commit()
-    session.expire_all()
+    # The database removed the links too; forget loaded copies of what no longer exists.
+    for cls, ids in ((Snapshot, [snapshot_id]), (ShareLink, link_ids)):
+        for ident in ids:
+            obj = session.identity_map.get(identity_key(cls, ident))
+            if obj is not None:
+                session.expunge(obj)
     return result.rowcount > 0
 
 
@@ -406,7 +412,6 @@ def _set_state(session: Session, key: str, value: Any) -> None:
         state.updated_at = now
         session.add(state)
     session.commit()
-    session.expire_all()
 
 
 def get_last_opened_snapshot_id(*, session: Session) -> int | None:

@@ -311,3 +311,22 @@ def test_last_opened_snapshot(session, engine):
     assert repo.get_last_opened_snapshot_id(session=session) is None
     repo.set_last_opened_snapshot_id(session=session, snapshot_id=None)
     assert repo.get_last_opened_snapshot_id(session=session) is None
+
+
+def test_results_stay_readable_after_a_ui_style_session_closes(engine):
+    """The UI uses short sessions with expire_on_commit=False and reads results after closing them."""
+    frame = pl.DataFrame({"platform": ["x"], "spend": [2.0]})
+    with Session(engine, expire_on_commit=False) as session:
+        saved = repo.save_snapshot(session=session, name="ui", frame=frame, settings={"grain": "day"})
+        link, _ = repo.create_share_link(session=session, snapshot_id=saved.id, label="L")
+        repo.set_last_opened_snapshot_id(session=session, snapshot_id=saved.id)
+        session.commit()
+    with Session(engine, expire_on_commit=False) as session:
+        listed = repo.list_snapshots(session=session)
+        links = repo.list_share_links(session=session)
+        renamed = repo.rename_snapshot(session=session, snapshot_id=saved.id, name="ui 2")
+        session.commit()
+    assert (saved.id, saved.name, saved.row_count) == (listed[0].id, "ui", 1)
+    assert [(s.name, s.settings, s.size_bytes > 0) for s in listed] == [("ui 2", {"grain": "day"}, True)]
+    assert [(item.label, item.status) for item in links] == [("L", "active")]
+    assert renamed.name == "ui 2" and link.snapshot_id == saved.id
