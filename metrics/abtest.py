@@ -527,13 +527,11 @@ def sequential_p_value(estimate: float, variance: float, n: float, alpha: float,
 
     if gap(0.0) >= 0:  # even at α' = 1 the sequence covers 0
         return 1.0
-    upper_inner = 0.5 * math.log(n * rho * rho + 1)  # ln(sqrt(t)/α') must stay > 0
-    lo = -1.0
-    while gap(lo) < 0 and lo > -1e7:
-        lo *= 4
-    if gap(lo) < 0:
+    # Below ln α' = −745 exp() is 0.0 in double precision: such evidence is reported as p = 0.
+    lowest = -745.0
+    if gap(lowest) < 0:
         return 0.0
-    log_a = optimize.brentq(gap, lo, min(0.0, upper_inner), xtol=1e-12, rtol=1e-12)
+    log_a = optimize.brentq(gap, lowest, 0.0, xtol=1e-12, rtol=1e-12)
     return float(min(1.0, math.exp(log_a)))
 
 
