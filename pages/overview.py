@@ -16,11 +16,13 @@ from metrics.trends import comparison_range  # noqa: E402
 from ui import charts, data, filters, tiles, widgets  # noqa: E402
 from ui.state import OVERVIEW_METRIC, OVERVIEW_SPLIT, get_dataset, kpi_settings  # noqa: E402
 
-# Two rows of tiles: delivery and cost, then results and audience.
+# Rows of five tiles: volume, then cost and results, then return and audience.
 TILE_ROWS = (
-    ("spend", "impressions", "reach", "clicks", "ctr", "cpc", "cpm"),
-    ("conversions", "cpa", "revenue", "roas", "roi", "engagement_rate", "net_follower_growth"),
+    ("spend", "impressions", "reach", "clicks", "conversions"),
+    ("revenue", "ctr", "cpc", "cpm", "cpa"),
+    ("roas", "roi", "engagement_rate", "net_follower_growth"),
 )
+TILES_PER_ROW = 5
 # The trend picker lists the usual suspects first, then every other measure and KPI with data.
 TREND_FIRST = ("spend", "impressions", "reach", "clicks", "conversions", "revenue", "ctr", "cpc", "cpm", "cpa",
                "roas", "roi", "engagement_rate", "net_follower_growth")
@@ -94,7 +96,7 @@ if currency is None and "currency" in dataset.frame.columns:
 # --- tiles --------------------------------------------------------------------------------
 trend_total = data.summarize(dataset.key, dataset.frame, (), grain=flt.grain, **common)
 for row in TILE_ROWS:
-    columns = st.columns(len(row), gap="small")
+    columns = st.columns(TILES_PER_ROW, gap="small")
     for column, name in zip(columns, row):
         with column:
             tiles.kpi_tile(

@@ -14,9 +14,11 @@ from metrics.kpis import KPI_NAMES  # noqa: E402
 from ui import charts, data, filters, tiles, widgets  # noqa: E402
 from ui.state import PLATFORMS_METRIC, get_dataset, kpi_settings  # noqa: E402
 
-# Totals shown before the KPIs (reach is labelled as a sum of rows by `tiles.label_of`).
-TABLE_MEASURES = ("spend", "impressions", "reach", "clicks", "link_clicks", "conversions", "leads", "revenue",
-                  "engagements", "video_views", "new_followers")
+# Column order: the totals and KPIs a marketer compares first, then the rest (reach is labelled as a
+# sum of rows by `tiles.label_of`).
+LEADING_MEASURES = ("spend", "impressions", "clicks", "conversions", "revenue")
+TRAILING_MEASURES = ("reach", "link_clicks", "leads", "engagements", "video_views", "new_followers")
+TABLE_MEASURES = LEADING_MEASURES + TRAILING_MEASURES
 # The KPIs a marketer compares first lead the table and the picker.
 KPI_ORDER = ("ctr", "cpc", "cpm", "cpa", "cvr", "roas", "roi", "engagement_rate", "net_follower_growth",
              "share_of_spend", "share_of_conversions")
@@ -68,7 +70,13 @@ kpi_columns = [n for n in KPI_ORDER if n in by_platform.columns] + [
 ]
 measure_columns = [n for n in TABLE_MEASURES if n in by_platform.columns]
 # Columns without a value for any platform say nothing; they are left out.
-shown = [n for n in (*measure_columns, *kpi_columns) if by_platform.get_column(n).drop_nulls().len() > 0]
+ordered = [
+    *(n for n in LEADING_MEASURES if n in measure_columns),
+    *(n for n in kpi_columns if n in KPI_ORDER),
+    *(n for n in TRAILING_MEASURES if n in measure_columns),
+    *(n for n in kpi_columns if n not in KPI_ORDER),
+]
+shown = [n for n in ordered if by_platform.get_column(n).drop_nulls().len() > 0]
 table = by_platform.select("platform", *shown)
 if "campaign" in dataset.frame.columns:
     by_campaign = data.summarize(dataset.key, dataset.frame, ("platform", "campaign"), **common)
@@ -114,7 +122,8 @@ st.subheader("Every KPI per platform")
 st.dataframe(table, hide_index=True, width="stretch", column_config=column_config)
 st.caption("Reach is summed over rows, an upper bound of the people reached. Scroll right for every KPI; "
            "KPIs without data for any platform are hidden.")
-widgets.download_table(table, "platform_comparison", key="platforms_table", label="Download table")
+with st.columns([2, 3])[0]:
+    widgets.download_table(table, "platform_comparison", key="platforms_table", label="Download table")
 
 
 # --- best and worst -----------------------------------------------------------------------
@@ -143,18 +152,21 @@ def best_and_worst(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
                                                               "Worst value")})
 
 
+def show_ranking(ranking: pl.DataFrame) -> None:
+    st.dataframe(ranking, hide_index=True, width="stretch", height=35 * (ranking.height + 1) + 3)
+
+
 st.subheader("Best and worst per KPI")
 ranking = best_and_worst(table, [n for n in kpi_columns if n in shown])
 if ranking.is_empty():
     st.info("Pick two or more platforms in the sidebar to see which one does best on each KPI.")
 else:
-    st.dataframe(
-        ranking, hide_index=True, width="stretch",
-        column_config={
-            "Best": st.column_config.TextColumn("🟢 Best"),
-            "Worst": st.column_config.TextColumn("🔴 Worst"),
-        },
-    )
+    main_labels = [tiles.label_of(n) for n in KPI_ORDER]
+    show_ranking(ranking.filter(pl.col("KPI").is_in(main_labels)))
+    more = ranking.filter(~pl.col("KPI").is_in(main_labels))
+    if not more.is_empty():
+        with st.expander(f"{more.height} more KPIs"):
+            show_ranking(more)
     st.caption("Best follows each KPI's direction: a lower CPA is better, a higher CTR is better.")
 
 # --- charts -------------------------------------------------------------------------------
@@ -173,7 +185,7 @@ with left:
         key="platforms_kpi", name=f"platforms_{metric}",
     )
 with right:
-    st.subheader("Share of spend vs share of conversions")
+    st.subheader("Share of spend vs conversions")
     if chart_source.get_column("share_of_spend").drop_nulls().is_empty() and chart_source.get_column(
         "share_of_conversions"
     ).drop_nulls().is_empty():

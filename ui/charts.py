@@ -184,18 +184,20 @@ def efficiency_bubble_chart(frame: pl.DataFrame, *, currency: str | None = None)
         pl.col("texts").list.get(0).alias("cpa_text"), pl.col("texts").list.get(1).alias("spend_text"),
         pl.col("texts").list.get(2).alias("conversions_text"),
     ).drop("texts")
-    base = alt.Chart(frame).encode(
-        x=alt.X("conversions:Q", title="Conversions", axis=alt.Axis(format=",~s"), scale=alt.Scale(zero=False,
-                                                                                                   padding=30)),
+    # Conversions span orders of magnitude between platforms: a log axis keeps small platforms apart.
+    positive = frame.filter(pl.col("conversions") > 0)
+    base = alt.Chart(positive).encode(
+        x=alt.X("conversions:Q", title="Conversions (log scale)", axis=alt.Axis(format=",~s"),
+                scale=alt.Scale(type="log", padding=40)),
         y=alt.Y("cpa:Q", title=axis_title("CPA", "currency", currency), axis=alt.Axis(format=",.2~f"),
-                scale=alt.Scale(zero=False, padding=30)),
+                scale=alt.Scale(zero=True, nice=True)),
         tooltip=[alt.Tooltip("platform_label:N", title="Platform"), alt.Tooltip("cpa_text:N", title="CPA"),
                  alt.Tooltip("conversions_text:N", title="Conversions"),
                  alt.Tooltip("spend_text:N", title="Spend")],
     )
     bubbles = base.mark_circle(opacity=0.75, stroke="white", strokeWidth=1).encode(
         size=alt.Size("spend:Q", title=axis_title("Spend", "currency", currency), scale=alt.Scale(range=[80, 2400]),
-                      legend=alt.Legend(format=",~s")),
+                      legend=alt.Legend(format=",.0f", symbolFillColor="#adb5bd", symbolStrokeWidth=0)),
         color=platform_label_color(frame),
     )
     names = base.mark_text(dy=-14, fontSize=11, color="#343a40").encode(text="platform_label:N")

@@ -11,7 +11,7 @@ from metrics.kpis import KPI_BY_NAME, SHARE_KPIS, Direction, measure_label
 from metrics.schema import COLUMN_BY_NAME
 from ui import data
 from ui.state import Dataset
-from ui.widgets import format_value, kind_of
+from ui.widgets import currency_symbol, format_value, kind_of
 
 DeltaColor = Literal["normal", "inverse", "off"]
 
@@ -66,6 +66,23 @@ def delta_text(delta_rel: float | None) -> str | None:
     return f"{value:+,.1f} %"
 
 
+def tile_value(value: float | None, kind: str, currency: str | None = None) -> str:
+    """A tile's value: like `format_value`, but short enough for five tiles a row: no cents from $10,000
+    ('$61,138'), K/M from 100,000 ('$268.4K', '7.70M'). The exact value is in the tile's help."""
+    if value is None or value != value or kind not in ("number", "currency") or abs(value) < 1e4:
+        return format_value(value, kind, currency)
+    symbol = currency_symbol(currency) if kind == "currency" else ""
+    sign = "-" if value < 0 else ""
+    magnitude = abs(value)
+    if magnitude < 1e5:  # no cents on five-figure amounts: '$61,138'
+        return f"{sign}{symbol}{magnitude:,.0f}"
+    if magnitude >= 1e9:
+        return f"{sign}{symbol}{magnitude / 1e9:,.2f}B"
+    if magnitude >= 1e6:
+        return f"{sign}{symbol}{magnitude / 1e6:,.2f}M"
+    return f"{sign}{symbol}{magnitude / 1e3:,.1f}K"
+
+
 def dataset_currency(dataset: Dataset) -> str | None:
     """The one currency of the data, or None when it is missing or mixed (no symbol is shown then)."""
     if "currency" not in dataset.frame.columns:
@@ -87,7 +104,11 @@ def kpi_tile(
     value = row.get(name)
     delta = delta_text(row.get(f"{name}_delta_rel")) if period else None
     color = delta_color(name)
+    shown = tile_value(value, kind, currency)
+    exact = format_value(value, kind, currency)
     help_lines = [description_of(name)]
+    if exact != shown:
+        help_lines.append(f"Exactly {exact}.")
     if period:
         previous = format_value(row.get(f"{name}_prev"), kind, currency)
         help_lines.append(f"In {period}: {previous}.")
@@ -95,11 +116,10 @@ def kpi_tile(
             help_lines.append("No change shown: the previous value is zero or missing.")
     st.metric(
         label_of(name),
-        format_value(value, kind, currency),
+        shown,
         delta=delta,
         delta_color="off" if delta == "0.0 %" else color,
         delta_arrow="off" if delta == "0.0 %" else "auto",
-        delta_description=f"vs {period}" if delta and period else None,
         help=" ".join(h for h in help_lines if h),
         border=True,
         chart_data=list(chart_data) if chart_data and len(chart_data) > 1 else None,
