@@ -428,3 +428,14 @@ def test_verdict_never_claims_unsupported_significance(a, b):
     text = verdict(result, comparison)
     claims = any(word in text for word in ("better than", "worse than"))
     assert claims == bool(comparison.significant)
+
+
+@settings(max_examples=100, deadline=None)
+@given(x=means, y=means, sequential=st.booleans())
+def test_verdict_for_means_never_claims_unsupported_significance(x, y, sequential):
+    result = analyze([VariantStats.from_values("A", x), VariantStats.from_values("B", y)], "A", "mean",
+                     sequential=sequential)
+    comparison = result.comparisons[0]
+    text = verdict(result, comparison)
+    claims = any(word in text for word in ("higher than", "lower than"))
+    assert claims == bool(comparison.significant)
