@@ -121,8 +121,12 @@ def text_measure_cells(column: str, header: str, decimal_comma: bool) -> Measure
     return MeasureCells(value, bad, masked, reason)
 
 
-def typed_measure_cells(column: str, header: str) -> MeasureCells:
-    """A column polars already parsed as a number: only range checks remain."""
+def typed_measure_cells(column: str, header: str, has_nan: bool = True) -> MeasureCells:
+    """A column polars already parsed as a number: only range checks remain.
+
+    NaN means "not reported" (null). With `has_nan=False` the column is passed through
+    untouched, so a clean file's numbers are never copied.
+    """
     value = pl.col(column).cast(pl.Float64)
     not_finite = value.is_infinite()
     negative = value < 0
@@ -132,7 +136,7 @@ def typed_measure_cells(column: str, header: str) -> MeasureCells:
                                            value.cast(pl.String)))
         .otherwise(pl.format("{} is negative ({})", pl.lit(header), value.cast(pl.String)))
     )
-    return MeasureCells(value.fill_nan(None), bad, pl.lit(False), reason)
+    return MeasureCells(value.fill_nan(None) if has_nan else value, bad, pl.lit(False), reason)
 
 
 # ---------------------------------------------------------------- dates

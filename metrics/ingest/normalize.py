@@ -139,7 +139,8 @@ def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: Fi
         name = col_name(c.index)
         dtype = frame.schema[name]
         if dtype.is_numeric():
-            cells = clean.typed_measure_cells(name, c.header)
+            has_nan = dtype.is_float() and bool(frame[name].is_nan().any())
+            cells = clean.typed_measure_cells(name, c.header, has_nan)
         else:
             if dtype != pl.String:  # booleans, dates...: judge them as text
                 frame = frame.with_columns(pl.col(name).cast(pl.String))

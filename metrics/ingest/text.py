@@ -30,6 +30,7 @@ from metrics.ingest.normalize import LINE, PARSE_ERROR, ROW, RawTable, col_name
 from metrics.ingest.report import FileReport, UnreadableFileError
 
 # Extra columns beyond the header so that rows with too many fields can be seen (and rejected).
+# Only read when the first, typed read failed: empty extra columns cost memory on big files.
 _EXTRA_FIELDS = 4
 _EXTRA_FIELDS_RETRY = 256
 _PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
@@ -140,10 +141,10 @@ def read_text_table(
         keep = [ROW, *(col_name(i) for i in needed), *(f"x{j}" for j in range(extra))]
         return lazy.select(keep).collect()
 
-    attempts: list[tuple[dict[int, pl.DataType], int]] = []
-    if any(t != pl.String for t in typed.values()):
-        attempts.append((typed, _EXTRA_FIELDS))
-    attempts += [({}, _EXTRA_FIELDS), ({}, _EXTRA_FIELDS_RETRY)]
+    # First the fast typed read without extra columns (a row with too many fields makes polars
+    # raise); then everything as text with a few extra columns to catch long rows; then many.
+    attempts: list[tuple[dict[int, pl.DataType], int]] = [
+        (typed, 0), ({}, _EXTRA_FIELDS), ({}, _EXTRA_FIELDS_RETRY)]
     frame: pl.DataFrame | None = None
     for dtypes, extra in attempts:
         try:
@@ -153,7 +154,8 @@ def read_text_table(
                 pl.exceptions.ShapeError):
             continue
     if frame is not None:
-        frame = frame.sort(ROW)  # the streaming engine does not keep row order
+        if not frame[ROW].is_sorted():  # the streaming engine need not keep row order
+            frame = frame.sort(ROW)
         return RawTable(
             frame=frame,
             line_of=_line_mapper(text_source, sniffed, frame.height),
