@@ -1,0 +1,51 @@
+"""Helpers for the Overview and Platforms AppTests: the demo account put straight into session state."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+import polars as pl
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
+
+from metrics import demo
+from tests.conftest import REPO
+
+DEMO_FIRST, DEMO_LAST = date(2026, 8, 3), date(2026, 10, 31)
+LAST_30 = (date(2026, 10, 2), date(2026, 10, 31))
+GREEN, RED, GRAY = MetricProto.MetricColor.GREEN, MetricProto.MetricColor.RED, MetricProto.MetricColor.GRAY
+
+
+@lru_cache(maxsize=1)
+def demo_frame() -> pl.DataFrame:
+    return demo.generate()
+
+
+def app_with_demo(page: str | None = None, **session):
+    """The router with the demo account loaded (as after "Use demo data"), optionally switched to `page`."""
+    from streamlit.testing.v1 import AppTest
+
+    from ui.state import DATASET, Dataset
+
+    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=90)
+    at.session_state[DATASET] = Dataset(frame=demo_frame(), key="apptest-demo", label="Demo account")
+    for key, value in session.items():
+        at.session_state[key] = value
+    at.run()
+    # AppTest: widgets of the page get their final ids from the second run of the router on; a
+    # click or a new value set after only one run would be dropped.
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def tiles(at) -> dict:
+    """Metric tiles by label."""
+    return {m.label: m for m in at.metric}
+
+
+def vega_charts(at) -> list:
+    """Altair charts (AppTest shows them as unknown `vega_lite_chart` elements)."""
+    return list(at.get("vega_lite_chart"))

@@ -1,0 +1,148 @@
+"""Overview page (AppTest): tiles equal the metrics engine, changes are coloured by direction, states are clear."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from metrics import kpis, narrative
+from metrics.kpis import DEFAULT_ENGAGEMENT_WEIGHTS
+from tests.app.dashboard_helpers import (
+    DEMO_FIRST, DEMO_LAST, GRAY, GREEN, LAST_30, RED, app_with_demo, demo_frame, tiles, vega_charts,
+)
+from ui import tiles as tile_format
+from ui.widgets import kind_of, md_escape
+
+TILE_NAMES = ("spend", "impressions", "reach", "clicks", "ctr", "cpc", "cpm", "conversions", "cpa", "revenue",
+              "roas", "roi", "engagement_rate", "net_follower_growth")
+PAGE = "pages/overview.py"
+
+
+def _total(date_from, date_to, compare="previous", **filters):
+    return kpis.total(demo_frame(), date_from=date_from, date_to=date_to, compare=compare,
+                      filters=filters or None, weights=DEFAULT_ENGAGEMENT_WEIGHTS)
+
+
+def test_fourteen_tiles_show_the_engine_totals_for_the_default_range():
+    at = app_with_demo()
+    shown = tiles(at)
+    assert len(at.metric) == 14
+    total = _total(DEMO_FIRST, DEMO_LAST)
+    for name in TILE_NAMES:
+        label = tile_format.label_of(name)
+        assert shown[label].value == tile_format.tile_value(total[name], kind_of(name), "USD"), name
+    assert "Reach (sum of rows)" in shown
+    # The whole data range has no previous period inside the data: no change is shown, and the page says why.
+    assert all(not m.proto.delta for m in at.metric)
+    assert any("no data for the previous 90 days" in c.value for c in at.caption)
+
+
+def test_changes_and_their_colours_follow_each_kpis_direction():
+    at = app_with_demo(flt_dates=LAST_30)
+    shown = tiles(at)
+    total = _total(*LAST_30)
+    for name in TILE_NAMES:
+        metric = shown[tile_format.label_of(name)]
+        assert metric.value == tile_format.tile_value(total[name], kind_of(name), "USD"), name
+        assert metric.proto.delta == tile_format.delta_text(total[f"{name}_delta_rel"]), name
+
+    # Higher is better: more conversions is green.
+    assert total["conversions_delta_rel"] > 0
+    assert shown["Conversions"].proto.delta.startswith("+")
+    assert shown["Conversions"].proto.color == GREEN
+    # Lower is better: a falling CPA is green, a rising CPC is red.
+    assert total["cpa_delta_rel"] < 0 and total["cpc_delta_rel"] > 0
+    assert shown["CPA"].proto.delta.startswith("-")
+    assert shown["CPA"].proto.color == GREEN
+    assert shown["CPC"].proto.color == RED
+    # Spend is neither good nor bad news.
+    assert shown["Spend"].proto.color == GRAY
+    # A falling higher-is-better KPI is red.
+    assert total["engagement_rate_delta_rel"] < 0
+    assert shown["Engagement rate"].proto.color == RED
+
+
+def test_delta_colour_mapping():
+    assert tile_format.delta_color("conversions") == "normal"
+    assert tile_format.delta_color("ctr") == "normal"
+    assert tile_format.delta_color("cpa") == "inverse"
+    assert tile_format.delta_color("cpm") == "inverse"
+    assert tile_format.delta_color("spend") == "off"
+    assert tile_format.delta_text(0.1234) == "+12.3 %"
+    assert tile_format.delta_text(-0.08) == "-8.0 %"
+    assert tile_format.delta_text(-0.0001) == "0.0 %"
+    assert tile_format.delta_text(None) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "text"),
+    [(61137.82, "currency", "$61,138"), (268413.08, "currency", "$268.4K"), (7703969.0, "number", "7.70M"),
+     (3546.0, "number", "3,546"), (17.24, "currency", "$17.24"), (None, "currency", "—"), (0.0108, "percent", "1.08 %"),
+     (-250000.0, "currency", "-$250.0K")],
+)
+def test_tile_values_are_short(value, kind, text):
+    assert tile_format.tile_value(value, kind, "USD") == text
+
+
+def test_no_comparison_means_no_change():
+    at = app_with_demo(flt_dates=LAST_30, flt_compare="none")
+    assert len(at.metric) == 14
+    assert all(not m.proto.delta for m in at.metric)
+    total = _total(*LAST_30, compare=None)
+    assert tiles(at)["CPA"].value == tile_format.tile_value(total["cpa"], "currency", "USD")
+
+
+def test_the_sentence_states_the_main_movements():
+    at = app_with_demo(flt_dates=LAST_30)
+    total = _total(*LAST_30)
+    platforms = kpis.summarize(demo_frame(), ["platform"], date_from=LAST_30[0], date_to=LAST_30[1],
+                               compare="previous")
+    sentence = narrative.headline(total, platforms, compare="previous", days=30, currency="USD")
+    assert sentence.startswith("Spend +") and "vs the previous 30 days" in sentence
+    assert any(md_escape(sentence) in m.value for m in at.markdown)
+
+
+def test_platform_filter_changes_every_tile():
+    at = app_with_demo(flt_dates=LAST_30)
+    at.multiselect(key="flt_platforms").set_value(["tiktok"]).run()
+    assert not at.exception
+    total = _total(*LAST_30, platform=["tiktok"])
+    shown = tiles(at)
+    for name in ("spend", "conversions", "cpa", "ctr"):
+        assert shown[tile_format.label_of(name)].value == tile_format.tile_value(total[name], kind_of(name), "USD")
+    assert any("TikTok" in c.value for c in at.caption)
+
+
+def test_trend_chart_follows_the_metric_picker_and_can_be_downloaded():
+    at = app_with_demo(flt_dates=LAST_30)
+    assert len(vega_charts(at)) == 1
+    assert {"overview_trend_png", "overview_trend_svg"} <= {b.key for b in at.download_button}
+    at.selectbox(key="ov_metric").set_value("cpa").run()
+    spec = json.loads(vega_charts(at)[0].proto.spec)
+    assert "CPA (USD)" in json.dumps(spec)
+    at.segmented_control(key="ov_split").set_value("total").run()
+    assert not at.exception
+    assert "platform_label" not in json.dumps(json.loads(vega_charts(at)[0].proto.spec)["layer"][0]["encoding"])
+
+
+def test_filters_that_match_nothing_say_so_without_an_empty_chart():
+    at = app_with_demo()
+    # Email has no organic rows in the demo: this pair matches no row.
+    at.multiselect(key="flt_platforms").set_value(["email"])
+    at.multiselect(key="flt_campaigns").set_value(["Organic"]).run()
+    assert not at.exception
+    assert len(at.metric) == 0
+    assert vega_charts(at) == []
+    assert any("No rows match these filters" in i.value for i in at.info)
+
+
+def test_no_data_shows_the_empty_state_and_the_demo_button_fills_the_page(app):
+    app.run()
+    assert [i.value for i in app.info] == [
+        "No data yet — upload your exports on the Data page or start with the demo account."
+    ]
+    app.run()  # AppTest: a widget's id settles after the first run of the router, so click on the second.
+    app.button(key="empty_state_demo").click().run()
+    assert not app.exception
+    assert len(app.metric) == 14
