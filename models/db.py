@@ -153,8 +153,13 @@ def upgrade_database(engine: Engine, revision: str = "head") -> None:
             raise
         finally:
             if backend == "sqlite":
-                # Do not hand a connection with foreign keys off back to the pool.
-                conn.invalidate()
+                # Never hand a connection with foreign keys off back to the pool.
+                try:
+                    conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+                    conn.commit()
+                except Exception:
+                    conn.invalidate()
+                    raise
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -140,7 +140,7 @@ def save_snapshot(
     *,
     session: Session,
     name: str,
-    frame: pl.DataFrame,
+    frame: pl.DataFrame | pl.LazyFrame,
     settings: Mapping[str, Any],
     client_label: str | None = None,
     source_files: Iterable[Mapping[str, Any]] = (),
@@ -152,6 +152,8 @@ def save_snapshot(
     `source_files` are `{"name", "sha256", "size"}` mappings describing the uploads.
     Returns the new snapshot (its blob is not kept in memory).
     """
+    if isinstance(frame, pl.LazyFrame):
+        frame = frame.collect()
     blob = _frame_to_parquet(frame)  # before the transaction: keep the write lock short
     now = utcnow()
     snapshot = Snapshot(

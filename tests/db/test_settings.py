@@ -81,3 +81,22 @@ def test_models_never_import_streamlit():
     pattern = re.compile(r"^\s*(import|from)\s+streamlit\b", re.MULTILINE)
     offenders = [p.name for p in root.rglob("*.py") if pattern.search(p.read_text())]
     assert offenders == []
+
+
+def test_in_memory_sqlite_keeps_its_schema_and_foreign_keys():
+    from sqlmodel import Session
+
+    import polars as pl
+    from models import repository as repo
+    from models.db import upgrade_database
+
+    engine = make_engine("sqlite://")
+    try:
+        upgrade_database(engine)
+        with Session(engine) as session:
+            saved = repo.save_snapshot(session=session, name="m", frame=pl.LazyFrame({"spend": [1.0]}), settings={})
+            repo.create_share_link(session=session, snapshot_id=saved.id)
+            repo.delete_snapshot(session=session, snapshot_id=saved.id)
+            assert repo.list_share_links(session=session) == []  # the cascade needs foreign_keys=ON
+    finally:
+        engine.dispose()
