@@ -13,7 +13,9 @@ Targets: save and open <= 1 s at 1M rows; stored snapshot <= 30 % of the CSV's s
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -107,12 +109,26 @@ def main() -> None:
 
     frame = build_frame(args.rows)
     csv_bytes = len(frame.write_csv().encode("utf-8"))
-    snapshot_bytes = len(repo._frame_to_parquet(frame))
+    encode_times, decode_times = [], []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        blob = repo._frame_to_parquet(frame)
+        encode_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        conform(pl.read_parquet(io.BytesIO(blob)))
+        decode_times.append(time.perf_counter() - t0)
+    snapshot_bytes = len(blob)
     result: dict[str, object] = {
         "rows": frame.height,
         "csv_bytes": csv_bytes,
         "snapshot_bytes": snapshot_bytes,
         "ratio": round(snapshot_bytes / csv_bytes, 4),
+        # The database-independent part of save_s / open_s, and how busy the machine was.
+        "parquet": {
+            "encode_s": round(statistics.median(encode_times), 3),
+            "decode_s": round(statistics.median(decode_times), 3),
+        },
+        "machine": {"cpus": os.cpu_count(), "load_avg_1m_at_start": round(os.getloadavg()[0], 2)},
     }
     with tempfile.TemporaryDirectory(prefix="campaign-lens-bench-") as tmp:
         result["sqlite"] = bench_url(f"sqlite:///{Path(tmp) / 'bench.db'}", frame, args.repeat)
