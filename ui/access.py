@@ -146,12 +146,12 @@ def _client_viewer(token: str) -> Viewer:
     A view is counted once per browser session; every rerun re-checks the link so a
     revoked or expired link stops working at once.
     """
-    from models import repository
-    from ui.persistence import session_scope
-
     remembered = st.session_state.get(VIEWER)
     already_counted = remembered is not None and remembered.token == token and remembered.is_client
     try:
+        from models import repository
+        from ui.persistence import session_scope
+
         with session_scope() as session:
             link = repository.resolve_share_token(session=session, token=token, count_view=not already_counted)
             if link is None:
