@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +27,6 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
 from models.settings import load_settings
-
-log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -157,9 +154,8 @@ def upgrade_database(engine: Engine, revision: str = "head") -> None:
                 try:
                     conn.exec_driver_sql("PRAGMA foreign_keys = ON")
                     conn.commit()
-                except Exception:
+                except Exception:  # the connection is unusable: drop it rather than pool it
                     conn.invalidate()
-                    raise
 
 
 def current_revision(engine: Engine) -> str | None:
