@@ -4,8 +4,6 @@ from ui.access import require_router
 
 require_router(__file__)
 
-import hashlib  # noqa: E402
-
 import polars as pl  # noqa: E402
 import streamlit as st  # noqa: E402
 
@@ -27,38 +25,69 @@ st.caption(
     "stats or your own sheets (CSV, TSV, XLSX, Parquet). Several files at once are combined."
 )
 
-uploaded = st.file_uploader(
+
+
+def _reload() -> None:
+    """Re-read the kept uploads with the current mappings (cached by content hash)."""
+    stored = st.session_state.get(UPLOAD_FILES)
+    if stored:
+        with st.spinner(f"Reading {len(stored['files'])} file(s)…"):
+            set_dataset(data.load_uploads(stored["files"], st.session_state.get(UPLOAD_MAPPINGS) or {}))
+
+
+def _on_upload() -> None:
+    # Callbacks run before the script, so the router's sidebar already sees the new data.
+    uploaded = st.session_state.get("upload_files") or []
+    if not uploaded:
+        return  # the visitor cleared the box: keep the loaded data
+    st.session_state[UPLOAD_FILES] = {"files": tuple((f.name, f.getvalue()) for f in uploaded)}
+    st.session_state[UPLOAD_MAPPINGS] = {}
+    _reload()
+
+
+def _use_demo() -> None:
+    st.session_state.pop(UPLOAD_FILES, None)
+    st.session_state.pop(UPLOAD_MAPPINGS, None)
+    set_dataset(data.demo_dataset())
+
+
+def _set_mapping(file_name: str, mapping: dict[str, str]) -> None:
+    st.session_state.setdefault(UPLOAD_MAPPINGS, {})[file_name] = mapping
+    _reload()
+
+
+def _apply_editor(file_name: str, index: int, base: dict[str, str]) -> None:
+    """Apply the bulk editor's edits (rows in `base` order) as the file's mapping."""
+    edits = (st.session_state.get(f"mapping_editor_{index}") or {}).get("edited_rows", {})
+    names = list(base)
+    mapping = dict(base)
+    for row, change in edits.items():
+        if "Maps to" in change:
+            chosen = change["Maps to"]
+            mapping[names[int(row)]] = "" if chosen in (None, IGNORE) else chosen
+    _set_mapping(file_name, mapping)
+
+
+def _apply_one(file_name: str, index: int, base: dict[str, str]) -> None:
+    source = st.session_state[f"fix_src_{index}"]
+    target = st.session_state[f"fix_dst_{index}"]
+    _set_mapping(file_name, {**base, source: "" if target == IGNORE else target})
+
+
+def _apply_profile(mapping: dict[str, str]) -> None:
+    for target in st.session_state.get("profile_targets") or []:
+        st.session_state.setdefault(UPLOAD_MAPPINGS, {})[target] = mapping
+    _reload()
+
+
+st.file_uploader(
     "Exports", type=["csv", "tsv", "txt", "xlsx", "parquet"], accept_multiple_files=True, key="upload_files",
-    max_upload_size=MAX_UPLOAD_BYTES // (1024 * 1024), help="Files are read in this session only.",
+    max_upload_size=MAX_UPLOAD_BYTES // (1024 * 1024), on_change=_on_upload,
+    help="Files are read in this session only.",
 )
 left, right = st.columns([1, 3])
-with left:
-    if st.button("Use demo data", icon=":material/auto_awesome:", key="use_demo"):
-        st.session_state.pop(UPLOAD_FILES, None)
-        st.session_state.pop(UPLOAD_MAPPINGS, None)
-        set_dataset(data.demo_dataset())
-        st.rerun()
-
-# Keep the bytes so a mapping fix can re-read them after the visitor switches pages.
-if uploaded:
-    files = tuple((f.name, f.getvalue()) for f in uploaded)
-    signature = [(name, hashlib.sha256(blob).hexdigest()) for name, blob in files]
-    if st.session_state.get(UPLOAD_FILES, {}).get("signature") != signature:
-        st.session_state[UPLOAD_FILES] = {"signature": signature, "files": files}
-        st.session_state[UPLOAD_MAPPINGS] = {}
-
+left.button("Use demo data", icon=":material/auto_awesome:", key="use_demo", on_click=_use_demo)
 stored = st.session_state.get(UPLOAD_FILES)
-mappings: dict[str, dict[str, str]] = st.session_state.setdefault(UPLOAD_MAPPINGS, {})
-if stored:
-    total_mb = sum(len(blob) for _, blob in stored["files"]) / 1e6
-    with st.status(f"Reading {len(stored['files'])} file(s), {total_mb:,.1f} MB…", expanded=False) as status:
-        loaded = data.load_uploads(stored["files"], mappings)
-        status.update(label=f"Read {len(stored['files'])} file(s), {loaded.frame.height:,} rows loaded",
-                      state="complete")
-    current = get_dataset()
-    if current is None or current.key != loaded.key:
-        set_dataset(loaded)
-        st.rerun()
 
 dataset = get_dataset()
 if dataset is None:
@@ -120,16 +149,23 @@ for index, report in enumerate(dataset.reports):
                 },
             )
             st.caption("Unmapped columns are listed with (ignore); nothing is guessed silently.")
-            apply_col, save_col = st.columns(2)
+            base = {str(r["Column in file"]): ("" if r["Maps to"] == IGNORE else str(r["Maps to"]))
+                    for r in editor_frame.iter_rows(named=True)}
             new_mapping = {
                 str(row["Column in file"]): ("" if row["Maps to"] in (None, IGNORE) else str(row["Maps to"]))
                 for row in pl.DataFrame(edited).iter_rows(named=True)
             }
+            # One column at a time, from the keyboard: pick it, pick its meaning, press Enter.
+            with st.form(f"fix_form_{index}", border=False, enter_to_submit=True):
+                fix_src, fix_dst, fix_go = st.columns([2, 2, 1], vertical_alignment="bottom")
+                fix_src.selectbox("Column in file", list(base), key=f"fix_src_{index}")
+                fix_dst.selectbox("Maps to", canonical_options, key=f"fix_dst_{index}")
+                fix_go.form_submit_button("Set column", disabled=stored is None, on_click=_apply_one,
+                                          args=(report.name, index, base))
+            apply_col, save_col = st.columns(2)
             with apply_col:
-                if st.button("Apply mapping", key=f"apply_mapping_{index}", type="primary",
-                             disabled=stored is None):
-                    mappings[report.name] = new_mapping
-                    st.rerun()
+                st.button("Apply mapping", key=f"apply_mapping_{index}", type="primary", disabled=stored is None,
+                          on_click=_apply_editor, args=(report.name, index, base))
             with save_col:
                 with st.popover("Save as profile", icon=":material/save:"):
                     profile_name = st.text_input("Profile name", key=f"profile_name_{index}",
@@ -161,10 +197,7 @@ if stored:
             chosen = st.selectbox("Profile", list(profiles), key="profile_pick")
             targets = st.multiselect("To files", [name for name, _ in stored["files"]], key="profile_targets",
                                      default=[name for name, _ in stored["files"]])
-            if st.button("Apply profile", key="apply_profile"):
-                for target in targets:
-                    mappings[target] = profiles[chosen]
-                st.rerun()
+            st.button("Apply profile", key="apply_profile", on_click=_apply_profile, args=(profiles[chosen],))
 
 # --- rejected rows -------------------------------------------------------------------------
 rejected = [

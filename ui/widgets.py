@@ -81,12 +81,19 @@ def download_table(frame: pl.DataFrame, name: str, *, key: str, label: str = "Do
         )
 
 
-def empty_state(message: str) -> None:
-    """The friendly start when there is no data: one sentence and the demo button."""
-    st.info(message)
-    if st.button("Use demo data", type="primary", icon=":material/auto_awesome:", key="empty_state_demo"):
-        from ui.data import demo_dataset
-        from ui.state import set_dataset
+def _use_demo() -> None:
+    from ui.data import demo_dataset
+    from ui.state import set_dataset
 
-        set_dataset(demo_dataset())
-        st.rerun()
+    set_dataset(demo_dataset())
+
+
+def empty_state(message: str) -> None:
+    """The friendly start when there is no data: one sentence and the demo button.
+
+    The button works through a callback (runs before the script), so the router's
+    sidebar already shows the demo data in the same run; no st.rerun needed.
+    """
+    st.info(message)
+    st.button("Use demo data", type="primary", icon=":material/auto_awesome:", key="empty_state_demo",
+              on_click=_use_demo)
