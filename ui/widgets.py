@@ -57,12 +57,22 @@ def kind_of(name: str) -> str:
 
 
 def issue_panel(issues, *, title: str | None = None) -> None:
-    """Show load issues / warnings as plain text (messages may quote upload text)."""
+    """Load issues / warnings as plain text (messages may quote upload text).
+
+    Errors and warnings get a box each; informational notes share one compact box.
+    """
+    notes = []
     for issue in issues:
         severity = issue.get("severity") if isinstance(issue, dict) else getattr(issue, "severity", "info")
         message = issue.get("message") if isinstance(issue, dict) else getattr(issue, "message", str(issue))
-        box = {"error": st.error, "warning": st.warning}.get(severity, st.info)
-        box(md_escape(message))
+        if severity == "error":
+            st.error(md_escape(message))
+        elif severity == "warning":
+            st.warning(md_escape(message))
+        else:
+            notes.append(md_escape(message))
+    if notes:
+        st.info("\n".join(f"- {note}" for note in notes) if len(notes) > 1 else notes[0], icon=":material/info:")
 
 
 def download_table(frame: pl.DataFrame, name: str, *, key: str, label: str = "Download") -> None:
