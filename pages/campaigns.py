@@ -77,7 +77,7 @@ board = leaderboard(summary, metric, key="campaign", lower_is_better=lower, volu
 left_out = summary.height - pool.height
 note = f"{'Lower' if lower else 'Higher'} {report_tables.label_of(metric)} ranks first."
 if left_out:
-    note += (f" {left_out} of {summary.height} campaigns have fewer than "
+    note += (f" {left_out} of {summary.height} campaigns {'has' if left_out == 1 else 'have'} fewer than "
              f"{widgets.format_value(min_volume, widgets.kind_of(volume), currency)} "
              f"{report_tables.label_of(volume).lower()} and are left out.")
 st.caption(note)
@@ -86,7 +86,9 @@ if board.is_empty():
     st.info("No campaign reaches the minimum volume with a value for this metric. Lower the minimum or pick "
             "another metric.")
 else:
-    delta = f"{metric}_delta_rel" if f"{metric}_delta_rel" in board.columns else None
+    delta = f"{metric}_delta_rel"
+    if delta not in board.columns or board.get_column(delta).is_null().all():
+        delta = None  # no comparison chosen, or no data in the previous period
     columns = ["rank", "campaign", metric, *([delta] if delta else []),
                *[c for c in present(board, (volume, *BOARD_COLUMNS)) if c != metric]]
     columns = list(dict.fromkeys(columns))
@@ -113,8 +115,8 @@ if chosen == NO_CAMPAIGN:
 scope_json = json.dumps(scope, sort_keys=True)
 row = summary.filter(pl.col("campaign") == chosen).row(0, named=True)
 
-tiles = st.columns(6)
-for tile, name in zip(tiles, ("spend", "conversions", "revenue", "ctr", "cpa", "roas")):
+tiles = [*st.columns(3), *st.columns(3)]
+for tile, name in zip(tiles, ("spend", "revenue", "roas", "conversions", "cpa", "ctr")):
     change = row.get(f"{name}_delta_rel")
     direction = KPI_BY_NAME[name].direction if name in KPI_BY_NAME else "higher"
     tile.metric(

@@ -70,39 +70,36 @@ for tile, step in zip(tiles, steps.iter_rows(named=True)):
         elif step["reported"] and step["previous_step"] is None:
             st.caption("First step")
 
-chart_col, table_col = st.columns([3, 2], gap="large")
-with chart_col:
-    log_scale = st.toggle("Logarithmic scale", value=True, key="funnel_log",
-                          help="Impressions are often a thousand times conversions; a log scale keeps every "
-                               "step visible.")
-    reported = steps.filter(pl.col("reported"))
-    if reported.is_empty():
-        st.caption("None of impressions, clicks, leads or conversions is reported in this data.")
-    elif not log_scale or (reported.get_column("value") > 0).all():
-        charts.show_chart(content_charts.funnel_bars(steps, log_scale=log_scale), key="funnel", name="funnel")
-    else:
-        st.caption("A step is zero, which a logarithmic scale cannot show; switch the log scale off.")
-with table_col:
-    display = steps.select(
-        pl.col("label").alias("Step"),
-        pl.struct("value", "reported").map_elements(
-            lambda s: count_text(s["value"]) if s["reported"] else "not reported",
-            return_dtype=pl.String,
-        ).alias("Count"),
-        *[
-            pl.col(name).map_elements(lambda v: widgets.format_value(v, "percent"), return_dtype=pl.String,
-                                      skip_nulls=False).alias(title)
-            for name, title in (("step_rate", "Of previous step"), ("drop_off_rate", "Drop-off"))
-        ],
-        pl.col("drop_off").map_elements(count_text, return_dtype=pl.String, skip_nulls=False).alias("Lost"),
-        pl.col("rate_from_first").map_elements(lambda v: widgets.format_value(v, "percent"),
-                                               return_dtype=pl.String, skip_nulls=False).alias("Of first step"),
-    )
-    st.dataframe(display, hide_index=True, width="stretch", key="funnel_table")
-    widgets.download_table(
-        steps.select("label", "value", "previous_step", "step_rate", "drop_off", "drop_off_rate", "rate_from_first"),
-        "funnel", key="funnel_download",
-    )
+log_scale = st.toggle("Logarithmic scale", value=True, key="funnel_log",
+                      help="Impressions are often a thousand times conversions; a log scale keeps every "
+                           "step visible.")
+reported = steps.filter(pl.col("reported"))
+if reported.is_empty():
+    st.caption("None of impressions, clicks, leads or conversions is reported in this data.")
+elif not log_scale or (reported.get_column("value") > 0).all():
+    charts.show_chart(content_charts.funnel_bars(steps, log_scale=log_scale), key="funnel", name="funnel")
+else:
+    st.caption("A step is zero, which a logarithmic scale cannot show; switch the log scale off.")
+display = steps.select(
+    pl.col("label").alias("Step"),
+    pl.struct("value", "reported").map_elements(
+        lambda s: count_text(s["value"]) if s["reported"] else "not reported",
+        return_dtype=pl.String,
+    ).alias("Count"),
+    *[
+        pl.col(name).map_elements(lambda v: widgets.format_value(v, "percent"), return_dtype=pl.String,
+                                  skip_nulls=False).alias(title)
+        for name, title in (("step_rate", "Of previous step"), ("drop_off_rate", "Drop-off"))
+    ],
+    pl.col("drop_off").map_elements(count_text, return_dtype=pl.String, skip_nulls=False).alias("Lost"),
+    pl.col("rate_from_first").map_elements(lambda v: widgets.format_value(v, "percent"),
+                                           return_dtype=pl.String, skip_nulls=False).alias("Of first step"),
+)
+st.dataframe(display, hide_index=True, width="stretch", key="funnel_table")
+widgets.download_table(
+    steps.select("label", "value", "previous_step", "step_rate", "drop_off", "drop_off_rate", "rate_from_first"),
+    "funnel", key="funnel_download",
+)
 
 if choice == ALL_PLATFORMS and len(platforms) > 1:
     st.subheader("Step rates by platform")
@@ -110,7 +107,9 @@ if choice == ALL_PLATFORMS and len(platforms) > 1:
     per_platform = funnel.funnel_by_group(by_platform, "platform")
     report_tables.show_table(
         per_platform, key="funnel_platforms", file_name="funnel_by_platform", currency=currency,
-        download_label="Download",
+        labels={"clicks_rate": "Clicks / impressions", "leads_rate": "Leads / clicks",
+                "conversions_rate": "Conversions / leads"},
+        help={"conversions_rate": "Of leads; of clicks when the platform does not report leads."},
     )
 
 # --- marketing funnel stages -------------------------------------------------------------------

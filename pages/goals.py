@@ -165,13 +165,7 @@ if editable:
 
 # --- export / import ----------------------------------------------------------------------------------
 export_col, import_col = st.columns([1, 2], gap="large")
-with export_col:
-    st.download_button(
-        "Export goals (JSON)", goal_math.dump_goals([g.to_dict() for g in goals]), file_name="goals.json",
-        mime="application/json", icon=":material/download:", key="goals_export", on_click="ignore",
-        disabled=not goals,
-    )
-if editable:
+if editable:  # import first, so the export button below already holds the imported goals
     with import_col:
         upload = st.file_uploader("Import goals (JSON)", type=["json"], key="goals_import_file",
                                   help="A file exported from this page. Goals with the same id are replaced.")
@@ -185,6 +179,12 @@ if editable:
                 goals = [by_id.pop(g.id, g) for g in goals] + list(by_id.values())
                 save_goals(goals)
                 st.success(f"Imported {len(imported)} goal(s).")
+with export_col:
+    st.download_button(
+        "Export goals (JSON)", goal_math.dump_goals([g.to_dict() for g in goals]), file_name="goals.json",
+        mime="application/json", icon=":material/download:", key="goals_export", on_click="ignore",
+        disabled=not goals,
+    )
 
 if not goals:
     st.info("No goals yet. Add one above: pick a metric, a target and a deadline." if editable

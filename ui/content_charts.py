@@ -25,7 +25,7 @@ STATUS_COLORS = {
 def axis_format(metric: str) -> str:
     """A d3 format for an axis/tooltip of a measure or KPI (rates as percent)."""
     kind = kind_of(metric)
-    return {"percent": ".1%", "currency": ",.2f", "ratio": ",.2f", "minutes": ",.1f"}.get(kind, ",.0f")
+    return {"percent": ".1%", "currency": ",.2~f", "ratio": ",.2~f", "minutes": ",.1f"}.get(kind, ",.0f")
 
 
 def axis_title(label: str, metric: str, currency: str | None = None) -> str:
@@ -45,7 +45,8 @@ def ranked_bars(
         alt.Chart(frame.with_columns(pl.col(category).cast(pl.String)))
         .mark_bar(color=color, cornerRadiusEnd=3)
         .encode(
-            x=alt.X(f"{metric}:Q", title=axis_title(label, metric, currency), axis=alt.Axis(format=axis_format(metric))),
+            x=alt.X(f"{metric}:Q", title=axis_title(label, metric, currency),
+                    axis=alt.Axis(format=axis_format(metric), tickCount=6)),
             y=alt.Y(f"{category}:N", sort=order, title=category_title, axis=alt.Axis(labelLimit=260)),
             tooltip=[alt.Tooltip(f"{category}:N", title=category_title),
                      alt.Tooltip(f"{metric}:Q", title=label, format=axis_format(metric))],
@@ -100,33 +101,47 @@ def metric_panels(
 
 
 def funnel_bars(steps: pl.DataFrame, *, log_scale: bool = False) -> alt.LayerChart:
-    """Horizontal funnel of `metrics.funnel.funnel_steps` output; unreported steps get no bar."""
-    frame = check_size(steps).with_columns(
+    """Horizontal funnel of `metrics.funnel.funnel_steps` output, each bar labelled with its count and
+    its rate of the previous step; an unreported step gets no bar and the label "not reported"."""
+    frame = check_size(steps)
+    top = max([v for v in frame.get_column("value").to_list() if v is not None and v > 0] or [1.0])
+    # Bars start at 1 on a log scale (log 0 is undefined); the domain leaves room for the labels.
+    baseline = 1.0 if log_scale else 0.0
+    domain = [baseline, top * 1000] if log_scale else [0.0, top * 1.7]
+    frame = frame.with_columns(
+        pl.lit(baseline).alias("baseline"),
+        pl.when(pl.col("reported") & (pl.col("value") > baseline)).then(pl.col("value"))
+        .otherwise(pl.lit(baseline)).alias("text_x"),
         pl.when(pl.col("reported"))
         .then(
             pl.col("value").map_elements(lambda v: f"{v:,.0f}", return_dtype=pl.String)
             + pl.when(pl.col("step_rate").is_not_null())
-            .then(pl.lit(" · ") + (pl.col("step_rate") * 100).round(2).cast(pl.String) + pl.lit(" % of previous"))
+            .then(pl.lit("  ·  ") + pl.col("step_rate").map_elements(lambda r: f"{r * 100:,.2f} %",
+                                                                      return_dtype=pl.String)
+                  + pl.lit(" of ") + pl.col("previous_step"))
             .otherwise(pl.lit(""))
         )
         .otherwise(pl.lit("not reported"))
-        .alias("text")
+        .alias("text"),
     )
     order = frame.get_column("label").to_list()
-    scale = alt.Scale(type="log") if log_scale else alt.Scale(type="linear")
-    base = alt.Chart(frame).encode(y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelFontSize=13)))
-    bars = base.transform_filter("datum.reported").mark_bar(color=ACCENT, cornerRadiusEnd=3).encode(
-        x=alt.X("value:Q", title="Count" + (" (log scale)" if log_scale else ""), scale=scale,
-                axis=alt.Axis(format="~s")),
+    scale = alt.Scale(type="log", domain=domain) if log_scale else alt.Scale(domain=domain)
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelFontSize=13, ticks=False, domain=False))
+    bars = alt.Chart(frame.filter(pl.col("reported") & (pl.col("value") > baseline))).mark_bar(
+        color=ACCENT, cornerRadiusEnd=4,
+    ).encode(
+        y=y,
+        # No axis: every bar carries its exact count, and log-scale ticks (1, 10, … 1G) only distract.
+        x=alt.X("baseline:Q", title=None, scale=scale, axis=None),
+        x2="value:Q",
         tooltip=[alt.Tooltip("label:N", title="Step"), alt.Tooltip("value:Q", title="Count", format=",.0f"),
                  alt.Tooltip("step_rate:Q", title="Of previous step", format=".2%"),
                  alt.Tooltip("rate_from_first:Q", title="Of first step", format=".3%")],
     )
-    # Labels sit at the left edge, inside the axis area, so a tiny bar still shows its numbers.
-    labels = base.mark_text(align="left", dx=6, fontSize=12, color="#212529").encode(
-        x=alt.value(0), text="text:N",
+    labels = alt.Chart(frame).mark_text(align="left", dx=8, fontSize=13, color="#343A40").encode(
+        y=y, x=alt.X("text_x:Q", scale=scale), text="text:N",
     )
-    return alt.layer(bars, labels).properties(height=alt.Step(48))
+    return alt.layer(bars, labels).properties(height=alt.Step(52))
 
 
 def stage_bars(table: pl.DataFrame, *, metric: str, label: str, currency: str | None = None) -> alt.Chart:

@@ -46,7 +46,7 @@ def dataset_currency(dataset: Dataset) -> str | None:
 
 def number_format(name: str, currency: str | None = None) -> str:
     """A st.column_config number format for a measure or KPI column."""
-    if name.endswith("_delta_rel"):
+    if name.endswith(("_delta_rel", "_rate")):  # step rates and every *_rate KPI are fractions
         return "percent"
     base = name[: -len("_prev")] if name.endswith("_prev") else name
     kind = widgets.kind_of(base)
@@ -59,19 +59,24 @@ def number_format(name: str, currency: str | None = None) -> str:
         return "%,.2f×"
     if kind == "minutes":
         return "%,.1f min"
-    return "%,.2f" if base in KPI_BY_NAME else "localized"
+    if base in KPI_BY_NAME:  # counts such as weighted engagement or net follower growth
+        return "%,.0f"
+    return "%,.1f" if base.endswith("_per_1k") else "localized"
 
 
-def column_config(frame: pl.DataFrame, currency: str | None = None, help: dict[str, str] | None = None) -> dict:
+def column_config(
+    frame: pl.DataFrame, currency: str | None = None, help: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+) -> dict:
     """Labels and formats for every column of `frame` (numbers formatted, text as text)."""
     config = {}
     for name, dtype in frame.schema.items():
         tip = (help or {}).get(name) or (KPI_BY_NAME[name].description if name in KPI_BY_NAME else None)
+        label = (labels or {}).get(name) or label_of(name)
         if dtype.is_numeric():
-            config[name] = st.column_config.NumberColumn(label_of(name), format=number_format(name, currency),
-                                                         help=tip)
+            config[name] = st.column_config.NumberColumn(label, format=number_format(name, currency), help=tip)
         else:
-            config[name] = st.column_config.Column(label_of(name), help=tip)
+            config[name] = st.column_config.Column(label, help=tip)
     return config
 
 
@@ -84,9 +89,11 @@ def show_table(
     height: int | str = "auto",
     download_label: str = "Download",
     columns: Sequence[str] | None = None,
+    labels: dict[str, str] | None = None,
+    help: dict[str, str] | None = None,
 ) -> None:
     """A formatted table with CSV/XLSX downloads of the same raw numbers."""
     shown = frame.select(columns) if columns else frame
-    st.dataframe(shown, hide_index=True, width="stretch", height=height, column_config=column_config(shown, currency),
-                 key=f"table_{key}")
+    st.dataframe(shown, hide_index=True, width="stretch", height=height, key=f"table_{key}",
+                 column_config=column_config(shown, currency, help=help, labels=labels))
     widgets.download_table(shown, file_name, key=key, label=download_label)
