@@ -5,6 +5,8 @@ from ui.access import require_router
 require_router(__file__)
 
 from datetime import date, datetime, time, timedelta, timezone  # noqa: E402
+from pathlib import Path  # noqa: E402
+from urllib.parse import urlsplit, urlunsplit  # noqa: E402
 
 import polars as pl  # noqa: E402
 import streamlit as st  # noqa: E402
@@ -22,6 +24,8 @@ SELECTED = "snap_selected"  # id of the snapshot the lower half works on
 NEW_LINK = "snap_new_link"  # {"link_id", "snapshot_id", "url"}: the raw token, shown once
 CONFIRM_DELETE = "snap_confirm_delete"  # id awaiting "Delete for good"
 NOTICE = "snap_notice"  # one success sentence carried over a rerun
+TAB = "snap_tab"  # the open tab survives the reruns its own buttons cause
+MANAGE_TAB, LINKS_TAB = "Open, rename, delete", "Client links"
 
 EXPIRY_CHOICES = {"7": "7 days", "30": "30 days", "90": "90 days", "date": "Until a date"}
 STATUS_LABELS = {"active": "Active", "expired": "Expired", "revoked": "Revoked"}
@@ -40,8 +44,22 @@ def _size(size_bytes: int) -> str:
     return f"{max(size_bytes, 0) / 1000:,.1f} kB"
 
 
+def _app_url() -> str | None:
+    """The app's root URL as the editor's browser sees it (st.context.url ends with this page's path)."""
+    url = st.context.url
+    if not url:
+        return None
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    page_path = Path(__file__).stem
+    if path == page_path or path.endswith("/" + page_path):
+        path = path[: -len(page_path)]
+    return urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), "", ""))
+
+
 def _share_url(token: str) -> str:
-    return load_settings().share_url(token, base_url=st.context.url)
+    """CAMPAIGN_LENS_PUBLIC_URL when set (behind a proxy), else the URL the editor is using."""
+    return load_settings().share_url(token, base_url=_app_url())
 
 
 # --- actions: button callbacks, run before the next script run (no extra rerun needed) ---------
@@ -250,7 +268,7 @@ selected_id = st.selectbox(
 snapshot = by_id[selected_id]
 snapshot_links = [link for link in links if link.snapshot_id == selected_id]
 
-manage, share = st.tabs(["Open, rename, delete", "Client links"])
+manage, share = st.tabs([MANAGE_TAB, LINKS_TAB], key=TAB, on_change="rerun")
 
 with manage:
     st.button("Open in the report", type="primary", icon=":material/open_in_browser:", key="snapshot_open",
