@@ -76,19 +76,28 @@ def _synthetic(rows: int, seed: int = 7) -> pl.DataFrame:
 def _median_times(engine, frame: pl.DataFrame, repeat: int) -> dict[str, float]:
     from sqlmodel import Session
 
-    save_times, open_times = [], []
+    save_times, open_times, save_cpu, open_cpu = [], [], [], []
     for i in range(repeat):
         with Session(engine) as session:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             snapshot = repo.save_snapshot(session=session, name=f"bench {i}", frame=frame, settings={"grain": "day"})
             save_times.append(time.perf_counter() - t0)
+            save_cpu.append(time.process_time() - c0)
             snapshot_id = snapshot.id
         with Session(engine) as session:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             loaded = repo.load_snapshot_frame(session=session, snapshot_id=snapshot_id)
             open_times.append(time.perf_counter() - t0)
+            open_cpu.append(time.process_time() - c0)
         assert loaded.height == frame.height
-    return {"save_s": round(statistics.median(save_times), 3), "open_s": round(statistics.median(open_times), 3)}
+    return {
+        "save_s": round(statistics.median(save_times), 3),
+        "open_s": round(statistics.median(open_times), 3),
+        # CPU seconds of this process (all threads): what the wall time would be near, on an idle
+        # single core, and a number that moves less when other work shares the machine.
+        "save_cpu_s": round(statistics.median(save_cpu), 3),
+        "open_cpu_s": round(statistics.median(open_cpu), 3),
+    }
 
 
 def bench_url(url: str, frame: pl.DataFrame, repeat: int) -> dict[str, float]:
