@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 import time
@@ -108,6 +109,35 @@ def _oidc_configured() -> bool:
         return False
 
 
+def _oidc_editor_allowed() -> bool:
+    """Logged in through OIDC and, when `editor_emails` is set in secrets, one of those addresses.
+
+    Without the list every account the provider lets in is an editor: with a public provider
+    (Google, Microsoft) restrict it there or list the editors' addresses here.
+    """
+    if not getattr(st.user, "is_logged_in", False):
+        return False
+    try:
+        allowed = st.secrets.get("editor_emails")
+    except Exception:
+        allowed = None
+    if not allowed:
+        return True
+    email = str(getattr(st.user, "email", "") or "").strip().lower()
+    return bool(email) and email in {str(a).strip().lower() for a in allowed}
+
+
+def _is_local_visitor() -> bool:
+    """True for a browser on this machine (Streamlit reports no address, or a loopback one, then)."""
+    address = st.context.ip_address
+    if not address:
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
 def _password_hash() -> str:
     from models.settings import load_settings
 
@@ -131,11 +161,13 @@ def identify() -> Viewer:
     if token is not None:
         viewer = _client_viewer(token)
     elif _oidc_configured():
-        viewer = Viewer("editor") if getattr(st.user, "is_logged_in", False) else Viewer("login")
+        viewer = Viewer("editor") if _oidc_editor_allowed() else Viewer("login")
     elif _password_hash():
         viewer = Viewer("editor") if st.session_state.get(EDITOR_AUTHENTICATED) else Viewer("login")
+    elif _is_local_visitor():
+        viewer = Viewer("editor")  # SPEC §8: no password configured = open editor, on this machine only
     else:
-        viewer = Viewer("editor")
+        viewer = Viewer("login")
     st.session_state[VIEWER] = viewer
     return viewer
 
@@ -166,9 +198,21 @@ def login_page() -> None:
     """The editor's login: OIDC via st.login when configured, else the password form."""
     st.title("Campaign Lens")
     if _oidc_configured():
+        if getattr(st.user, "is_logged_in", False):  # signed in, but not one of the editors
+            st.write("This account may not open the editor. Sign out and use an editor's account.")
+            st.text(str(getattr(st.user, "email", "") or ""))
+            if st.button("Sign out"):
+                st.logout()
+            return
         st.write("Sign in to open the editor.")
         if st.button("Sign in", type="primary"):
             st.login()
+        return
+    if not _password_hash():
+        st.write(
+            "The editor is open only on the computer running Campaign Lens because no password is set. "
+            "To open it from elsewhere, set CAMPAIGN_LENS_PASSWORD_HASH (see docs/operations.md)."
+        )
         return
     from models.auth import verify_password
 

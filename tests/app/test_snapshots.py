@@ -303,3 +303,32 @@ def test_client_token_never_opens_the_editor(monkeypatch, password_hash, shared)
     assert not at.text_input or at.text_input[0].label != "Password"
     with pytest.raises(ValueError):
         at.switch_page("pages/snapshots.py")
+
+
+def test_oidc_gate_and_editor_list(monkeypatch):
+    def run(user: dict) -> AppTest:
+        at = _app()
+        at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                              "client_id": "id", "client_secret": "secret",
+                              "server_metadata_url": "https://example.com/.well-known/openid-configuration"}
+        at.secrets["editor_emails"] = ["Editor@Example.com"]
+        at.user = user
+        at.switch_page("pages/upload.py").run()
+        assert not at.exception, at.exception
+        return at
+
+    signed_out = run({"is_logged_in": False})
+    assert [b.label for b in signed_out.button] == ["Sign in"] and not signed_out.file_uploader
+    stranger = run({"is_logged_in": True, "email": "someone@example.org"})
+    assert "may not open the editor" in stranger.markdown[0].value and not stranger.file_uploader
+    editor = run({"is_logged_in": True, "email": "editor@example.com"})
+    assert editor.file_uploader and {"upload", "snapshots"} <= _nav(editor)
+
+
+def test_no_password_means_editor_only_on_this_machine(monkeypatch):
+    monkeypatch.setattr("ui.access._is_local_visitor", lambda: False)
+    at = _app()
+    at.switch_page("pages/snapshots.py").run()
+    assert not at.exception, at.exception
+    assert "Snapshots & sharing" not in _titles(at)
+    assert "CAMPAIGN_LENS_PASSWORD_HASH" in at.markdown[0].value
