@@ -91,6 +91,53 @@ def _distinct(frame: pl.DataFrame, name: str, cache: dict[str, pl.Series]) -> pl
     return cache[name]
 
 
+def _few_distinct(column: pl.Series) -> pl.Series | None:
+    """The distinct non-null values when cleaning them is much cheaper than cleaning every row."""
+    uniques = column.drop_nulls().unique()
+    return uniques if uniques.len() * 2 <= column.len() else None
+
+
+def _text_measure(frame: pl.DataFrame, name: str, header: str, decimal_comma: bool) -> clean.MeasureCells:
+    """Clean a text measure column; each distinct value is cleaned once when values repeat."""
+    column = frame[name]
+    if column.null_count() == column.len():
+        return clean.MeasureCells(pl.lit(None, dtype=pl.Float64), pl.lit(False), pl.lit(False),
+                                  pl.lit(None, dtype=pl.String))
+    uniques = _few_distinct(column)
+    if uniques is None:
+        return clean.text_measure_cells(name, header, decimal_comma)
+    cells = clean.text_measure_cells("v", header, decimal_comma)
+    table = pl.DataFrame({"v": uniques}).select(
+        "v", cells.value.alias("value"), cells.bad.alias("bad"), cells.masked.fill_null(False).alias("masked"),
+        pl.when(cells.bad).then(cells.reason).alias("reason"))
+    bad = table.filter("bad")
+    masked = table.filter("masked")["v"]
+    return clean.MeasureCells(
+        value=pl.col(name).replace_strict(table["v"], table["value"], default=None, return_dtype=pl.Float64),
+        bad=pl.col(name).is_in(bad["v"].implode()) if bad.height else pl.lit(False),
+        masked=pl.col(name).is_in(masked.implode()) if masked.len() else pl.lit(False),
+        reason=(pl.col(name).replace_strict(bad["v"], bad["reason"], default=None, return_dtype=pl.String)
+                if bad.height else pl.lit(None, dtype=pl.String)),
+    )
+
+
+def _text_date(frame: pl.DataFrame, name: str, header: str, fmt: clean.DateFormat) -> clean.DateCells:
+    """Parse a text date column; dates repeat a lot, so each distinct value is parsed once."""
+    uniques = _few_distinct(frame[name])
+    if uniques is None:
+        return clean.text_date_cells(name, header, fmt)
+    cells = clean.text_date_cells("v", header, fmt)
+    table = pl.DataFrame({"v": uniques}).select(
+        "v", cells.value.alias("value"), cells.bad.alias("bad"), pl.when(cells.bad).then(cells.reason).alias("reason"))
+    bad = table.filter("bad")
+    return clean.DateCells(
+        value=pl.col(name).replace_strict(table["v"], table["value"], default=None, return_dtype=pl.Date),
+        bad=pl.col(name).is_in(bad["v"].implode()) if bad.height else pl.lit(False),
+        reason=(pl.col(name).replace_strict(bad["v"], bad["reason"], default=None, return_dtype=pl.String)
+                if bad.height else pl.lit(None, dtype=pl.String)),
+    )
+
+
 def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: FileReport) -> pl.DataFrame:
     """Validate and convert; fill `report` counts, rejected rows and issues; return the canonical frame."""
     frame = raw.frame
@@ -146,7 +193,7 @@ def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: Fi
                 frame = frame.with_columns(pl.col(name).cast(pl.String))
             decimal_comma = clean.detect_decimal_comma(frame[name].drop_nulls().head(20_000),
                                                        raw.default_decimal_comma)
-            cells = clean.text_measure_cells(name, c.header, decimal_comma)
+            cells = _text_measure(frame, name, c.header, decimal_comma)
             masked_flags.append(cells.masked.fill_null(False).cast(pl.UInt32))
         exprs.append(cells.value.alias(canonical))
         bad_flags.append(cells.bad)
@@ -167,7 +214,7 @@ def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: Fi
                 order = "month first (MM/DD)" if fmt.formats[0].startswith("%m") else "day first (DD/MM)"
                 report.add_issue("ambiguous_dates", f"Dates in '{c.header}' could be read either way; they were "
                                  f"read {order}.", "warning")
-            cells = clean.text_date_cells(name, c.header, fmt)
+            cells = _text_date(frame, name, c.header, fmt)
             bad_flags.append(cells.bad)
             reasons.append(pl.when(cells.bad).then(cells.reason))
         exprs.append(cells.value.alias("date"))

@@ -112,7 +112,9 @@ def _typed_dtype(plan: ColumnPlan, sample_rows: list[list[str]], delimiter: str)
 
     values = [row[plan.index].strip() for row in sample_rows if plan.index < len(row) and row[plan.index].strip()]
     if not values:
-        return pl.String
+        # Empty in the whole sample (followers, messages...): bet on numbers; a later text cell
+        # makes the typed read fail and the file is read again as text.
+        return pl.Float64 if plan.canonical in schema.MEASURES and sample_rows else pl.String
     plain = _PLAIN_INTEGER if delimiter == ";" else _PLAIN_NUMBER
     if plan.canonical in schema.MEASURES and all(plain.match(v) for v in values):
         return pl.Float64
@@ -150,8 +152,9 @@ def read_text_table(
         try:
             frame = attempt(dtypes, extra)
             break
-        except (pl.exceptions.ComputeError, pl.exceptions.SchemaError, pl.exceptions.NoDataError,
-                pl.exceptions.ShapeError):
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException):
+            # A typed cell that does not parse, a long row, a stray quote, or a reader bug on
+            # garbage input: try the next, more tolerant reading.
             continue
     if frame is not None:
         if not frame[ROW].is_sorted():  # the streaming engine need not keep row order
