@@ -299,10 +299,10 @@ with manage:
             f"Delete this snapshot and its {count} client link{'s' if count != 1 else ''}? Clients who open "
             "those links will see “This link is not valid”. This cannot be undone."
         )
-        yes, no, _ = st.columns([1, 1, 4])
-        yes.button("Delete for good", type="primary", key="snapshot_delete_confirm", on_click=_delete,
+        confirm = st.container(horizontal=True)
+        confirm.button("Delete for good", type="primary", key="snapshot_delete_confirm", on_click=_delete,
                    args=(selected_id,))
-        no.button("Cancel", key="snapshot_delete_cancel", on_click=_ask_delete, args=(None,))
+        confirm.button("Cancel", key="snapshot_delete_cancel", on_click=_ask_delete, args=(None,))
     else:
         st.button("Delete…", icon=":material/delete:", key="snapshot_delete", on_click=_ask_delete,
                   args=(selected_id,))
@@ -348,14 +348,14 @@ with share:
         )
         by_link = {link.id: link for link in snapshot_links}
         chosen_link = st.selectbox(
-            "Link", list(by_link), key=f"link_pick_{selected_id}",
+            "Link to revoke or regenerate", list(by_link), key=f"link_pick_{selected_id}",
             format_func=lambda i: (f"{by_link[i].label or 'Unlabelled link'} · "
                                    f"{STATUS_LABELS[by_link[i].status_at(now)]} · created {_when(by_link[i].created_at)}"),
         )
-        revoke_col, regenerate_col, _ = st.columns([1, 1, 3])
+        actions = st.container(horizontal=True)
         active = by_link[chosen_link].status_at(now) == "active"
-        revoke_col.button("Revoke", icon=":material/link_off:", key="link_revoke", disabled=not active,
+        actions.button("Revoke", icon=":material/link_off:", key="link_revoke", disabled=not active,
                           on_click=_revoke, args=(chosen_link,), help="The link stops working at once.")
-        regenerate_col.button("Regenerate", icon=":material/autorenew:", key="link_regenerate",
+        actions.button("Regenerate", icon=":material/autorenew:", key="link_regenerate",
                               on_click=_regenerate, args=(selected_id, chosen_link),
                               help="Revokes this link and creates a new one with the same label and validity.")
