@@ -8,6 +8,33 @@
 automatic mapping, and with it a file is readable even when no header is recognised.
 Only unreadable input raises (`UnreadableFileError`, one plain sentence); bad rows, total
 rows and unmapped columns are reported in `LoadResult.report`.
+
+Decisions
+- A number cell that is not a number (text, inf, 1e309) or is negative rejects its whole row,
+  with the line and the reason; it is never silently turned into null or 0.
+- Empty, "-", "--", "N/A", "null", "nan" mean *not reported* (null). "<5"-style privacy masks are
+  null too and counted in `masked_cells`. Percent strings become fractions (5.23% → 0.0523).
+- Total/summary rows ("Total: Account", "Итого", "Gesamt", ...) are excluded and reported;
+  rows repeating the sum of a campaign's dated rows (no date, or an "All" campaign) are
+  excluded with a `double_counting` warning. `rows_read == rows_loaded + rows_rejected +
+  rows_excluded`; blank lines are not rows (an info issue counts them).
+- Headers match exactly after normalisation (case, spacing, `_`, camelCase, a currency suffix
+  such as "(USD)"), family tables first, never by substring: ratio columns (CPC, CTR, "Cost per
+  result", "Cost / conv.") are listed as ignored.
+
+Known limits
+- Encoding, delimiter, header row, decimal mark and date format are decided from the first
+  64 KB (the decimal mark per column from its values). A UTF-8 file with invalid bytes after
+  that is read with replacement characters.
+- Line numbers are exact for text files, including preamble lines and quoted cells spanning
+  lines; finding them for a file with multi-line cells reads the whole file once more with
+  Python's csv module (only when there are rows to report). A line with an unclosed quote is
+  rejected on its own when the quote is not closed within 50 lines.
+- Rows with more fields than the header are rejected; rows with fewer are read with nulls.
+- Excel: the first 20 sheets are scanned and the one with the best header row is read; row
+  numbers are spreadsheet rows. Workbooks declaring more than 300 MB uncompressed, or more
+  than 100x their size (above 20 MB), are refused before parsing.
+- `load_path` has no size cap; `load` refuses more than `MAX_UPLOAD_BYTES`.
 """
 
 from __future__ import annotations

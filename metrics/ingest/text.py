@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-import mmap
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,11 +51,12 @@ class TextSource:
         """(number of \\n, ends with \\n)."""
         if self.data is not None:
             return self.data.count(b"\n"), self.data.endswith(b"\n")
+        count, last = 0, b""
         with open(self.path, "rb") as handle:  # type: ignore[arg-type]
-            if handle.seek(0, 2) == 0:
-                return 0, False
-            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-                return view.count(b"\n") if hasattr(view, "count") else bytes(view).count(b"\n"), view[-1:] == b"\n"
+            while chunk := handle.read(16 * 1024 * 1024):  # flat memory on multi-GB files
+                count += chunk.count(b"\n")
+                last = chunk[-1:]
+        return count, last == b"\n"
 
     def text(self) -> str:
         raw = self.data if self.data is not None else Path(self.path).read_bytes()  # type: ignore[arg-type]
