@@ -16,6 +16,12 @@ LAST_30 = (date(2026, 10, 2), date(2026, 10, 31))
 GREEN, RED, GRAY = MetricProto.MetricColor.GREEN, MetricProto.MetricColor.RED, MetricProto.MetricColor.GRAY
 
 
+def treat_as_local_visitor(monkeypatch) -> None:
+    """The editor is open without a password only for a visitor on this machine; in AppTest
+    `st.context.ip_address` is a mock, so say plainly that the test's visitor is local."""
+    monkeypatch.setattr("ui.access._is_local_visitor", lambda: True, raising=False)
+
+
 @lru_cache(maxsize=1)
 def demo_frame() -> pl.DataFrame:
     return demo.generate()

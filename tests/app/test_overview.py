@@ -9,7 +9,8 @@ import pytest
 from metrics import kpis, narrative
 from metrics.kpis import DEFAULT_ENGAGEMENT_WEIGHTS
 from tests.app.dashboard_helpers import (
-    DEMO_FIRST, DEMO_LAST, GRAY, GREEN, LAST_30, RED, app_with_demo, demo_frame, tiles, vega_charts,
+    DEMO_FIRST, DEMO_LAST, GRAY, GREEN, LAST_30, RED, app_with_demo, demo_frame, tiles, treat_as_local_visitor,
+    vega_charts,
 )
 from ui import tiles as tile_format
 from ui.widgets import kind_of, md_escape
@@ -17,6 +18,11 @@ from ui.widgets import kind_of, md_escape
 TILE_NAMES = ("spend", "impressions", "reach", "clicks", "ctr", "cpc", "cpm", "conversions", "cpa", "revenue",
               "roas", "roi", "engagement_rate", "net_follower_growth")
 PAGE = "pages/overview.py"
+
+
+@pytest.fixture(autouse=True)
+def _local_visitor(monkeypatch):
+    treat_as_local_visitor(monkeypatch)
 
 
 def _total(date_from, date_to, compare="previous", **filters):

@@ -6,12 +6,20 @@ import json
 import math
 
 import polars as pl
+import pytest
 
 from metrics import kpis
 from metrics.narrative import platform_label
-from tests.app.dashboard_helpers import DEMO_FIRST, DEMO_LAST, LAST_30, app_with_demo, demo_frame, vega_charts
+from tests.app.dashboard_helpers import (
+    DEMO_FIRST, DEMO_LAST, LAST_30, app_with_demo, demo_frame, treat_as_local_visitor, vega_charts,
+)
 
 PAGE = "pages/platforms.py"
+
+
+@pytest.fixture(autouse=True)
+def _local_visitor(monkeypatch):
+    treat_as_local_visitor(monkeypatch)
 
 
 def _by_platform(date_from=DEMO_FIRST, date_to=DEMO_LAST, **filters) -> pl.DataFrame:
