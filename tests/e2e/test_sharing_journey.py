@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+import shutil
+
+from tests.conftest import REPO
 from tests.e2e.conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
@@ -14,6 +17,23 @@ CSV = "\n".join(
     + [f"2026-03-{day:02d},{platform},{campaign},{1000 + day * 10},{40 + day},{100 + day}.5,{day % 7},{300 + day * 3}"
        for day in range(1, 29) for platform, campaign in (("facebook", "Spring Sale"), ("google_ads", "Brand"))]
 )
+
+
+DOCS = REPO / "docs" / "screenshots"
+
+
+def docs_screenshot(page, name: str) -> None:
+    """Save a screenshot as tall as the content (Streamlit scrolls inside its main block) for the docs."""
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], [data-testid=stMain] *')]"
+        ".slice(0, 50).map(e => e.scrollHeight))"
+    )
+    page.set_viewport_size({"width": 1440, "height": min(max(1000, int(height) + 40), 4000)})
+    page.wait_for_timeout(1200)
+    wait_for_app(page)
+    DOCS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(screenshot(page, name), DOCS / f"{name}.png")
+    page.set_viewport_size({"width": 1440, "height": 1000})
 
 
 def spend_tile(page) -> str:
@@ -58,7 +78,7 @@ def test_share_a_snapshot_then_revoke(app_server, page, browser, tmp_path):
     wait_for_app(page)
     share_url = code.inner_text().strip()
     assert share_url.startswith(f"{server.url}/?share="), share_url
-    screenshot(page, "snapshots_editor")
+    docs_screenshot(page, "snapshots")
 
     # Client: a fresh browser context (no cookies, no session) opens the link.
     client_context = browser.new_context(viewport={"width": 1440, "height": 1000})
@@ -74,7 +94,7 @@ def test_share_a_snapshot_then_revoke(app_server, page, browser, tmp_path):
         assert nav.get_by_text("Snapshots & sharing").count() == 0
         assert client.locator("[data-testid='stFileUploaderDropzoneInput']").count() == 0
         assert client.locator("[data-testid='stException']").count() == 0
-        screenshot(client, "client_view")
+        docs_screenshot(client, "client_view")
 
         # Editor revokes; the client's next load is refused.
         page.get_by_role("tab", name="Client links").click()
