@@ -169,7 +169,12 @@ def detect_date_format(raw: pl.Series, month_first: bool = False) -> DateFormat:
         return DateFormat(("%Y-%m-%d",), False)
     text = pl.DataFrame({"v": sample}).select(_date_text(pl.col("v")).alias("v"))["v"]
     order = (*_OTHER, *_MONTH_FIRST, *_DAY_FIRST) if month_first else (*_OTHER, *_DAY_FIRST, *_MONTH_FIRST)
-    counts = {fmt: int(text.str.to_date(fmt, strict=False).is_not_null().sum()) for fmt in order}
+    def plausible(fmt: str) -> int:
+        # "%Y" happily reads "24" as the year 24: only count dates a marketer could mean.
+        years = text.str.to_date(fmt, strict=False).dt.year()
+        return int(years.is_between(1970, 2100).sum())
+
+    counts = {fmt: plausible(fmt) for fmt in order}
     best = max(order, key=lambda f: (counts[f], -order.index(f)))
     if counts[best] == 0:
         return DateFormat(("%Y-%m-%d",), False)

@@ -236,3 +236,22 @@ def test_classic_mac_line_endings():
     assert result.report.rows_loaded == 2
     assert totals(result.frame, ["spend", "clicks"]) == {"spend": 4.0, "clicks": 5.0}
     assert sorted(result.frame["platform"].to_list()) == ["facebook", "tiktok"]
+
+
+@pytest.mark.parametrize(
+    "cells, expected, ambiguous",
+    [
+        (["2024-03-01", "2024-03-15"], [dt.date(2024, 3, 1), dt.date(2024, 3, 15)], False),
+        (["01.03.2024", "15.03.2024"], [dt.date(2024, 3, 1), dt.date(2024, 3, 15)], False),
+        (["01.03.24", "15.03.24"], [dt.date(2024, 3, 1), dt.date(2024, 3, 15)], False),
+        (["3/1/2024", "3/15/2024"], [dt.date(2024, 3, 1), dt.date(2024, 3, 15)], False),  # 15 forces month first
+        (["01/03/2024", "02/03/2024"], [dt.date(2024, 3, 1), dt.date(2024, 3, 2)], True),  # generic: day first
+        (['"Jan 5, 2024"', '"Feb 10, 2024"'], [dt.date(2024, 1, 5), dt.date(2024, 2, 10)], False),
+        (["2024-03-01 00:00:00", "2024-03-15T13:45:00"], [dt.date(2024, 3, 1), dt.date(2024, 3, 15)], False),
+    ],
+)
+def test_date_formats(cells, expected, ambiguous):
+    data = ("date,spend\n" + "".join(f"{cell},1\n" for cell in cells)).encode()
+    result = load(data, "dates.csv")
+    assert result.frame.sort("date")["date"].to_list() == expected
+    assert ("ambiguous_dates" in codes(result)) is ambiguous
