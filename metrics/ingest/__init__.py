@@ -134,11 +134,32 @@ def _excel_name(name: str) -> bool:
 def _load(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
     if not data or not data.strip(b" \t\r\n\x00"):
         raise UnreadableFileError(f"{name} is empty; export the report again and re-upload it.")
-    if data.startswith(excel.ZIP_MAGIC) or _excel_name(name):
+    if data.startswith(excel.ZIP_MAGIC):
         return _load_excel(data, name, mapping)
     if data.startswith(PARQUET_MAGIC):
         return _load_parquet(data, name, mapping)
+    if _excel_name(name):
+        if data.startswith(b"\xd0\xcf\x11\xe0"):
+            raise UnreadableFileError(f"{name} is an old-format .xls workbook; save it as .xlsx or CSV and "
+                                      "upload that instead.")
+        if not _looks_like_text(data):
+            raise UnreadableFileError(f"{name} is not a valid Excel file (it may be truncated); export it again "
+                                      "and re-upload.")
+        result = _load_text(data, name, mapping)  # some tools name CSV exports .xls/.xlsx
+        result.report.add_issue("text_named_as_excel", f"{name} is a text table despite its Excel name; it "
+                                "was read as text.", "info")
+        return result
     return _load_text(data, name, mapping)
+
+
+def _looks_like_text(data: bytes) -> bool:
+    from metrics.ingest import sniff
+
+    head = data[: sniff.SAMPLE_BYTES]
+    if sniff.describe_binary(head):
+        return False
+    encoding = sniff.detect_encoding(head)
+    return not sniff.looks_binary(sniff.decode(head, encoding, final=len(data) <= len(head)))
 
 
 def _plan(headers: list[str], mapping: dict[str, str] | None, name: str, report: FileReport) -> tuple[Family, MappingPlan]:

@@ -86,6 +86,19 @@ def test_unreadable_files_raise_one_sentence(name):
     assert isinstance(caught.value, InputError)  # the CLI maps it to exit code 3
 
 
+def test_old_xls_gets_its_own_sentence():
+    with pytest.raises(UnreadableFileError) as caught:
+        load(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "budget.xls")
+    assert ".xls" in str(caught.value) and "save it as .xlsx" in str(caught.value)
+    assert_one_sentence(str(caught.value))
+
+
+def test_csv_named_xlsx_is_read_as_text():
+    result = load(b"campaign,spend\nA,1.5\n", "export.xlsx")
+    assert result.frame["spend"].sum() == 1.5
+    assert "text_named_as_excel" in {i.code for i in result.report.issues}
+
+
 def test_truncated_xlsx_is_unreadable():
     data = (DATA / "tiktok_header_row3.xlsx").read_bytes()
     for cut in (len(data) // 2, len(data) - 30, 100):
