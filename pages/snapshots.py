@@ -169,6 +169,7 @@ def _create_link(snapshot_id: int) -> None:
         return _db_error("link could not be created (the snapshot may have been deleted)")
     st.session_state[f"link_label_{snapshot_id}"] = ""
     st.session_state[NEW_LINK] = {"link_id": link_id, "snapshot_id": snapshot_id, "url": _share_url(token)}
+    st.session_state[f"link_pick_{snapshot_id}"] = link_id
 
 
 def _dismiss_link() -> None:
@@ -194,6 +195,7 @@ def _regenerate(snapshot_id: int, link_id: int) -> None:
     except Exception:
         return _db_error("link could not be regenerated")
     st.session_state[NEW_LINK] = {"link_id": new_id, "snapshot_id": snapshot_id, "url": _share_url(token)}
+    st.session_state[f"link_pick_{snapshot_id}"] = new_id
 
 
 # --- the page ---------------------------------------------------------------------------------

@@ -151,11 +151,22 @@ def test_save_list_rename_open_share_revoke_delete(app, engine):
     at.button(key="share_link_done").click().run()
     assert not at.code, "the raw token is shown only once"
 
-    # revoke
-    at.button(key="link_revoke").click().run()
-    assert _table(at, "Last view")["Status"].tolist() == ["Revoked"]
+    # regenerate: a new URL (shown once), the old token dies
+    at.button(key="link_regenerate").click().run()
+    [code] = at.code
+    new_token = code.value.split("share=", 1)[1]
+    assert new_token != token
+    assert sorted(_table(at, "Last view")["Status"].tolist()) == ["Active", "Revoked"]
     with Session(engine) as session:
         assert repository.resolve_share_token(session=session, token=token, count_view=False) is None
+        assert repository.resolve_share_token(session=session, token=new_token, count_view=False) is not None
+
+    # revoke (the picker starts on the newest link: the regenerated one)
+    at.button(key="link_revoke").click().run()
+    assert _table(at, "Last view")["Status"].tolist() == ["Revoked", "Revoked"]
+    assert not at.code, "revoking the link just shown hides its URL"
+    with Session(engine) as session:
+        assert repository.resolve_share_token(session=session, token=new_token, count_view=False) is None
 
     # delete, with confirmation
     at.button(key="snapshot_delete").click().run()
