@@ -48,7 +48,7 @@ import polars as pl
 
 from metrics import schema
 from metrics.ingest import excel, text
-from metrics.ingest.families import GENERIC, Family, MappingPlan, detect_family, resolve_mapping
+from metrics.ingest.families import Family, MappingPlan, detect_family, resolve_mapping
 from metrics.ingest.normalize import LINE, ROW, RawTable, build_canonical, col_name
 from metrics.ingest.report import (
     CombinedLoad,
@@ -163,9 +163,8 @@ def _looks_like_text(data: bytes) -> bool:
 
 
 def _plan(headers: list[str], mapping: dict[str, str] | None, name: str, report: FileReport) -> tuple[Family, MappingPlan]:
+    # With a user mapping the family still gives the platform; the user's mapping wins per column.
     family = detect_family([schema.normalize_header(h) for h in headers])
-    if mapping is not None and family is not GENERIC:
-        pass  # the family still gives the platform; the user's mapping wins per column
     plan = resolve_mapping(headers, family, mapping)
     if not plan.has_measure and mapping is None:
         raise UnreadableFileError(

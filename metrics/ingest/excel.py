@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from metrics import schema
-from metrics.ingest.families import header_is_known
+from metrics.ingest.sniff import header_score
 from metrics.ingest.report import UnreadableFileError
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -103,8 +103,7 @@ def read_workbook(data: bytes, name: str, user_headers: set[str] | None) -> Shee
             head_rows = loaded.head(HEADER_SCAN_ROWS).rows()
             scores = []
             for i, row in enumerate(head_rows):
-                cells = [schema.normalize_header(v) for v in row if v is not None]
-                scores.append((sum(1 for v in cells if v and (header_is_known(v) or v in extra_known)), -i))
+                scores.append((header_score(list(row), extra_known), -i))
             score, neg_index = max(scores)
             header_index = -neg_index if score > 0 else next(
                 (i for i, row in enumerate(head_rows) if sum(v is not None for v in row) > 1), 0)

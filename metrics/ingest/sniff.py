@@ -122,9 +122,12 @@ def _parse_line(line: str, delimiter: str) -> list[str]:
         return line.split(delimiter)
 
 
-def _header_score(cells: list[str], extra_known: set[str]) -> int:
+def header_score(cells: list[str | None], extra_known: set[str]) -> int:
+    """How many cells of a candidate header row are known header spellings."""
     score = 0
     for cell in cells:
+        if cell is None:
+            continue
         keys = [k for k in header_keys(cell) if k]
         if any(header_is_known(k) or k in extra_known for k in keys):
             score += 1
@@ -148,7 +151,7 @@ def sniff_text(text: str, truncated: bool, user_headers: set[str] | None = None)
         widths = [len(_parse_line(line, delimiter)) for line in scan]
         if max(widths, default=0) < 2:
             continue
-        scored = [(_header_score(_parse_line(line, delimiter), extra_known), i) for i, line in enumerate(scan)]
+        scored = [(header_score(_parse_line(line, delimiter), extra_known), i) for i, line in enumerate(scan)]
         top_score = max(s for s, _ in scored)
         if top_score > 0:
             header_line = min(i for s, i in scored if s == top_score)
