@@ -42,9 +42,12 @@ class RawTable:
     header_width: int = 0  # number of columns in the header (for the "too many fields" reason)
 
 
-def normalize_platform_values(values: pl.Series) -> pl.Series:
-    """Map each distinct value once with `schema.normalize_platform` (cheap on millions of rows)."""
-    uniques = values.drop_nulls().unique().to_list()
+def normalize_platform_values(values: pl.Series, uniques: pl.Series | None = None) -> pl.Series:
+    """Map each distinct value once with `schema.normalize_platform` (cheap on millions of rows).
+
+    `uniques` may be given when known (a superset of the distinct values is fine).
+    """
+    uniques = (values.unique() if uniques is None else uniques).drop_nulls().to_list()
     lookup = {v: schema.normalize_platform(v) for v in uniques}
     if all(k == v for k, v in lookup.items()):
         return values  # already slugs: nothing to rewrite
@@ -152,6 +155,7 @@ def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: Fi
             report.add_issue("blank_rows_skipped", f"{blank_rows} blank row(s) were skipped.", "info")
 
     exprs: list[pl.Expr] = []
+    known_values: dict[str, pl.Series] = {}  # canonical dimension → its distinct values, when known
     bad_flags: list[pl.Expr] = []
     reasons: list[pl.Expr] = []
     masked_flags: list[pl.Expr] = []
@@ -226,7 +230,11 @@ def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: Fi
     for dim in ("platform", "campaign", "ad_group", "ad", "variant", "content_format", "funnel_stage", "currency"):
         columns = plan.by_canonical(dim)
         if columns:
-            exprs.append(_dimension_expr(frame, col_name(columns[0].index), distinct).alias(dim))
+            name = col_name(columns[0].index)
+            expr = _dimension_expr(frame, name, distinct)
+            exprs.append(expr.alias(dim))
+            if name in distinct and expr.meta.eq(pl.col(name)):
+                known_values[dim] = distinct[name]  # passed through unchanged: same distinct values
     audience_cols = plan.by_canonical("audience")
     if audience_cols:
         parts = [_dimension_expr(frame, col_name(c.index), distinct) for c in audience_cols]
@@ -271,7 +279,7 @@ def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: Fi
         report.add_issue("total_rows_excluded", f"{n_total} total/summary row(s) (line {shown}) were not "
                          "counted, so totals are not doubled.", "info")
 
-    loaded, subtotal_count, subtotal_lines = _exclude_subtotals(loaded, raw)
+    loaded, subtotal_count, subtotal_lines = _exclude_subtotals(loaded, raw, known_values.get("campaign"))
     if subtotal_count:
         shown = ", ".join(str(n) for n in subtotal_lines[:10])
         report.add_issue("double_counting", f"{subtotal_count} row(s) (line {shown}) repeat the sum of other rows "
@@ -280,7 +288,7 @@ def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: Fi
     report.rows_excluded = n_total + subtotal_count
     report.rows_loaded = loaded.height
 
-    return _finish(loaded, plan, family, report)
+    return _finish(loaded, plan, family, report, known_values)
 
 
 def _lines(rows: pl.DataFrame, raw: RawTable) -> list[int]:
@@ -311,7 +319,9 @@ def _report_rejected(rejected: pl.DataFrame, count: int, raw: RawTable, report: 
 _ALL_CAMPAIGN = r"(?i)^\s*(all|all campaigns|все|все кампании|alle|alle kampagnen|todos|todas|toutes|tous)\s*$"
 
 
-def _exclude_subtotals(loaded: pl.DataFrame, raw: RawTable) -> tuple[pl.DataFrame, int, list[int]]:
+def _exclude_subtotals(
+    loaded: pl.DataFrame, raw: RawTable, campaigns: pl.Series | None = None
+) -> tuple[pl.DataFrame, int, list[int]]:
     """Rows that repeat the sum of other rows of the same campaign double count.
 
     (a) a campaign row without a date next to dated rows of that campaign whose sums match it;
@@ -343,7 +353,7 @@ def _exclude_subtotals(loaded: pl.DataFrame, raw: RawTable) -> tuple[pl.DataFram
             dated = loaded.filter(pl.col("date").is_not_null())
             sums = dated.group_by("campaign").agg(sum_exprs)
             suspects.append(matches(sums, undated, ["campaign"]).select(ROW))
-    all_values = _values_matching(loaded["campaign"], _ALL_CAMPAIGN)
+    all_values = _values_matching(loaded["campaign"], _ALL_CAMPAIGN, campaigns)
     is_all = pl.col("campaign").is_in(all_values.implode()) if all_values is not None else pl.lit(False)
     all_rows = loaded.filter(is_all) if all_values is not None else loaded.clear()
     if all_rows.height:
@@ -365,11 +375,14 @@ def _exclude_subtotals(loaded: pl.DataFrame, raw: RawTable) -> tuple[pl.DataFram
     return kept, dropped.height, _lines(dropped, raw)
 
 
-def _finish(frame: pl.DataFrame, plan: MappingPlan, family: Family, report: FileReport) -> pl.DataFrame:
+def _finish(
+    frame: pl.DataFrame, plan: MappingPlan, family: Family, report: FileReport,
+    known_values: dict[str, pl.Series] | None = None,
+) -> pl.DataFrame:
     """Platform, currency, engagements, provenance; then exactly the canonical schema."""
     additions: list[pl.Expr] = []
     if "platform" in frame.columns:
-        normalized = normalize_platform_values(frame["platform"])
+        normalized = normalize_platform_values(frame["platform"], (known_values or {}).get("platform"))
         if family.platform:
             normalized = normalized.fill_null(family.platform)
         frame = frame.with_columns(normalized.alias("platform"))
@@ -378,7 +391,7 @@ def _finish(frame: pl.DataFrame, plan: MappingPlan, family: Family, report: File
     report.platform = family.platform
 
     if "currency" in frame.columns:
-        codes = frame["currency"].unique().drop_nulls()
+        codes = (known_values or {}).get("currency", frame["currency"].unique()).drop_nulls()
         if (codes.str.to_uppercase().str.strip_chars() != codes).any():
             frame = frame.with_columns(pl.col("currency").str.to_uppercase().str.strip_chars())
         if report.currency:
