@@ -122,3 +122,12 @@ def test_load_many_of_nothing():
     combined = load_many([])
     assert combined.frame.is_empty() and combined.frame.schema == pl.Schema(schema.CANONICAL_SCHEMA)
     assert combined.reports == [] and combined.errors == {}
+
+
+def test_load_many_keeps_per_file_double_counting_exclusions():
+    combined = load_many([("dc.csv", fixture_bytes("generic_double_counting.csv")),
+                          ("x.csv", fixture_bytes("x_ads_total_row.csv"))])
+    report = next(r for r in combined.reports if r.name == "dc.csv")
+    assert "double_counting" in {i.code for i in report.issues}
+    assert combined.frame.filter(pl.col("source_file") == "dc.csv")["spend"].sum() == 35
+    assert combined.frame["spend"].sum() == 35 + 25
