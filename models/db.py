@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -60,14 +62,36 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, default=_json_default, ensure_ascii=False)
 
 
+def _enable_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch the file to WAL, retrying: the switch can fail with "database is locked" at once,
+    without the busy timeout, when several connections open a new file together (measured:
+    7 in 1,800 with 6 threads). Left in rollback-journal mode, concurrent writers could deadlock."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            mode = str(cursor.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+            if mode in ("wal", "memory"):
+                return
+            problem = f"the journal mode stayed {mode!r}"
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            problem = str(error)
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError(f"Could not switch the SQLite database to WAL: {problem}")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
+
+
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        # busy_timeout first: switching to WAL needs a lock another process may hold.
+        # busy_timeout first: writers wait for each other instead of failing.
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         # Only takes effect when the file is created: bigger pages suit multi-MB snapshot blobs.
         cursor.execute("PRAGMA page_size = 16384")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(cursor)
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
