@@ -91,7 +91,7 @@ def sniff_source(source: bytes | Path, name: str, user_headers: set[str] | None)
 
 def polars_text_source(source: bytes | Path, encoding: sniff.Encoding, line_ending: str) -> TextSource:
     """UTF-8 with \\n line ends for polars; transcodes UTF-16 / Windows-1252 and classic-Mac \\r files."""
-    if encoding.polars_native and line_ending != "\r":
+    if encoding.polars_native and line_ending != "\r" and not _ends_with_quote(source):
         if isinstance(source, Path):
             return TextSource(None, source)
         return TextSource(bytes(source), None)
@@ -99,7 +99,20 @@ def polars_text_source(source: bytes | Path, encoding: sniff.Encoding, line_endi
     text = sniff.decode(bytes(raw), encoding, final=True)
     if line_ending == "\r":
         text = text.replace("\r", "\n")
+    if text.endswith('"'):
+        text += "\n"  # polars 2.1 panics on a quote as the very last byte of a typed column
     return TextSource(text.encode("utf-8"), None)
+
+
+def _ends_with_quote(source: bytes | Path) -> bool:
+    if isinstance(source, Path):
+        with open(source, "rb") as handle:
+            if handle.seek(0, 2) == 0:
+                return False
+            handle.seek(-1, 2)
+            return handle.read(1) == b'"'
+    return source[-1:] == b'"'
+
 
 
 def _typed_dtype(plan: ColumnPlan, sample_rows: list[list[str]], delimiter: str) -> pl.DataType:
