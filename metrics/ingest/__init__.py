@@ -252,7 +252,9 @@ def _load_excel(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadR
 def _load_parquet(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
     try:
         table = pl.read_parquet(io.BytesIO(data))
-    except Exception:  # any parquet decoding error means a damaged file
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except BaseException:  # any parquet decoding error (or reader panic) means a damaged file
         raise UnreadableFileError(f"{name} is not a valid Parquet file; export it again and re-upload.") from None
     report = FileReport(name=name, file_type="parquet", encoding=None, delimiter=None, header_row=0)
     headers = list(table.columns)

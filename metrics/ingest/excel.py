@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import polars as pl
@@ -34,7 +35,8 @@ def check_workbook(data: bytes, name: str) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError,
+            RuntimeError):
         raise UnreadableFileError(invalid) from None
     names = {m.filename for m in members}
     if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
@@ -61,7 +63,18 @@ class Sheet:
 
 
 def _first_row_numbers(archive: zipfile.ZipFile) -> dict[str, int]:
-    """Sheet name → first spreadsheet row holding a value (calamine starts its range there)."""
+    """Sheet name → first spreadsheet row holding a value (calamine starts its range there).
+
+    Best effort: a damaged member gives {} here and a clear error when calamine reads it.
+    """
+    try:
+        return _scan_first_rows(archive)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
+            RuntimeError, zlib.error):
+        return {}
+
+
+def _scan_first_rows(archive: zipfile.ZipFile) -> dict[str, int]:
     result: dict[str, int] = {}
     try:
         workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
@@ -111,9 +124,9 @@ def read_workbook(data: bytes, name: str, user_headers: set[str] | None) -> Shee
             sheet = Sheet(sheet_name, loaded, first_rows.get(sheet_name, 1), header_index, header, score)
             if best is None or sheet.score > best.score:
                 best = sheet
-    except UnreadableFileError:
+    except (UnreadableFileError, KeyboardInterrupt, SystemExit, MemoryError):
         raise
-    except Exception:  # fastexcel / calamine errors of every kind: the workbook is damaged
+    except BaseException:  # fastexcel / calamine errors and Rust panics alike: the workbook is damaged
         raise UnreadableFileError(
             f"{name} is not a valid Excel file (it may be truncated); export it again and re-upload.") from None
     if best is None:

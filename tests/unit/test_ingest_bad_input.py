@@ -210,3 +210,18 @@ def test_never_another_exception_on_random_bytes():
         else:
             report = result.report
             assert report.rows_read == report.rows_loaded + report.rows_rejected + report.rows_excluded
+
+
+@pytest.mark.parametrize("fixture", ["tiktok_header_row3.xlsx", "generic_small.parquet"])
+def test_corrupted_binary_files_never_raise_anything_else(fixture):
+    """Flipped bytes in a workbook or Parquet file: a load or one clear sentence, never zlib/zip/Rust errors."""
+    good = (DATA / fixture).read_bytes()
+    rng = random.Random(3)
+    for _ in range(60):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 20)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        try:
+            load(bytes(data), fixture)
+        except UnreadableFileError as error:
+            assert_one_sentence(str(error))
