@@ -55,10 +55,16 @@ def route():
             viewer = access.Viewer("invalid", token=viewer.token)
             st.session_state[VIEWER] = viewer
     page = st.navigation(_pages_for(viewer), position="sidebar" if viewer.role in ("editor", "client") else "hidden")
-    if dataset is not None:
-        session.header(viewer, dataset)
-        if viewer.is_client:
+    if dataset is not None and viewer.is_client:
+        try:
+            session.header(viewer, dataset)
             client_title(dataset)
+            filters.sidebar(dataset, mirror_in_url=False)
+        except Exception:  # a client reads one plain sentence, never a traceback
+            access.log_client_failure("The shared report's header or filters failed")
+            st.error("The report filters could not be shown. Reload the page to try again.")
+    elif dataset is not None:
+        session.header(viewer, dataset)
         filters.sidebar(dataset, mirror_in_url=viewer.is_editor)
     return page
 
