@@ -149,6 +149,7 @@ def table_rows(result: dict[str, Any]) -> list[dict[str, str]]:
     level = level_label(result["alpha"])
     always = " always-valid" if result.get("sequential") else ""
     by_variant = {c["variant"]: c for c in result["comparisons"]}
+    several = len(result["comparisons"]) > 1  # with one comparison the adjusted p is the p-value
     rows = []
     for v in result["variants"]:
         row: dict[str, str] = {"Variant": str(v["name"]), "Units": fmt_count(v["n"])}
@@ -164,9 +165,11 @@ def table_rows(result: dict[str, Any]) -> list[dict[str, str]]:
         diff = fmt_pp if prop else (lambda x: fmt_number(x, signed=True))
         if v["name"] == result["control"]:
             row.update({"Lift": "control", f"Lift{always} {level} CI": DASH, "Difference": DASH,
-                        f"Difference{always} {level} CI": DASH, "p-value": DASH, "Adjusted p": DASH})
+                        f"Difference{always} {level} CI": DASH, "p-value": DASH})
+            if several:
+                row["Adjusted p"] = DASH
             if prop:
-                row.update({"Chance to beat control": DASH, "Expected loss": DASH})
+                row.update({"Chance to beat": DASH, "Expected loss": DASH})
             row["Significant"] = DASH
         elif c is not None:
             row.update({
@@ -175,10 +178,11 @@ def table_rows(result: dict[str, Any]) -> list[dict[str, str]]:
                 "Difference": diff(c["lift_abs"]),
                 f"Difference{always} {level} CI": fmt_interval(c["ci_abs"], diff),
                 "p-value": fmt_p(c["p_value"]),
-                "Adjusted p": fmt_p(c["p_value_adjusted"]),
             })
+            if several:
+                row["Adjusted p"] = fmt_p(c["p_value_adjusted"])
             if prop:
-                row.update({"Chance to beat control": fmt_chance(c.get("chance_to_beat")),
+                row.update({"Chance to beat": fmt_chance(c.get("chance_to_beat")),
                             "Expected loss": fmt_loss(c.get("expected_loss"))})
             row["Significant"] = "yes" if c["significant"] else "no"
         rows.append(row)
@@ -335,7 +339,7 @@ def cumulative_lift(rows: pl.DataFrame, trials: str, successes: str, control: st
     the end of each day, with its interval (delta method as the engine; always-valid in sequential mode).
 
     Columns: date, variant, lift, low, high (fractions). Rows are kept as the engine keeps them (a variant label
-    and both counts present). Days before both arms have data, or while the control's rate is 0, are left out.
+    and both counts present). Days before both arms have 25 successes (the engine's guardrail) are left out.
     The last day's lift equals the overall result's lift when every row has a date."""
     empty = pl.DataFrame(schema={"date": pl.Date, "variant": pl.String, "lift": pl.Float64, "low": pl.Float64,
                                  "high": pl.Float64})
@@ -356,6 +360,9 @@ def cumulative_lift(rows: pl.DataFrame, trials: str, successes: str, control: st
     ctrl = grid.filter(pl.col("variant") == control).select("date", pl.col("n").alias("nc"), pl.col("x").alias("xc"))
     joined = (grid.filter(pl.col("variant") != control).join(ctrl, on="date")
               .filter((pl.col("n") > 0) & (pl.col("nc") > 0) & (pl.col("xc") > 0))
+              # The first days' intervals are so wide they flatten the chart; the engine's own guardrail says
+              # results under 25 conversions per arm are unreliable.
+              .filter((pl.col("x") >= abtest.MIN_CONVERSIONS) & (pl.col("xc") >= abtest.MIN_CONVERSIONS))
               .sort(["variant", "date"]))
     if joined.is_empty():
         return empty
@@ -439,6 +446,14 @@ def _color_scale(names: Sequence[str], control: str) -> alt.Scale:
     return alt.Scale(domain=domain, range=colors)
 
 
+def _challenger_color(names: Sequence[str], control: str) -> alt.Color:
+    """Colours of the challengers (the same as on the rates chart); a legend only when there are several."""
+    challengers = [n for n in names if n != control]
+    colors = [_VARIANT_COLORS[i % len(_VARIANT_COLORS)] for i in range(len(challengers))]
+    legend = alt.Legend(orient="top", title=None) if len(challengers) > 1 else None
+    return alt.Color("variant:N", scale=alt.Scale(domain=challengers, range=colors), legend=legend)
+
+
 def rates_chart(result: AbResult) -> alt.Chart | None:
     prop = result.metric_kind == "proportion"
     rows = [{"variant": v.name, "value": v.value, "low": v.ci[0], "high": v.ci[1]}
@@ -450,7 +465,7 @@ def rates_chart(result: AbResult) -> alt.Chart | None:
     fmt = ".2%" if prop else ",.4~g"
     title = "Conversion rate" if prop else "Mean"
     base = alt.Chart(frame).encode(
-        y=alt.Y("variant:N", sort=names, title=None),
+        y=alt.Y("variant:N", sort=names, title=None, axis=alt.Axis(labelLimit=160)),
         color=alt.Color("variant:N", scale=_color_scale(names, result.control), legend=None),
         tooltip=[alt.Tooltip("variant:N", title="Variant"), alt.Tooltip("value:Q", title=title, format=fmt),
                  alt.Tooltip("low:Q", title="CI low", format=fmt), alt.Tooltip("high:Q", title="CI high", format=fmt)],
@@ -459,7 +474,8 @@ def rates_chart(result: AbResult) -> alt.Chart | None:
                                                         "interval", axis=alt.Axis(format=fmt.replace(",", "")),
                                                         scale=alt.Scale(zero=False)), x2="high:Q")
     dots = base.mark_point(filled=True, size=120).encode(x="value:Q")
-    return (bars + dots).properties(height=max(90, 46 * len(rows)), title=f"{title} per variant")
+    # A step height (not pixels): Streamlit's "content" height collapses a fixed-height nominal axis.
+    return (bars + dots).properties(height=alt.Step(44), title=f"{title} per variant")
 
 
 def lift_chart(result: AbResult) -> alt.Chart | None:
@@ -474,7 +490,7 @@ def lift_chart(result: AbResult) -> alt.Chart | None:
     else:
         x_title, fmt = "Difference from the control", "+,.3~g"
     interval = "always-valid interval" if result.sequential else "interval"
-    color = alt.Color("variant:N", scale=_color_scale(names, result.control), title="Variant")
+    color = _challenger_color(names, result.control)
     base = alt.Chart(curve.frame).encode(x=alt.X("x:Q", title=x_title, axis=alt.Axis(format=fmt)),
                                          y=alt.Y("density:Q", title=None, axis=None), color=color)
     line = base.mark_line()
@@ -489,7 +505,7 @@ def cumulative_chart(frame: pl.DataFrame, result: AbResult) -> alt.Chart | None:
     if frame.is_empty():
         return None
     names = [v.name for v in result.variants]
-    color = alt.Color("variant:N", scale=_color_scale(names, result.control), title="Variant")
+    color = _challenger_color(names, result.control)
     base = alt.Chart(frame).encode(x=alt.X("date:T", title=None), color=color)
     band = base.mark_area(opacity=0.18).encode(y=alt.Y("low:Q", title="Cumulative lift over the control",
                                                        axis=alt.Axis(format="+.0%")), y2="high:Q")
@@ -501,7 +517,8 @@ def cumulative_chart(frame: pl.DataFrame, result: AbResult) -> alt.Chart | None:
     zero = alt.Chart(pl.DataFrame({"y": [0.0]})).mark_rule(strokeDash=[4, 4], color="#555").encode(y="y:Q")
     interval = "always-valid interval" if result.sequential else "interval"
     return (band + line + zero).properties(
-        height=260, title=alt.TitleParams("Lift over time", subtitle=f"Data up to each day; band: "
+        height=260, title=alt.TitleParams("Lift over time", subtitle=f"Data up to each day, from the first day "
+                                          f"with {abtest.MIN_CONVERSIONS} conversions in every arm; band: "
                                           f"{level_label(result.alpha)} {interval}"))
 
 

@@ -1,0 +1,102 @@
+"""Real browser: type four numbers into the A/B quick calculator and read the verdict."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from tests.conftest import REPO
+from tests.e2e.conftest import screenshot, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+DOCS_SCREENSHOT = REPO / "docs" / "screenshots" / "ab_tests.png"
+COLUMN_WIDTH = 160  # the calculator's columns are 160 px wide (pages/ab_tests.py)
+ROW_HEIGHT = 35  # Streamlit's default row (and header) height in a data editor
+
+
+def _metric(page, label: str) -> str | None:
+    tile = page.locator("[data-testid='stMetric']").filter(has_text=label).first
+    return tile.locator("[data-testid='stMetricValue']").inner_text().strip() if tile.count() else None
+
+
+def _edit(page, grid_box: dict, column: int, row: int, text: str, tile: str, expected: str) -> None:
+    """Type ``text`` into a cell until the tile ``tile`` shows ``expected`` (a commit that lands during a rerun
+    can be dropped by the grid, so the page's own output is the proof the edit arrived)."""
+    for _ in range(3):
+        _type_into_cell(page, grid_box, column, row, text)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            wait_for_app(page, 60_000)
+            if _metric(page, tile) == expected:
+                return
+            time.sleep(0.5)
+    raise AssertionError(f"{tile} shows {_metric(page, tile)!r}, not {expected!r}, after typing {text}")
+
+
+def _type_into_cell(page, grid_box: dict, column: int, row: int, text: str) -> None:
+    """Select a cell of the data editor (a canvas), open its editor with Enter, replace the value, commit."""
+    marker = grid_box["width"] - 3 * COLUMN_WIDTH  # the row-marker column of a dynamic editor
+    x = grid_box["x"] + marker + COLUMN_WIDTH * column + COLUMN_WIDTH / 2
+    y = grid_box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2
+    overlay = page.locator("textarea.gdg-input, input.gdg-input").first
+    for _ in range(4):  # a click right after a rerun can land before the grid takes focus
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        time.sleep(0.3)
+        page.keyboard.press("Enter")
+        try:
+            overlay.wait_for(state="visible", timeout=2_000)
+            break
+        except Exception:  # playwright's TimeoutError: try once more
+            continue
+    else:
+        raise AssertionError(f"could not open the cell editor at column {column}, row {row}")
+    page.keyboard.press("Control+a")
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+    time.sleep(0.5)
+    wait_for_app(page, 60_000)
+
+
+def test_calculator_in_a_browser(app_server, page):
+    server = app_server()
+    # A first visit through the router, so the deep link below is served by st.navigation and not by the
+    # legacy first-run path (where the first interaction would re-register every widget).
+    page.goto(server.url)
+    wait_for_app(page, 60_000)
+    page.goto(f"{server.url}/ab_tests")
+    wait_for_app(page, 60_000)
+    page.get_by_role("tab", name="Quick calculator").click()
+    page.wait_for_selector("[data-testid='stDataFrame'] canvas", timeout=60_000)
+    time.sleep(1)
+
+    grid = page.locator("[data-testid='stDataFrame']").first
+    box = grid.bounding_box()
+    # The example is A 400/5,000 and B 460/5,000; each edit shows in the rate tiles.
+    _edit(page, box, 1, 0, "10000", "A rate (control)", "4.00 %")
+    _edit(page, box, 1, 1, "10000", "B rate", "4.60 %")
+    _edit(page, box, 2, 0, "1000", "A rate (control)", "10.00 %")
+    _edit(page, box, 2, 1, "1150", "B rate", "11.50 %")
+
+    verdict = page.locator("[data-testid='stAlertContentSuccess']").first
+    verdict.wait_for(timeout=30_000)
+    assert "B converts 15.0 % better than A" in verdict.inner_text()
+    metrics = {m.locator("[data-testid='stMetricLabel']").inner_text().strip():
+               m.locator("[data-testid='stMetricValue']").inner_text().strip()
+               for m in page.locator("[data-testid='stMetric']").all()}
+    assert metrics["p-value"] == "0.000616"
+    assert page.locator("[data-testid='stException']").count() == 0
+
+    page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg",
+                           timeout=30_000)
+    page.keyboard.press("Escape")  # no selected cell in the picture
+    page.mouse.move(5, 5)  # and no hover toolbar
+    page.set_viewport_size({"width": 1440, "height": 1560})  # Streamlit scrolls inside: show the charts too
+    time.sleep(2)
+    wait_for_app(page, 60_000)
+    shot = screenshot(page, "ab_tests")
+    DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shot, DOCS_SCREENSHOT)
