@@ -47,7 +47,7 @@ from pathlib import Path
 import polars as pl
 
 from metrics import schema
-from metrics.ingest import excel, text
+from metrics.ingest import text
 from metrics.ingest.families import Family, MappingPlan, detect_family, resolve_mapping
 from metrics.ingest.normalize import LINE, ROW, RawTable, build_canonical, col_name
 from metrics.ingest.report import (
@@ -67,6 +67,7 @@ __all__ = [
 # Uploads above this size are refused (the command line's load_path has no such cap).
 MAX_UPLOAD_BYTES = 500 * 1024 * 1024
 PARQUET_MAGIC = b"PAR1"
+ZIP_MAGIC = b"PK\x03\x04"  # .xlsx is a zip archive
 
 
 def load(data: bytes, filename: str, mapping: dict[str, str] | None = None) -> LoadResult:
@@ -86,7 +87,7 @@ def load_path(path: str | Path, mapping: dict[str, str] | None = None) -> LoadRe
         raise UnreadableFileError(f"{path.name} was not found; check the path and try again.")
     with open(path, "rb") as handle:
         head = handle.read(8)
-    if head.startswith(excel.ZIP_MAGIC) or head.startswith(PARQUET_MAGIC) or _excel_name(path.name):
+    if head.startswith(ZIP_MAGIC) or head.startswith(PARQUET_MAGIC) or _excel_name(path.name):
         return _load(path.read_bytes(), path.name, mapping)
     return _load_text(path, path.name, mapping)
 
@@ -134,7 +135,7 @@ def _excel_name(name: str) -> bool:
 def _load(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
     if not data or not data.strip(b" \t\r\n\x00"):
         raise UnreadableFileError(f"{name} is empty; export the report again and re-upload it.")
-    if data.startswith(excel.ZIP_MAGIC):
+    if data.startswith(ZIP_MAGIC):
         return _load_excel(data, name, mapping)
     if data.startswith(PARQUET_MAGIC):
         return _load_parquet(data, name, mapping)
@@ -233,6 +234,8 @@ def _load_text(source: bytes | Path, name: str, mapping: dict[str, str] | None) 
 
 
 def _load_excel(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
+    from metrics.ingest import excel  # zipfile and fastexcel only when a workbook arrives
+
     sheet = excel.read_workbook(data, name, set(mapping or {}))
     report = FileReport(name=name, file_type="xlsx", encoding=None, delimiter=None,
                         header_row=sheet.first_row - 1 + sheet.header_index)
