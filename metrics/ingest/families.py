@@ -54,7 +54,7 @@ _DERIVED = re.compile(
     r"цена за|стоимость за|средн|частота|kosten pro|kosten/|preis pro|durchschn|häufigkeit|"
     r"coût par|cout par|coût/|moyenne|fréquence|costo por|coste por|custo por|costo/|custo/|"
     r"frecuencia|frequência|promedio|média|purchase roas|website purchase roas)"
-    r"|(rate|ratio|rate \(%\)|%|\bper\b.*|/ conv\.|/conv\.|\(cost per [^)]*\))$"
+    r"|(rate|ratio|rate \(%\)|%|\bper\b.*|/ conv\.|/conv\.|/ ?cost|\(cost per [^)]*\))$"
     r"|clickthroughrate|conversionrate|\brate\b|\bratio\b|pro 1\.000|per 1,000|за 1 000|за 1000"
 )
 
