@@ -34,3 +34,20 @@ def demo_app(app):
     app.button(key="empty_state_demo").click().run()
     assert not app.exception, app.exception
     return app
+
+
+@pytest.fixture(autouse=True)
+def _fresh_start():
+    """Each app test starts like a first visit: no "last opened snapshot" left by an earlier test."""
+    from sqlmodel import Session
+
+    from models import repository
+    from models.db import make_engine, upgrade_database
+
+    engine = make_engine()
+    upgrade_database(engine)
+    with Session(engine) as session:
+        repository.set_last_opened_snapshot_id(session=session, snapshot_id=None)
+        session.commit()
+    engine.dispose()
+    yield
