@@ -221,26 +221,27 @@ with tab_calc:
 with tab_plan:
     st.caption("How many users a test needs before it starts: two-sided test of two conversion rates (pooled "
                "formula). With more than two variants α is split over the comparisons with the control.")
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns([1, 1, 1.1, 1])
     baseline_pct = c1.number_input("Baseline conversion rate (%)", min_value=0.01, max_value=99.99, value=10.0,
                                    step=0.5, key="ab_plan_baseline", help="The control's current rate.")
     effect_labels = {"absolute": "Absolute (points)", "relative": "Relative (%)"}
     relative = (c2.segmented_control("Effect given as", list(effect_labels), format_func=effect_labels.get,
                                      default="absolute", required=True, key="ab_plan_effect") == "relative")
     if relative:
-        mde_input = c2.number_input("Minimum detectable effect (% of the baseline)", value=20.0, step=5.0,
+        mde_input = c3.number_input("Minimum detectable effect (% of baseline)", value=20.0, step=5.0,
                                     key="ab_plan_mde_rel", help="20 means a change from 10 % to 12 %.")
     else:
-        mde_input = c2.number_input("Minimum detectable effect (percentage points)", value=2.0, step=0.5,
-                                    key="ab_plan_mde_abs", help="2 means a change from 10 % to 12 %.")
-    plan_alpha = c3.selectbox("Significance level α", ab.ALPHAS, index=1, key="ab_plan_alpha",
+        mde_input = c3.number_input("Minimum detectable effect (points)", value=2.0, step=0.5,
+                                    key="ab_plan_mde_abs", help="Percentage points: 2 means a change from 10 % "
+                                                                "to 12 %.")
+    plan_alpha = c4.selectbox("Significance level α", ab.ALPHAS, index=1, key="ab_plan_alpha",
                               format_func=lambda a: f"{a:g} ({ab.level_label(a)} confidence)")
-    c4, c5, c6 = st.columns(3)
-    power = c4.selectbox("Power", [0.8, 0.85, 0.9, 0.95], key="ab_plan_power", format_func=lambda p: f"{p:.0%}",
+    c5, c6, c7, _ = st.columns([1, 1, 1.1, 1])
+    power = c5.selectbox("Power", [0.8, 0.85, 0.9, 0.95], key="ab_plan_power", format_func=lambda p: f"{p:.0%}",
                          help="The chance of detecting an effect of exactly the minimum size; 80 % is usual.")
-    n_variants = int(c5.number_input("Variants (including the control)", min_value=2, max_value=20, value=2, step=1,
+    n_variants = int(c6.number_input("Variants (including the control)", min_value=2, max_value=20, value=2, step=1,
                                      key="ab_plan_variants"))
-    daily_traffic = c6.number_input("Daily traffic (users per day, all variants)", min_value=0, value=1000,
+    daily_traffic = c7.number_input("Daily traffic (users per day, all variants)", min_value=0, value=1000,
                                     step=100, key="ab_plan_traffic", help="0 if you do not know it yet.")
     baseline, mde = baseline_pct / 100, mde_input / 100
     try:

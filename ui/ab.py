@@ -446,6 +446,12 @@ def _color_scale(names: Sequence[str], control: str) -> alt.Scale:
     return alt.Scale(domain=domain, range=colors)
 
 
+def _fit_width(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """Fill the width but keep the declared plot height (Streamlit's default "fit" squeezes axes and titles
+    into the height, which leaves a flat plot)."""
+    return chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+
+
 def _challenger_color(names: Sequence[str], control: str) -> alt.Color:
     """Colours of the challengers (the same as on the rates chart); a legend only when there are several."""
     challengers = [n for n in names if n != control]
@@ -474,8 +480,8 @@ def rates_chart(result: AbResult) -> alt.Chart | None:
                                                         "interval", axis=alt.Axis(format=fmt.replace(",", "")),
                                                         scale=alt.Scale(zero=False)), x2="high:Q")
     dots = base.mark_point(filled=True, size=120).encode(x="value:Q")
-    # A step height (not pixels): Streamlit's "content" height collapses a fixed-height nominal axis.
-    return (bars + dots).properties(height=alt.Step(44), title=f"{title} per variant")
+    # One band per variant, whatever their number.
+    return _fit_width((bars + dots).properties(height=alt.Step(44), title=f"{title} per variant"))
 
 
 def lift_chart(result: AbResult) -> alt.Chart | None:
@@ -496,9 +502,9 @@ def lift_chart(result: AbResult) -> alt.Chart | None:
     line = base.mark_line()
     shade = base.transform_filter(alt.datum.inside).mark_area(opacity=0.3)
     zero = alt.Chart(pl.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4], color="#555").encode(x="x:Q")
-    return (shade + line + zero).properties(
-        height=220, title=alt.TitleParams("How large the lift could be",
-                                          subtitle=f"Shaded: the {level_label(result.alpha)} {interval}"))
+    return _fit_width((shade + line + zero).properties(
+        height=160, title=alt.TitleParams("How large the lift could be",
+                                          subtitle=f"Shaded: the {level_label(result.alpha)} {interval}")))
 
 
 def cumulative_chart(frame: pl.DataFrame, result: AbResult) -> alt.Chart | None:
@@ -516,10 +522,10 @@ def cumulative_chart(frame: pl.DataFrame, result: AbResult) -> alt.Chart | None:
                  alt.Tooltip("high:Q", title="High", format="+.2%")])
     zero = alt.Chart(pl.DataFrame({"y": [0.0]})).mark_rule(strokeDash=[4, 4], color="#555").encode(y="y:Q")
     interval = "always-valid interval" if result.sequential else "interval"
-    return (band + line + zero).properties(
-        height=260, title=alt.TitleParams("Lift over time", subtitle=f"Data up to each day, from the first day "
+    return _fit_width((band + line + zero).properties(
+        height=240, title=alt.TitleParams("Lift over time", subtitle=f"Data up to each day, from the first day "
                                           f"with {abtest.MIN_CONVERSIONS} conversions in every arm; band: "
-                                          f"{level_label(result.alpha)} {interval}"))
+                                          f"{level_label(result.alpha)} {interval}")))
 
 
 def samplesize_chart(points: Sequence[tuple[float, int]], chosen: tuple[float, int] | None, *,
@@ -538,7 +544,7 @@ def samplesize_chart(points: Sequence[tuple[float, int]], chosen: tuple[float, i
         here = pl.DataFrame({"mde": [chosen[0]], "n": [float(chosen[1])]})
         chart = chart + alt.Chart(here).mark_point(size=160, filled=True, color="#d62728").encode(
             x="mde:Q", y="n:Q", tooltip=tooltip)
-    return chart.properties(height=240, title="Smaller effects need many more users")
+    return _fit_width(chart.properties(height=220, title="Smaller effects need many more users"))
 
 
 # ---------------------------------------------------------------------------------------------------------------
