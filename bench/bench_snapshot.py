@@ -4,8 +4,9 @@
 
 Prints JSON: {"rows", "csv_bytes", "snapshot_bytes", "ratio", "sqlite": {"save_s", "open_s", ...},
 "postgresql": {"save_s", "open_s", ...} | {"skipped": reason}}. Times are the median (and the
-best, `*_min_s`) of `--repeat` runs of the repository functions the app calls (`save_snapshot`: Parquet encoding + insert +
-commit; `load_snapshot_frame`: select + decode + conform), each in a fresh session.
+best, `*_min_s`) of `--repeat` runs of the repository functions the app calls (`save_snapshot`:
+Parquet encoding + insert + commit; `load_snapshot_frame`: select + decode + conform), each in a
+fresh session.
 PostgreSQL runs on a throw-away server (tests/pg_server.py) with fsync on.
 Targets: save and open <= 1 s at 1M rows; stored snapshot <= 30 % of the CSV's size.
 """
