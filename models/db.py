@@ -98,8 +98,9 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _psycopg_binary_bytes(dbapi_connection: Any, _record: Any) -> None:
-    # Send bytes parameters (the snapshot blob) in binary instead of hex-escaped text:
-    # half the bytes on the wire and no escaping pass.
+    # Plain bytes parameters go in binary too, not hex-escaped text. (SQLAlchemy wraps
+    # LargeBinary values in psycopg.Binary, which psycopg already sends in binary; this covers
+    # raw driver-level statements.) The read side is in repository._read_blob.
     from psycopg.types.string import BytesBinaryDumper
 
     for cls in (bytes, bytearray, memoryview):
