@@ -98,7 +98,8 @@ def run_report(args: argparse.Namespace) -> dict[str, Any]:
             raise InputError(f"{name} does not exist or is not a file; check the path.")
         mapping = (mappings or {}).get(name)
         try:
-            result = ingest.load_path(path, mapping=mapping)
+            # Only the dimensions this report groups by are parsed; measures are always validated.
+            result = ingest.load_path(path, mapping=mapping, keep=by)
         except ingest.UnreadableFileError as error:
             raise InputError(str(error)) from None
         files.append(result.report.to_dict())

@@ -39,6 +39,7 @@ Known limits
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 from collections.abc import Iterable
@@ -80,8 +81,16 @@ def load(data: bytes, filename: str, mapping: dict[str, str] | None = None) -> L
     return _load(bytes(data), filename, mapping)
 
 
-def load_path(path: str | Path, mapping: dict[str, str] | None = None) -> LoadResult:
-    """Like `load`, for a file on disk: text files are scanned by polars without a copy in memory."""
+def load_path(
+    path: str | Path, mapping: dict[str, str] | None = None, *, keep: Iterable[str] | None = None
+) -> LoadResult:
+    """Like `load`, for a file on disk: text files are scanned by polars without a copy in memory.
+
+    `keep` (canonical names) lets a caller that needs only some dimensions skip reading the
+    others from text files (the report command does not parse ad names it never groups by).
+    Measures, `date`, `platform` and `campaign` are always read: they carry row validation,
+    total-row detection and the followers series. Skipped columns come back as nulls.
+    """
     path = Path(path)
     if not path.is_file():
         raise UnreadableFileError(f"{path.name} was not found; check the path and try again.")
@@ -89,7 +98,7 @@ def load_path(path: str | Path, mapping: dict[str, str] | None = None) -> LoadRe
         head = handle.read(8)
     if head.startswith(ZIP_MAGIC) or head.startswith(PARQUET_MAGIC) or _excel_name(path.name):
         return _load(path.read_bytes(), path.name, mapping)
-    return _load_text(path, path.name, mapping)
+    return _load_text(path, path.name, mapping, keep=keep)
 
 
 def load_many(
@@ -214,7 +223,12 @@ def _detect_value_currency(raw: RawTable, plan: MappingPlan, report: FileReport)
                     return
 
 
-def _load_text(source: bytes | Path, name: str, mapping: dict[str, str] | None) -> LoadResult:
+ALWAYS_READ = frozenset({*schema.MEASURES, "date", "platform", "campaign", "currency"})
+
+
+def _load_text(
+    source: bytes | Path, name: str, mapping: dict[str, str] | None, *, keep: Iterable[str] | None = None
+) -> LoadResult:
     encoding, sniffed = text.sniff_source(source, name, set(mapping or {}))
     report = FileReport(
         name=name,
@@ -229,6 +243,9 @@ def _load_text(source: bytes | Path, name: str, mapping: dict[str, str] | None) 
         report.add_issue("preamble_skipped", f"{sniffed.header_line} line(s) before the header (titles, date "
                          "range) were skipped.", "info")
     family, plan = _plan(sniffed.header, mapping, name, report)
+    if keep is not None:
+        wanted = ALWAYS_READ | set(keep)
+        plan = dataclasses.replace(plan, columns=[c for c in plan.columns if c.canonical in wanted])
     raw = text.read_text_table(source, sniffed, encoding, plan, report)
     return _finish(raw, plan, family, report)
 

@@ -1,0 +1,42 @@
+"""`load_path(..., keep=...)`: skipping unused dimensions changes nothing a report shows."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from metrics import demo, ingest, kpis
+from metrics.schema import MEASURES
+from tests.conftest import DATA
+
+
+@pytest.fixture(scope="module")
+def demo_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("keep") / "demo.csv"
+    demo.generate(rows=3_000).write_csv(path)
+    return path
+
+
+@pytest.mark.parametrize("keep", [[], ["platform"], ["audience", "variant"]])
+def test_keep_reads_the_same_rows_and_measures(demo_csv, keep):
+    full = ingest.load_path(demo_csv)
+    lean = ingest.load_path(demo_csv, keep=keep)
+    assert (lean.report.rows_read, lean.report.rows_loaded, lean.report.rows_rejected) == (
+        full.report.rows_read, full.report.rows_loaded, full.report.rows_rejected)
+    assert lean.report.mapping == full.report.mapping  # the report still says what the file holds
+    by = list(dict.fromkeys(["platform", *keep]))
+    want = kpis.summarize(full.frame, by)
+    got = kpis.summarize(lean.frame, by)
+    assert got.select(by + list(MEASURES)).equals(want.select(by + list(MEASURES)))
+    for dropped in {"ad", "ad_group", "content_format"} - set(keep):
+        assert lean.frame[dropped].null_count() == lean.frame.height
+
+
+def test_keep_still_excludes_total_rows_and_rejects_bad_rows():
+    lean = ingest.load_path(DATA / "x_ads_total_row.csv", keep=[])
+    assert lean.report.rows_excluded == 1 and kpis.total(lean.frame)["spend"] == 25.0
+    bad = ingest.load_path(DATA / "generic_bad_rows.csv", keep=[])
+    full = ingest.load_path(DATA / "generic_bad_rows.csv")
+    assert bad.report.rows_rejected == full.report.rows_rejected > 0
+    assert [r.line for r in bad.report.rejected] == [r.line for r in full.report.rejected]
+    assert isinstance(bad.frame, pl.DataFrame)
