@@ -121,14 +121,15 @@ def run_report(args: argparse.Namespace) -> dict[str, Any]:
 
 def _json_safe(value: Any) -> Any:
     """Dates as ISO strings; NaN and infinities as null (JSON has neither)."""
-    if isinstance(value, float):
+    kind = type(value)
+    if kind is float:
         return value if math.isfinite(value) else None
+    if kind is dict:
+        return {k if type(k) is str else str(k): _json_safe(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_json_safe(v) for v in value]
     if isinstance(value, (date, datetime)):
         return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
     return value
 
 
@@ -172,7 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "format", "json") == "table":
             print(_as_table(result))
         else:
-            json.dump(_json_safe(result), sys.stdout, ensure_ascii=False, allow_nan=False)
+            # dumps, not dump: only the one-shot encoder runs in C (3-5x faster on a big report).
+            sys.stdout.write(json.dumps(_json_safe(result), ensure_ascii=False, allow_nan=False))
             sys.stdout.write("\n")
         return 0
     except CampaignLensError as error:
