@@ -133,3 +133,19 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
+
+
+def docs_screenshot(page, name: str) -> Path:
+    """Save a page screenshot as a test artifact; refresh the README's copy only when asked.
+
+    `UPDATE_SCREENSHOTS=1 .venv/bin/python -m pytest tests/e2e` rewrites docs/screenshots/, so an
+    ordinary test run never leaves the work tree changed.
+    """
+    path = screenshot(page, name)
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_SCREENSHOTS / f"{name}.png")
+    return path
