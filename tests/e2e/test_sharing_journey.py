@@ -3,10 +3,10 @@ sees the same numbers in a fresh browser context → the editor revokes → the 
 
 from __future__ import annotations
 
-import pytest
-
 import os
 import shutil
+
+import pytest
 
 from tests.conftest import REPO
 from tests.e2e.conftest import screenshot, wait_for_app
