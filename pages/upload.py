@@ -74,6 +74,13 @@ def _apply_one(file_name: str, index: int, base: dict[str, str]) -> None:
     _set_mapping(file_name, {**base, source: "" if target == IGNORE else target})
 
 
+def _apply_unreadable(file_name: str, index: int, headers: list[str]) -> None:
+    picks = [st.session_state.get(f"unreadable_{index}_{position}") for position in range(len(headers))]
+    chosen = {h: ("" if p in (None, IGNORE) else p) for h, p in zip(headers, picks)}
+    if any(chosen.values()):
+        _set_mapping(file_name, chosen)
+
+
 def _apply_profile(mapping: dict[str, str]) -> None:
     for target in st.session_state.get("profile_targets") or []:
         st.session_state.setdefault(UPLOAD_MAPPINGS, {})[target] = mapping
@@ -98,15 +105,24 @@ with right:
     st.markdown(f"**Current data:** {widgets.md_escape(dataset.label)} · {dataset.frame.height:,} rows")
 
 # --- per-file cards --------------------------------------------------------------------
-for name, message in dataset.errors.items():
+canonical_options = [IGNORE] + [c.name for c in COLUMNS]
+for error_index, (name, message) in enumerate(dataset.errors.items()):
     with st.container(border=True):
         st.markdown(f"**{widgets.md_escape(name)}** — not loaded")
         st.error(widgets.md_escape(message))
+        headers = dataset.unmapped_headers.get(name)
+        if headers and stored:
+            # The table was read but nothing was recognised: let the user say what each column is.
+            with st.form(f"map_unreadable_{error_index}", border=False):
+                st.caption("Say what each column holds; leave (ignore) for columns that do not matter.")
+                for position, header in enumerate(headers):
+                    st.selectbox(header, canonical_options, key=f"unreadable_{error_index}_{position}")
+                st.form_submit_button("Load with this mapping", type="primary", on_click=_apply_unreadable,
+                                      args=(name, error_index, headers))
 
 if dataset.issues:
     widgets.issue_panel(dataset.issues)
 
-canonical_options = [IGNORE] + [c.name for c in COLUMNS]
 for index, report in enumerate(dataset.reports):
     with st.container(border=True):
         st.markdown(f"**{widgets.md_escape(report.name)}**")

@@ -58,6 +58,7 @@ def load_uploads(files: Sequence[tuple[str, bytes]], mappings: dict[str, dict[st
         label=names if len(names) <= 60 else f"{len(files)} files",
         reports=tuple(combined.reports),
         errors=dict(combined.errors),
+        unmapped_headers=dict(combined.unmapped_headers),
         issues=tuple(combined.issues),
         source_files=tuple({"name": n, "sha256": h, "size": s} for n, h, s in hashes),
     )

@@ -37,6 +37,7 @@ class Dataset:
     label: str
     reports: tuple[Any, ...] = ()
     errors: dict[str, str] = field(default_factory=dict)
+    unmapped_headers: dict[str, list[str]] = field(default_factory=dict)
     issues: tuple[Any, ...] = ()
     source_files: tuple[dict, ...] = ()
     snapshot_id: int | None = None

@@ -115,6 +115,7 @@ def load_many(
     errors: dict[str, str] = {}
     issues: list[Issue] = []
     seen: dict[str, str] = {}
+    unmapped_headers: dict[str, list[str]] = {}
     for name, data in files:
         digest = hashlib.sha256(data).hexdigest()
         if digest in seen:
@@ -125,13 +126,16 @@ def load_many(
             result = load(data, name, mappings.get(name))
         except UnreadableFileError as error:
             errors[name] = str(error)
+            if error.headers:
+                unmapped_headers[name] = list(error.headers)
             continue
         seen[digest] = name
         frames.append(result.frame)
         reports.append(result.report)
     issues.extend(_overlaps(frames))
     frame = pl.concat(frames, how="vertical") if frames else schema.empty_frame()
-    return CombinedLoad(frame=frame, reports=reports, errors=errors, issues=issues)
+    return CombinedLoad(frame=frame, reports=reports, errors=errors, issues=issues,
+                        unmapped_headers=unmapped_headers)
 
 
 # ------------------------------------------------------------------------------------------ internals
@@ -179,7 +183,8 @@ def _plan(headers: list[str], mapping: dict[str, str] | None, name: str, report:
     if not plan.has_measure and mapping is None:
         raise UnreadableFileError(
             f"{name} has no column recognised as a measure (such as impressions, clicks or spend); map its "
-            "columns by hand and load it again."
+            "columns by hand and load it again.",
+            headers=[h for h in headers if str(h).strip()],
         )
     report.source_format = family.slug
     report.mapping = plan.mapping

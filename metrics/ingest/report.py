@@ -22,7 +22,15 @@ MAX_RAW_CHARS = 200
 
 
 class UnreadableFileError(InputError):
-    """Nothing in the file can be read. The message is one plain sentence saying what to do."""
+    """Nothing in the file can be read. The message is one plain sentence saying what to do.
+
+    `headers` is set when the table itself was readable but no column was recognised as a
+    measure: the UI then offers to map those headers by hand.
+    """
+
+    def __init__(self, message: str, headers: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.headers = headers
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,8 @@ class CombinedLoad:
     reports: list[FileReport]
     errors: dict[str, str]
     issues: list[Issue]
+    # For unreadable files whose columns were read but not recognised: their headers, to map by hand.
+    unmapped_headers: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {

@@ -110,3 +110,17 @@ def test_upload_text_is_rendered_as_text(app):
     assert html == []
     frame = app.session_state["cl_dataset"].frame
     assert evil in frame["campaign"].to_list()
+
+
+def test_a_file_with_unrecognised_columns_can_be_mapped_by_hand(app):
+    open_data_page(app)
+    upload(app, DATA / "generic_no_measures.csv")
+    assert any("no column recognised as a measure" in e.value for e in app.error)
+    app.selectbox(key="unreadable_0_0").set_value("campaign")
+    app.selectbox(key="unreadable_0_2").set_value("conversions")
+    next(b for b in app.get("form_submit_button") if b.label == "Load with this mapping").click().run()
+    assert not app.exception, app.exception
+    dataset = app.session_state["cl_dataset"]
+    assert dataset.errors == {}
+    assert kpis.total(dataset.frame)["conversions"] == 7.0
+    assert sorted(dataset.frame["campaign"].to_list()) == ["Alpha", "Beta"]
