@@ -345,3 +345,22 @@ def test_saved_test_read_only_rendering(app):
     at.run()
     assert not at.exception
     assert "variant column" in at.info[0].value
+
+
+@pytest.mark.datasets
+def test_public_ad_vs_psa_file_matches_the_cli(app, shared_datasets):
+    """Kaggle "Marketing A/B testing" sample: spaces in the column names, True/False outcome, a 96/4 split."""
+    path = shared_datasets / "marketing-ab-ad-psa" / "marketing_AB_sample.csv"
+    open_page(app)
+    app.get_by_key("ab_data_source").set_value("upload").run()
+    app.get_by_key("ab_upload").set_value((path.name, path.read_bytes(), "text/csv")).run()
+    app.get_by_key("ab_upload_variant").set_value("test group").run()
+    app.get_by_key("ab_upload_outcome").set_value("converted").run()
+    app.get_by_key("ab_data_control").set_value("psa").run()
+    app.get_by_key("ab_data_split").set_value("4,96").run()
+    assert not app.exception, app.exception
+    data = tab(app, "From your data")
+    args = (str(path), "--variant", "test group", "--converted", "converted", "--control", "psa",
+            "--expected-split", "4,96")
+    assert table(data) == ab.table_rows(cli_json(*args))
+    assert verdicts(data) == cli_verdicts(*args)
