@@ -13,7 +13,6 @@ from metrics.kpis import KPI_BY_NAME, KPI_NAMES  # noqa: E402
 from metrics.leaderboard import eligible, leaderboard  # noqa: E402
 from metrics.schema import MEASURES  # noqa: E402
 from ui import charts, content_charts, data, filters, report_tables, widgets  # noqa: E402
-from ui.state import get_dataset, kpi_settings  # noqa: E402
 
 VOLUME_MEASURES = ("clicks", "impressions", "spend", "conversions")
 BOARD_COLUMNS = ("impressions", "clicks", "spend", "conversions", "revenue", "ctr", "cpc", "cvr", "cpa", "roas")
@@ -33,18 +32,11 @@ def present(frame: pl.DataFrame, names) -> list[str]:
 
 st.title("Campaigns & content")
 
-dataset = get_dataset()
-if dataset is None:
-    widgets.empty_state("No data yet. Upload your exports on the Data page, or explore the demo account.")
-    st.stop()
+dataset = widgets.require_dataset()
 
 bar = filters.current()
-settings = kpi_settings()
 currency = report_tables.dataset_currency(dataset)
-common = dict(
-    date_from=bar.date_from, date_to=bar.date_to, extra_costs=float(settings["extra_costs"]),
-    weights_json=json.dumps(settings["weights"], sort_keys=True),
-)
+common = filters.summary_options(bar)
 summary = data.summarize(
     dataset.key, dataset.frame, ("campaign",), filters_json=bar.filters_json(), compare=bar.compare, **common
 )

@@ -11,7 +11,6 @@ import streamlit as st  # noqa: E402
 
 from metrics import funnel  # noqa: E402
 from ui import charts, content_charts, data, filters, report_tables, widgets  # noqa: E402
-from ui.state import get_dataset, kpi_settings  # noqa: E402
 
 ALL_PLATFORMS = "All platforms"
 STAGE_COLUMNS = (
@@ -32,18 +31,11 @@ st.caption(
     "before it; a step the exports do not report is shown as not reported, never as zero."
 )
 
-dataset = get_dataset()
-if dataset is None:
-    widgets.empty_state("No data yet. Upload your exports on the Data page, or explore the demo account.")
-    st.stop()
+dataset = widgets.require_dataset()
 
 bar = filters.current()
-settings = kpi_settings()
 currency = report_tables.dataset_currency(dataset)
-common = dict(
-    date_from=bar.date_from, date_to=bar.date_to, extra_costs=float(settings["extra_costs"]),
-    weights_json=json.dumps(settings["weights"], sort_keys=True),
-)
+common = filters.summary_options(bar)
 by_platform = data.summarize(dataset.key, dataset.frame, ("platform",), filters_json=bar.filters_json(), **common)
 if by_platform.is_empty():
     st.info("No rows match the filters. Widen the date range or clear the platform and campaign filters.")

@@ -13,7 +13,7 @@ import streamlit as st  # noqa: E402
 from metrics import goals as goal_math  # noqa: E402
 from ui import charts, content_charts, data, report_tables, widgets  # noqa: E402
 from ui.access import current_viewer  # noqa: E402
-from ui.state import GOALS, get_dataset, kpi_settings  # noqa: E402
+from ui.state import GOALS, kpi_settings  # noqa: E402
 
 NEW_GOAL = "__new__"
 BADGES = {
@@ -62,10 +62,7 @@ st.caption(
     "first day of data, up to the last day of data); the filter bar does not apply here."
 )
 
-dataset = get_dataset()
-if dataset is None:
-    widgets.empty_state("No data yet. Upload your exports on the Data page, or explore the demo account.")
-    st.stop()
+dataset = widgets.require_dataset()
 
 viewer = current_viewer()
 editable = not viewer.is_client

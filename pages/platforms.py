@@ -4,7 +4,6 @@ from ui.access import require_router
 
 require_router(__file__)
 
-import json  # noqa: E402
 
 import polars as pl  # noqa: E402
 import streamlit as st  # noqa: E402
@@ -12,7 +11,7 @@ import streamlit as st  # noqa: E402
 from metrics import narrative  # noqa: E402
 from metrics.kpis import KPI_NAMES  # noqa: E402
 from ui import charts, data, filters, tiles, widgets  # noqa: E402
-from ui.state import PLATFORMS_METRIC, get_dataset, kpi_settings  # noqa: E402
+from ui.state import PLATFORMS_METRIC  # noqa: E402
 
 # Column order: the totals and KPIs a marketer compares first, then the rest (reach is labelled as a
 # sum of rows by `tiles.label_of`).
@@ -26,17 +25,10 @@ CURRENCY_FORMATS = {"USD": "dollar", "EUR": "euro", "JPY": "yen"}
 
 st.title("Platforms")
 
-dataset = get_dataset()
-if dataset is None:
-    widgets.empty_state("No data yet — upload your exports on the Data page or start with the demo account.")
-    st.stop()
+dataset = widgets.require_dataset()
 
 flt = filters.current()
-settings = kpi_settings()
-common = dict(
-    date_from=flt.date_from, date_to=flt.date_to, filters_json=flt.filters_json(),
-    extra_costs=float(settings["extra_costs"]), weights_json=json.dumps(settings["weights"], sort_keys=True),
-)
+common = dict(filters.summary_options(flt), filters_json=flt.filters_json())
 currency = tiles.dataset_currency(dataset)
 # Daily platform × campaign totals: the same results as the raw rows for this page, far fewer rows.
 frame_key, frame = data.dashboard_frame(dataset)

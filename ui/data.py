@@ -124,3 +124,11 @@ def dashboard_frame(dataset: Dataset) -> tuple[str, pl.DataFrame]:
     same `summarize` results as the raw rows for those dimensions from far fewer rows.
     """
     return f"{dataset.key}:rollup", _rollup(dataset.key, dataset.frame)
+
+
+def dataset_currency(dataset: Dataset) -> str | None:
+    """The one currency of the data, or None when it is missing or mixed (no symbol is shown then)."""
+    if "currency" not in dataset.frame.columns:
+        return None
+    codes = dimension_values(dataset.key, dataset.frame, "currency")
+    return codes[0] if len(codes) == 1 else None

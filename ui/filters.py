@@ -107,3 +107,16 @@ def sidebar(dataset: Dataset, *, mirror_in_url: bool) -> Filters:
     )
     st.session_state[FILTERS] = filters
     return filters
+
+
+def summary_options(flt: Filters | None = None) -> dict:
+    """Keyword arguments every page passes to `ui.data.summarize`: the date range and the KPI
+    settings (extra costs, engagement weights). Dimension filters are passed per call."""
+    from ui.state import kpi_settings
+
+    flt = flt or current()
+    settings = kpi_settings()
+    return dict(
+        date_from=flt.date_from, date_to=flt.date_to, extra_costs=float(settings["extra_costs"]),
+        weights_json=json.dumps(settings["weights"], sort_keys=True),
+    )

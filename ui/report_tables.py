@@ -15,7 +15,6 @@ import streamlit as st
 from metrics.kpis import KPI_BY_NAME, SHARE_KPIS, measure_label
 from metrics.schema import MEASURES
 from ui import data, widgets
-from ui.state import Dataset
 
 DIMENSION_LABELS = {
     "campaign": "Campaign", "ad_group": "Ad group", "ad": "Ad", "variant": "Variant", "platform": "Platform",
@@ -38,10 +37,7 @@ def label_of(name: str) -> str:
     return DIMENSION_LABELS.get(name, name.replace("_", " ").capitalize())
 
 
-def dataset_currency(dataset: Dataset) -> str | None:
-    """The one currency of the data, or None when there are several (or none)."""
-    values = data.dimension_values(dataset.key, dataset.frame, "currency")
-    return values[0] if len(values) == 1 else None
+dataset_currency = data.dataset_currency  # one definition, re-exported for the pages
 
 
 def number_format(name: str, currency: str | None = None) -> str:

@@ -10,7 +10,6 @@ import streamlit as st
 from metrics.kpis import KPI_BY_NAME, SHARE_KPIS, Direction, measure_label
 from metrics.schema import COLUMN_BY_NAME
 from ui import data
-from ui.state import Dataset
 from ui.widgets import currency_symbol, format_value, kind_of
 
 DeltaColor = Literal["normal", "inverse", "off"]
@@ -83,12 +82,7 @@ def tile_value(value: float | None, kind: str, currency: str | None = None) -> s
     return f"{sign}{symbol}{magnitude / 1e3:,.1f}K"
 
 
-def dataset_currency(dataset: Dataset) -> str | None:
-    """The one currency of the data, or None when it is missing or mixed (no symbol is shown then)."""
-    if "currency" not in dataset.frame.columns:
-        return None
-    codes = data.dimension_values(dataset.key, dataset.frame, "currency")
-    return codes[0] if len(codes) == 1 else None
+dataset_currency = data.dataset_currency  # one definition, re-exported for the pages
 
 
 def kpi_tile(

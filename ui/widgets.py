@@ -107,3 +107,17 @@ def empty_state(message: str) -> None:
     st.info(message)
     st.button("Use demo data", type="primary", icon=":material/auto_awesome:", key="empty_state_demo",
               on_click=_use_demo)
+
+
+NO_DATA = "No data yet. Upload your exports on the Data page, or explore the demo account."
+
+
+def require_dataset():
+    """The current dataset; with none, the friendly empty start and the page stops here."""
+    from ui.state import get_dataset
+
+    dataset = get_dataset()
+    if dataset is None:
+        empty_state(NO_DATA)
+        st.stop()
+    return dataset

@@ -145,9 +145,9 @@ def test_filters_that_match_nothing_say_so_without_an_empty_chart():
 
 def test_no_data_shows_the_empty_state_and_the_demo_button_fills_the_page(app):
     app.run()
-    assert [i.value for i in app.info] == [
-        "No data yet — upload your exports on the Data page or start with the demo account."
-    ]
+    from ui.widgets import NO_DATA
+
+    assert [i.value for i in app.info] == [NO_DATA]
     app.run()  # AppTest: a widget's id settles after the first run of the router, so click on the second.
     app.button(key="empty_state_demo").click().run()
     assert not app.exception

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import polars as pl
-import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
