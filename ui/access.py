@@ -67,9 +67,26 @@ def require_router(page_file: str) -> None:
 
     page = route()
     if page_stem(page) == Path(page_file).stem:
+        _run_rest_as(page)
         return
     run_page(page)
     st.stop()
+
+
+def _run_rest_as(page) -> None:
+    """Give the rest of this page run the identity `page.run()` would give it.
+
+    Widget ids include the thread's active script hash. Under navigation the page runs with
+    its own hash; here `st.navigation` has just left the entry script's hash in place, so
+    without this every widget would change id on the next (navigation) run and the visitor's
+    first choice on a deep-linked page of a fresh server would be lost.
+    """
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+
+        ThreadState.update(active_script_hash=page._script_hash)
+    except Exception:  # an internal API: if it moves, the page still works, only that first choice may reset
+        _LOGGER.warning("Could not align the page's widget ids with navigation", exc_info=True)
 
 
 def run_page(page) -> None:

@@ -28,9 +28,6 @@ def app():
 def demo_app(app):
     """The router after the visitor clicked "Use demo data" on the empty start."""
     app.run()
-    # The first run has no page selected yet, so its widget ids differ from every later run's
-    # (they include the page's script hash): a click recorded against them is lost. Run once more.
-    app.run()
     app.button(key="empty_state_demo").click().run()
     assert not app.exception, app.exception
     return app

@@ -38,9 +38,6 @@ def app_with_demo(page: str | None = None, **session):
     for key, value in session.items():
         at.session_state[key] = value
     at.run()
-    # AppTest: widgets of the page get their final ids from the second run of the router on; a
-    # click or a new value set after only one run would be dropped.
-    at.run()
     if page is not None:
         at.switch_page(page).run()
     assert not at.exception, at.exception

@@ -148,7 +148,6 @@ def test_no_data_shows_the_empty_state_and_the_demo_button_fills_the_page(app):
     from ui.widgets import NO_DATA
 
     assert [i.value for i in app.info] == [NO_DATA]
-    app.run()  # AppTest: a widget's id settles after the first run of the router, so click on the second.
     app.button(key="empty_state_demo").click().run()
     assert not app.exception
     assert len(app.metric) == 14
