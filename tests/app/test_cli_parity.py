@@ -1,0 +1,77 @@
+"""What the dashboard shows equals what `python -m metrics report` prints for the same file and filters."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from datetime import date
+
+import polars as pl
+import pytest
+
+from metrics import demo
+from metrics.narrative import platform_label
+from tests.conftest import REPO
+from ui import tiles as tile_format
+from ui.widgets import kind_of
+
+FROM, TO = date(2026, 10, 2), date(2026, 10, 31)
+PLATFORMS = ["facebook", "tiktok", "linkedin"]
+TILE_NAMES = ("spend", "impressions", "reach", "clicks", "ctr", "cpc", "cpm", "conversions", "cpa", "revenue",
+              "roas", "roi", "engagement_rate", "net_follower_growth")
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory):
+    path = tmp_path_factory.mktemp("parity") / "account_export.csv"
+    demo.generate(rows=4_000, seed=11).drop("source_file").write_csv(path)
+    return path
+
+
+def cli_report(path, *args) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-m", "metrics", "report", str(path), "--from", FROM.isoformat(), "--to", TO.isoformat(),
+         "--platform", *PLATFORMS, "--compare", "previous", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def dashboard_on(app, export, page: str):
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    app.file_uploader(key="upload_files").set_value((export.name, export.read_bytes(), "text/csv")).run()
+    app.session_state["flt_dates"] = (FROM, TO)
+    app.session_state["flt_platforms"] = PLATFORMS
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_overview_tiles_equal_the_command_line(app, export):
+    total = cli_report(export)["total"]
+    at = dashboard_on(app, export, "pages/overview.py")
+    shown = {m.label: m for m in at.metric}
+    for name in TILE_NAMES:
+        metric = shown[tile_format.label_of(name)]
+        assert metric.value == tile_format.tile_value(total[name], kind_of(name), "USD"), name
+        assert metric.proto.delta == tile_format.delta_text(total[f"{name}_delta_rel"]), name
+
+
+def test_platform_table_equals_the_command_line(app, export):
+    # The page shows platform names ("TikTok") where the JSON has slugs ("tiktok").
+    rows = {platform_label(row["platform"]): row for row in cli_report(export, "--by", "platform")["rows"]}
+    at = dashboard_on(app, export, "pages/platforms.py")
+    table = pl.from_pandas(at.dataframe[0].value)
+    assert sorted(table["platform"].to_list()) == sorted(rows)
+    for name in ("spend", "impressions", "clicks", "conversions", "revenue", "ctr", "cpc", "cpm", "cpa", "cvr",
+                 "roas", "roi", "engagement_rate", "share_of_spend", "share_of_conversions"):
+        for platform, row in rows.items():
+            shown = table.filter(pl.col("platform") == platform)[name][0]
+            if row[name] is None:
+                assert shown is None or math.isnan(shown), (name, platform)
+            else:
+                assert math.isclose(shown, row[name], rel_tol=1e-9), (name, platform)
