@@ -52,3 +52,14 @@ def test_schema_declares_dimensions_and_measures_once():
     assert set(DIMENSIONS) | set(MEASURES) == set(names)
     for column in COLUMNS:
         assert column.description and column.aliases, column.name
+
+
+def test_server_upload_cap_matches_the_loader():
+    import tomllib
+
+    from metrics.ingest import MAX_UPLOAD_BYTES
+
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] * 1024 * 1024 == MAX_UPLOAD_BYTES
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["server"]["address"] == "127.0.0.1"
