@@ -89,6 +89,10 @@ META = Family(
         "цена за результаты", "ausgegebener betrag", "berichtsbeginn", "name der anzeigengruppe",
         "montant dépensé", "début des rapports", "nom de l'ensemble de publicités", "valor usado",
         "importe gastado", "inicio del informe", "início dos relatórios",
+        # Portuguese (Brazil), Spanish and Italian Ads Manager exports.
+        "valor gasto", "nome do conjunto de anúncios", "custo por resultado", "nombre del conjunto de anuncios",
+        "costo por resultado", "importo speso", "inizio report", "nome del gruppo di inserzioni",
+        "coût par résultat", "kosten pro ergebnis",
     }),
     headers=(
         ("day", "date"), ("день", "date"), ("tag", "date"), ("jour", "date"), ("día", "date"), ("dia", "date"),
@@ -101,7 +105,10 @@ META = Family(
         ("purchases", "conversions"),
         ("purchases conversion value", "revenue"),
         ("clicks (all)", "clicks"), ("link clicks", "link_clicks"),
-        ("amount spent", "spend"), ("valor usado", "spend"),
+        ("amount spent", "spend"), ("valor usado", "spend"), ("valor gasto", "spend"), ("importo speso", "spend"),
+        ("risultati", "conversions"), ("inizio report", "date"), ("giorno", "date"),
+        ("nome della campagna", "campaign"), ("impression", "impressions"), ("copertura", "reach"),
+        ("clic sul link", "link_clicks"),
         ("gender", "audience"), ("age", "audience"),
     ),
 )
