@@ -1,12 +1,11 @@
-"""A/B tests: a verdict from the campaign table's variants or a file of users, a quick calculator, a planner.
-
-Every number comes from `metrics.abtest`, the engine behind `python -m metrics abtest`, so the page and the command
-line agree for the same input. Clients see the report's saved test read-only.
-"""
-
 from ui.access import require_router
 
 require_router(__file__)
+
+# A/B tests: a verdict from the campaign table's variants or a file of users, a quick calculator, a planner.
+#
+# Every number comes from `metrics.abtest`, the engine behind `python -m metrics abtest`, so the page and the command
+# line agree for the same input. Clients see the report's saved test read-only.
 
 import polars as pl  # noqa: E402
 import streamlit as st  # noqa: E402

@@ -1,8 +1,8 @@
-"""Campaigns & content: a leaderboard by any KPI, a drill-down into one campaign, formats and audiences."""
-
 from ui.access import require_router
 
 require_router(__file__)
+
+# Campaigns & content: a leaderboard by any KPI, a drill-down into one campaign, formats and audiences.
 
 import json  # noqa: E402
 

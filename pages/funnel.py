@@ -1,8 +1,8 @@
-"""Funnel: impressions → clicks → leads → conversions with step rates, and the marketing funnel stages."""
-
 from ui.access import require_router
 
 require_router(__file__)
+
+# Funnel: impressions → clicks → leads → conversions with step rates, and the marketing funnel stages.
 
 import json  # noqa: E402
 

@@ -1,8 +1,8 @@
-"""Goals: SMART targets with progress, the pace needed, a projection at the deadline and a status."""
-
 from ui.access import require_router
 
 require_router(__file__)
+
+# Goals: SMART targets with progress, the pace needed, a projection at the deadline and a status.
 
 import json  # noqa: E402
 from datetime import timedelta  # noqa: E402

@@ -1,8 +1,8 @@
-"""Overview: the headline KPIs and their change, one sentence on what moved, and the trend of any metric."""
-
 from ui.access import require_router
 
 require_router(__file__)
+
+# Overview: the headline KPIs and their change, one sentence on what moved, and the trend of any metric.
 
 from datetime import date  # noqa: E402
 

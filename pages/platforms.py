@@ -1,8 +1,8 @@
-"""Platforms: every KPI side by side, best and worst per KPI, and where the money and the results go."""
-
 from ui.access import require_router
 
 require_router(__file__)
+
+# Platforms: every KPI side by side, best and worst per KPI, and where the money and the results go.
 
 
 import polars as pl  # noqa: E402

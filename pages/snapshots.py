@@ -1,8 +1,8 @@
-"""Snapshots & sharing (editor only): save the report, open/rename/delete snapshots, client links."""
-
 from ui.access import require_router
 
 require_router(__file__)
+
+# Snapshots & sharing (editor only): save the report, open/rename/delete snapshots, client links.
 
 from datetime import date, datetime, time, timedelta, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402

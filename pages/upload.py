@@ -1,8 +1,8 @@
-"""Data: upload exports, see what was recognised, fix the column mapping, or use the demo account."""
-
 from ui.access import require_router
 
 require_router(__file__)
+
+# Data: upload exports, see what was recognised, fix the column mapping, or use the demo account.
 
 import polars as pl  # noqa: E402
 import streamlit as st  # noqa: E402

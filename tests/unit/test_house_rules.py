@@ -63,3 +63,15 @@ def test_server_upload_cap_matches_the_loader():
     assert config["server"]["maxUploadSize"] * 1024 * 1024 == MAX_UPLOAD_BYTES
     assert config["browser"]["gatherUsageStats"] is False
     assert config["server"]["address"] == "127.0.0.1"
+
+
+def test_every_page_opens_with_the_router_guard():
+    """A fresh server may run a page file without dashboard.py; its first statements must be the guard."""
+    offenders = []
+    for path in sorted((REPO / "pages").glob("*.py")):
+        body = ast.parse(path.read_text(encoding="utf-8")).body
+        first_two = [ast.unparse(node) for node in body[:2]]
+        if first_two != ["from ui.access import require_router", "require_router(__file__)"]:
+            offenders.append(path.name)
+    assert offenders == []
+    assert len(list((REPO / "pages").glob("*.py"))) == 8
