@@ -190,6 +190,11 @@ def kpi(name: str) -> Kpi:
     return KPI_BY_NAME.get(name) or SHARE_KPIS[name]
 
 
+def find_kpi(name: str) -> Kpi | None:
+    """The KPI called `name` (share KPIs included), or None for a measure."""
+    return KPI_BY_NAME.get(name) or SHARE_KPIS.get(name)
+
+
 # --- measures ---------------------------------------------------------------------------
 
 

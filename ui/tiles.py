@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import streamlit as st
 
-from metrics.kpis import KPI_BY_NAME, SHARE_KPIS, Direction, measure_label
+from metrics.kpis import Direction, find_kpi, measure_label
 from metrics.schema import COLUMN_BY_NAME
 from ui import data
 from ui.widgets import currency_symbol, format_value, kind_of
@@ -23,11 +23,8 @@ _DELTA_COLORS: dict[str, DeltaColor] = {"higher": "normal", "lower": "inverse", 
 
 def direction_of(name: str) -> Direction:
     """'higher' when a rise is good news, 'lower' when a fall is, 'neutral' otherwise."""
-    if name in KPI_BY_NAME:
-        return KPI_BY_NAME[name].direction
-    if name in SHARE_KPIS:
-        return "neutral"
-    return MEASURE_DIRECTIONS.get(name, "higher")
+    found = find_kpi(name)
+    return found.direction if found else MEASURE_DIRECTIONS.get(name, "higher")
 
 
 def delta_color(name: str) -> DeltaColor:
@@ -36,18 +33,14 @@ def delta_color(name: str) -> DeltaColor:
 
 
 def label_of(name: str) -> str:
-    if name in KPI_BY_NAME:
-        return KPI_BY_NAME[name].label
-    if name in SHARE_KPIS:
-        return SHARE_KPIS[name].label
-    return measure_label(name)
+    found = find_kpi(name)
+    return found.label if found else measure_label(name)
 
 
 def description_of(name: str) -> str:
-    if name in KPI_BY_NAME:
-        return KPI_BY_NAME[name].description
-    if name in SHARE_KPIS:
-        return SHARE_KPIS[name].description
+    found = find_kpi(name)
+    if found:
+        return found.description
     column = COLUMN_BY_NAME.get(name)
     return column.description if column else ""
 

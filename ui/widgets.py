@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from metrics.exports import to_csv_bytes, to_xlsx_bytes
-from metrics.kpis import KPI_BY_NAME, SHARE_KPIS
+from metrics.kpis import find_kpi
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -49,11 +49,9 @@ MEASURE_FORMATS = {"spend": "currency", "revenue": "currency"}
 
 
 def kind_of(name: str) -> str:
-    if name in KPI_BY_NAME:
-        return KPI_BY_NAME[name].format
-    if name in SHARE_KPIS:
-        return "percent"
-    return MEASURE_FORMATS.get(name, "number")
+    """How to display a measure or KPI: percent, currency, number, ratio or minutes."""
+    found = find_kpi(name)
+    return found.format if found else MEASURE_FORMATS.get(name, "number")
 
 
 def issue_panel(issues, *, title: str | None = None) -> None:
