@@ -20,7 +20,6 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import polars as pl
 
-from metrics.kpis import ratio
 
 FUNNEL_STEPS: tuple[str, ...] = ("impressions", "clicks", "leads", "conversions")
 STEP_LABELS: dict[str, str] = {
@@ -139,8 +138,3 @@ def stage_table(summary: pl.DataFrame, column: str = "funnel_stage") -> pl.DataF
         )
         .sort("stage_order")
     )
-
-
-def stage_share(table: pl.DataFrame, measure: str) -> pl.Series:
-    """Each stage's share of a measure's total (fraction; null when the total is 0 or null)."""
-    return table.select(ratio(pl.col(measure), pl.col(measure).sum()).alias(f"{measure}_share")).to_series()

@@ -503,15 +503,6 @@ def timeline(
     return pl.concat(parts, how="vertical")
 
 
-def evaluate_all(
-    goals: Sequence[Mapping],
-    frame: pl.DataFrame | pl.LazyFrame,
-    **options,
-) -> list[GoalProgress]:
-    """`evaluate` for each goal dict, in order."""
-    return [evaluate(goal, frame, **options) for goal in goals]
-
-
 def progress_table(results: Sequence[GoalProgress]) -> pl.DataFrame:
     """One row per goal for the status table and its export (raw numbers; rates as fractions)."""
     schema = {

@@ -380,17 +380,6 @@ def normalize_platform(value: str | None) -> str | None:
     return PLATFORM_SYNONYMS.get(slug, slug or None)
 
 
-def platform_expr(column: str = "platform") -> pl.Expr:
-    """Vectorised `normalize_platform`: maps each distinct value once (cheap on big frames)."""
-
-    def normalize_batch(values: pl.Series) -> pl.Series:
-        lookup = {v: normalize_platform(v) for v in values.drop_nulls().unique().to_list()}
-        return values.replace_strict(lookup, default=None, return_dtype=pl.String)
-
-    # map_elements would call Python once per row; this calls it once per distinct value.
-    return pl.col(column).cast(pl.String).map_batches(normalize_batch, return_dtype=pl.String, is_elementwise=True)
-
-
 # One colour per platform, used by every chart so a platform looks the same everywhere.
 PLATFORM_COLORS: dict[str, str] = {
     "facebook": "#1877F2", "instagram": "#E1306C", "messenger": "#A334FA", "linkedin": "#0A66C2",

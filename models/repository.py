@@ -30,7 +30,7 @@ import metrics
 from metrics.errors import CampaignLensError, UsageError
 from metrics.schema import conform
 from models.settings import load_settings
-from models.tables import AppState, MappingProfile, ShareLink, ShareStatus, Snapshot, utcnow
+from models.tables import AppState, MappingProfile, ShareLink, Snapshot, utcnow
 
 PARQUET_COMPRESSION = "zstd"
 # Level 1: measured ~30 % less CPU than 3 on the 1M-row demo frame and a slightly smaller file
@@ -317,10 +317,6 @@ def list_share_links(*, session: Session, snapshot_id: int | None = None) -> lis
     if snapshot_id is not None:
         statement = statement.where(ShareLink.snapshot_id == snapshot_id)
     return list(session.exec(statement).all())
-
-
-def share_link_status(link: ShareLink, now: datetime | None = None) -> ShareStatus:
-    return link.status_at(now or utcnow())
 
 
 def revoke_share_link(*, session: Session, link_id: int) -> ShareLink:

@@ -64,10 +64,6 @@ def load_uploads(files: Sequence[tuple[str, bytes]], mappings: dict[str, dict[st
     )
 
 
-def _filters_key(filters: dict | None) -> str:
-    return json.dumps(filters or {}, sort_keys=True, default=str)
-
-
 @st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
 def summarize(
     dataset_key: str,
