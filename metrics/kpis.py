@@ -28,8 +28,20 @@ from typing import Literal
 import polars as pl
 
 from metrics.partials import (
-    BIT, DAY, FLOWS, MASK, MONEY, MONEY_BITS, ROWS, SERIES, STOCKS, CollectedPartials, bits, has_all, has_any,
-    is_partial_frame, partials,
+    BIT,
+    DAY,
+    FLOWS,
+    MONEY,
+    MONEY_BITS,
+    ROWS,
+    SERIES,
+    STOCKS,
+    CollectedPartials,
+    bits,
+    has_all,
+    has_any,
+    is_partial_frame,
+    partials,
 )
 from metrics.schema import DIMENSIONS, MEASURES
 from metrics.trends import Comparison, Grain, comparison_range, truncate_to_grain
