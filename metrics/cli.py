@@ -229,8 +229,12 @@ def run_report(args: argparse.Namespace) -> dict[str, Any]:
 
     filters = {"platform": [normalize_platform(p) for p in args.platform]} if args.platform else None
     options = dict(date_from=args.date_from, date_to=args.date_to, filters=filters, extra_costs=args.extra_costs)
-    total = kpis.summarize(frame, (), compare=args.compare, **options).to_dicts()[0]
-    rows = kpis.summarize(frame, by, grain=args.grain, compare=args.compare, **options) if (by or args.grain) else None
+    row_keys = ["date", *by] if args.grain and "date" not in by else by
+    levels = [[], row_keys] if (by or args.grain) else [[]]
+    # The total and the rows from one pass over the data.
+    summaries = kpis.summarize_levels(frame, levels, grain=args.grain, compare=args.compare, **options)
+    total = summaries[0].to_dicts()[0]
+    rows = summaries[1] if len(summaries) > 1 else None
     scoped = kpis.apply_filters(frame.lazy(), date_from=args.date_from, date_to=args.date_to, filters=filters)
     warnings += report_warnings(total, scoped, files=len(files))
     out = {

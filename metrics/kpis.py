@@ -340,36 +340,66 @@ def summarize(
       to the total; with groups in different currencies there is no such allocation and ROI is null.
     - Result rows are sorted by the keys (polars does not keep group order).
     """
-    lazy = frame.lazy()
     keys = list(dict.fromkeys(by))
     if grain is not None and "date" not in keys:
         keys.insert(0, "date")
-    for key in keys:
+    return summarize_levels(
+        frame, [keys], grain=grain, date_from=date_from, date_to=date_to, filters=filters, compare=compare,
+        extra_costs=extra_costs, weights=weights,
+    )[0]
+
+
+def summarize_levels(
+    frame: pl.DataFrame | pl.LazyFrame,
+    levels: Sequence[Sequence[str]],
+    *,
+    grain: Grain | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    compare: Comparison | None = None,
+    extra_costs: float = 0.0,
+    weights: Mapping[str, float] | None = None,
+) -> list[pl.DataFrame]:
+    """`summarize` at several groupings from ONE pass over the rows (the total and the rows of a
+    report): partials at the union of the levels' keys, finalised once per level — exact, since
+    partials add up. `grain` buckets `date` for the levels that group by it (it adds `date` to none);
+    `compare` applies to the levels without `date`. Options as in `summarize`."""
+    lazy = frame.lazy()
+    levels = [list(dict.fromkeys(level)) for level in levels]
+    union = list(dict.fromkeys(key for level in levels for key in level))
+    for key in union:
         if key not in DIMENSIONS and key != "source_file":
             raise ValueError(f"cannot group by {key!r}: not a dimension")
     if is_partial_frame(lazy):
         available = set(lazy.collect_schema().names())
-        missing = [k for k in [*keys, *(filters or {})] if k not in available]
+        missing = [k for k in [*union, *(filters or {})] if k not in available]
         if missing:
             raise ValueError(f"the daily rollup cannot be grouped or filtered by {', '.join(missing)}; "
                              "summarize the raw rows instead")
 
-    if compare is not None and (date_from is None or date_to is None):
+    compared = [level for level in levels if "date" not in level] if compare is not None else []
+    if compared and (date_from is None or date_to is None):
         bounds = lazy.select(pl.col("date").min().alias("lo"), pl.col("date").max().alias("hi")).collect()
         date_from = date_from or bounds["lo"][0]
         date_to = date_to or bounds["hi"][0]
 
-    options = dict(filters=filters, extra_costs=extra_costs, weights=weights)
-    current = _summarize_range(lazy, keys, grain=grain, date_from=date_from, date_to=date_to, **options)
-    if compare is None or "date" in keys or date_from is None or date_to is None:
-        return current
+    options = dict(extra_costs=extra_costs, weights=weights)
+    current = _partials_in_range(lazy, union, grain=grain, date_from=date_from, date_to=date_to, filters=filters)
+    results = [finalize(current, level, **options) for level in levels]
+    if not compared or date_from is None or date_to is None:
+        return results
 
     prev_from, prev_to = comparison_range(date_from, date_to, compare)
-    previous = _summarize_range(lazy, keys, grain=None, date_from=prev_from, date_to=prev_to, **options)
-    return add_comparison(current, previous, keys)
+    prev_keys = list(dict.fromkeys(key for level in compared for key in level))
+    previous = _partials_in_range(lazy, prev_keys, grain=None, date_from=prev_from, date_to=prev_to, filters=filters)
+    return [
+        add_comparison(result, finalize(previous, level, **options), level) if "date" not in level else result
+        for level, result in zip(levels, results)
+    ]
 
 
-def _summarize_range(
+def _partials_in_range(
     lazy: pl.LazyFrame,
     keys: list[str],
     *,
@@ -377,13 +407,11 @@ def _summarize_range(
     date_from: date | None,
     date_to: date | None,
     filters: Mapping[str, Sequence[str]] | None,
-    extra_costs: float,
-    weights: Mapping[str, float] | None,
-) -> pl.DataFrame:
+) -> CollectedPartials:
     rows = apply_filters(lazy, date_from=date_from, date_to=date_to, filters=filters)
     if grain is not None:
         rows = rows.with_columns(pl.col("date").alias(DAY), truncate_to_grain(pl.col("date"), grain))
-    return finalize(partials(rows, keys).collect(), keys, extra_costs=extra_costs, weights=weights)
+    return partials(rows, keys).collect()
 
 
 # --- finalize: partials → measures, currency, KPIs, coverage -------------------------------
