@@ -1,24 +1,21 @@
-from ui.access import require_router
+"""A/B tests: a verdict from the campaign table's variants or a file of users, a quick calculator, a planner. 
+Every number comes from `metrics.abtest`, the engine behind `python -m metrics abtest`, so the page and the command
+line agree for the same input. Clients see the report's saved test read-only."""
+
+import polars as pl
+import streamlit as st
+
+from metrics import abtest
+from metrics.errors import InputError, UsageError
+from metrics.ingest import MAX_UPLOAD_BYTES
+from metrics.samplesize import samplesize_curve, samplesize_proportions
+from ui import ab, filters
+from ui.charts import show_chart
+from ui.router import require_router
+from ui.state import AB_CONFIG, current_viewer, get_dataset
+from ui.widgets import md_escape
 
 require_router(__file__)
-
-# A/B tests: a verdict from the campaign table's variants or a file of users, a quick calculator, a planner.
-#
-# Every number comes from `metrics.abtest`, the engine behind `python -m metrics abtest`, so the page and the command
-# line agree for the same input. Clients see the report's saved test read-only.
-
-import polars as pl  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from metrics import abtest  # noqa: E402
-from metrics.errors import InputError, UsageError  # noqa: E402
-from metrics.ingest import MAX_UPLOAD_BYTES  # noqa: E402
-from metrics.samplesize import samplesize_curve, samplesize_proportions  # noqa: E402
-from ui import ab, filters  # noqa: E402
-from ui.access import current_viewer  # noqa: E402
-from ui.charts import show_chart  # noqa: E402
-from ui.state import AB_CONFIG, get_dataset  # noqa: E402
-from ui.widgets import md_escape  # noqa: E402
 
 SEEDED = "ab_seeded_config"  # hash of the saved configuration last copied into the widgets
 ALL_CAMPAIGNS = ""

@@ -1,19 +1,17 @@
-from ui.access import require_router
+"""Goals: SMART targets with progress, the pace needed, a projection at the deadline and a status."""
+
+import json
+from datetime import timedelta
+
+import polars as pl
+import streamlit as st
+
+from metrics import goals as goal_math
+from ui import charts, content_charts, data, report_tables, widgets
+from ui.router import require_router
+from ui.state import GOALS, current_viewer, kpi_settings
 
 require_router(__file__)
-
-# Goals: SMART targets with progress, the pace needed, a projection at the deadline and a status.
-
-import json  # noqa: E402
-from datetime import timedelta  # noqa: E402
-
-import polars as pl  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from metrics import goals as goal_math  # noqa: E402
-from ui import charts, content_charts, data, report_tables, widgets  # noqa: E402
-from ui.access import current_viewer  # noqa: E402
-from ui.state import GOALS, kpi_settings  # noqa: E402
 
 NEW_GOAL = "__new__"
 BADGES = {

@@ -1,23 +1,21 @@
-from ui.access import require_router
+"""Snapshots & sharing (editor only): save the report, open/rename/delete snapshots, client links."""
+
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import polars as pl
+import streamlit as st
+
+from metrics.errors import UsageError
+from models import repository
+from models.settings import load_settings
+from ui import filters, session, widgets
+from ui.persistence import session_scope
+from ui.router import require_router
+from ui.state import AB_CONFIG, GOALS, current_viewer, get_dataset, kpi_settings
 
 require_router(__file__)
-
-# Snapshots & sharing (editor only): save the report, open/rename/delete snapshots, client links.
-
-from datetime import date, datetime, time, timedelta, timezone  # noqa: E402
-from pathlib import Path  # noqa: E402
-from urllib.parse import urlsplit, urlunsplit  # noqa: E402
-
-import polars as pl  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from metrics.errors import UsageError  # noqa: E402
-from models import repository  # noqa: E402
-from models.settings import load_settings  # noqa: E402
-from ui import filters, session, widgets  # noqa: E402
-from ui.access import current_viewer  # noqa: E402
-from ui.persistence import session_scope  # noqa: E402
-from ui.state import AB_CONFIG, GOALS, get_dataset, kpi_settings  # noqa: E402
 
 # Session keys of this page.
 SELECTED = "snap_selected"  # id of the snapshot the lower half works on

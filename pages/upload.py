@@ -1,16 +1,15 @@
-from ui.access import require_router
+"""Data: upload exports, see what was recognised, fix the column mapping, or use the demo account."""
+
+import polars as pl
+import streamlit as st
+
+from metrics.ingest import MAX_UPLOAD_BYTES
+from metrics.schema import COLUMN_BY_NAME, COLUMNS
+from ui import data, widgets
+from ui.router import require_router
+from ui.state import UPLOAD_MAPPINGS, get_dataset, kpi_settings, set_dataset
 
 require_router(__file__)
-
-# Data: upload exports, see what was recognised, fix the column mapping, or use the demo account.
-
-import polars as pl  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from metrics.ingest import MAX_UPLOAD_BYTES  # noqa: E402
-from metrics.schema import COLUMN_BY_NAME, COLUMNS  # noqa: E402
-from ui import data, widgets  # noqa: E402
-from ui.state import UPLOAD_MAPPINGS, get_dataset, kpi_settings, set_dataset  # noqa: E402
 
 UPLOAD_FILES = "cl_upload_files"
 IGNORE = "(ignore)"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 import streamlit as st
@@ -18,10 +18,36 @@ UPLOAD_MAPPINGS = "cl_upload_mappings"
 VIEWER = "cl_viewer"
 EDITOR_AUTHENTICATED = "cl_editor_ok"
 OPEN_SNAPSHOT = "cl_open_snapshot"
+TRIED_LAST_SNAPSHOT = "cl_tried_last_snapshot"
 # Page controls of the Overview and Platforms pages.
 OVERVIEW_METRIC = "ov_metric"
 OVERVIEW_SPLIT = "ov_split"
 PLATFORMS_METRIC = "pf_metric"
+
+
+Role = Literal["editor", "client", "invalid", "login"]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking, decided by `ui.access.identify` on every run and kept for the pages."""
+
+    role: Role
+    snapshot_id: int | None = None
+    link_id: int | None = None
+    token: str | None = None
+
+    @property
+    def is_client(self) -> bool:
+        return self.role == "client"
+
+    @property
+    def is_editor(self) -> bool:
+        return self.role == "editor"
+
+
+def current_viewer() -> Viewer:
+    return st.session_state.get(VIEWER) or Viewer("editor")
 
 
 @dataclass(frozen=True)

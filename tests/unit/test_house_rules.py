@@ -65,13 +65,42 @@ def test_server_upload_cap_matches_the_loader():
     assert config["server"]["address"] == "127.0.0.1"
 
 
-def test_every_page_opens_with_the_router_guard():
-    """A fresh server may run a page file without dashboard.py; its first statements must be the guard."""
+def test_every_page_runs_the_router_guard_before_anything_else():
+    """A fresh server may run a page file without dashboard.py: after its imports, the first thing a page
+    does is the guard, and no import needs an order exception (imports flow one way)."""
     offenders = []
     for path in sorted((REPO / "pages").glob("*.py")):
-        body = ast.parse(path.read_text(encoding="utf-8")).body
-        first_two = [ast.unparse(node) for node in body[:2]]
-        if first_two != ["from ui.access import require_router", "require_router(__file__)"]:
+        source = path.read_text(encoding="utf-8")
+        body = [node for node in ast.parse(source).body
+                if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]  # the docstring
+        first = next(node for node in body if not isinstance(node, (ast.Import, ast.ImportFrom)))
+        if ast.unparse(first) != "require_router(__file__)" or "noqa: E402" in source:
+            offenders.append(path.name)
+        imported = {alias.name for node in body if isinstance(node, ast.ImportFrom) and node.module == "ui.router"
+                    for alias in node.names}
+        if "require_router" not in imported:
             offenders.append(path.name)
     assert offenders == []
-    assert len(list((REPO / "pages").glob("*.py"))) == 8
+
+
+def test_ui_modules_import_one_way():
+    """No module of ui/ imports the router (it sits on top), and access/session never import each other."""
+    for path in (REPO / "ui").glob("*.py"):
+        if path.name == "router.py":
+            continue
+        imports = _module_imports(path)
+        assert "ui.router" not in imports, f"{path.name} imports ui.router"
+    assert "ui.session" not in _module_imports(REPO / "ui" / "access.py")
+    assert "ui.access" not in _module_imports(REPO / "ui" / "session.py")
+
+
+def _module_imports(path: Path) -> set[str]:
+    """Full dotted names imported anywhere in a module (`from ui import x` counts as `ui.x`)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
