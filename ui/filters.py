@@ -10,7 +10,7 @@ import streamlit as st
 
 from metrics.trends import Comparison, Grain
 from ui import data
-from ui.state import FILTERS, Dataset
+from ui.state import FILTERS, Dataset, kpi_settings
 
 GRAIN_LABELS = {"day": "Day", "week": "Week", "month": "Month"}
 COMPARE_LABELS = {"previous": "Previous period", "previous_year": "Previous year", "none": "None"}
@@ -112,8 +112,6 @@ def sidebar(dataset: Dataset, *, mirror_in_url: bool) -> Filters:
 def summary_options(flt: Filters | None = None) -> dict:
     """Keyword arguments every page passes to `ui.data.summarize`: the date range and the KPI
     settings (extra costs, engagement weights). Dimension filters are passed per call."""
-    from ui.state import kpi_settings
-
     flt = flt or current()
     settings = kpi_settings()
     return dict(

@@ -8,6 +8,8 @@ from typing import Any, Literal
 import polars as pl
 import streamlit as st
 
+from metrics.kpis import DEFAULT_ENGAGEMENT_WEIGHTS
+
 # Session keys, one place.
 DATASET = "cl_dataset"
 FILTERS = "cl_filters"
@@ -85,8 +87,6 @@ def set_dataset(dataset: Dataset) -> None:
 
 def kpi_settings() -> dict:
     """Extra costs for ROI and engagement weights (SPEC §4), editable on the data page."""
-    from metrics.kpis import DEFAULT_ENGAGEMENT_WEIGHTS
-
     return st.session_state.setdefault(
         KPI_SETTINGS, {"extra_costs": 0.0, "weights": dict(DEFAULT_ENGAGEMENT_WEIGHTS)}
     )
