@@ -9,7 +9,7 @@ import streamlit as st
 from metrics import goals as goal_math
 from ui import charts, content_charts, data, report_tables, widgets
 from ui.router import require_router
-from ui.state import GOALS, current_viewer, kpi_settings
+from ui.state import GOAL_PICK, GOALS, current_viewer, kpi_settings
 
 require_router(__file__)
 
@@ -95,7 +95,7 @@ def fmt(metric: str, value: float | None) -> str:
 if editable:
     with st.expander("Add or edit a goal", expanded=not goals, icon=":material/edit:"):
         titles = {g.id: g.title for g in goals}
-        picked = st.selectbox("Goal", [NEW_GOAL, *titles], key="goal_pick",
+        picked = st.selectbox("Goal", [NEW_GOAL, *titles], key=GOAL_PICK,
                               format_func=lambda i: "New goal" if i == NEW_GOAL else titles.get(i, i))
         editing = next((g for g in goals if g.id == picked), None)
         metrics = list(goal_math.goal_metrics())
@@ -155,7 +155,7 @@ if editable:
                 st.success(f"Saved: {widgets.md_escape(goal.title)}")
         if editing is not None and st.button("Delete this goal", icon=":material/delete:", key="goal_delete"):
             save_goals([g for g in goals if g.id != editing.id])
-            st.session_state.pop("goal_pick", None)
+            st.session_state.pop(GOAL_PICK, None)
             st.rerun()
 
 # --- export / import ----------------------------------------------------------------------------------

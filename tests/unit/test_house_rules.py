@@ -104,3 +104,30 @@ def _module_imports(path: Path) -> set[str]:
             names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
+
+
+def _literal_session_keys(path: Path) -> list[str]:
+    """`st.session_state[...]`, `.get(...)`, `.pop(...)`, `.setdefault(...)` and `in st.session_state`
+    with a written-out key (a string or an f-string) instead of a name from ui/state.py."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        key = None
+        if isinstance(node, ast.Subscript) and ast.unparse(node.value).endswith("session_state"):
+            key = node.slice
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in ("get", "pop", "setdefault")
+              and ast.unparse(node.func.value).endswith("session_state") and node.args):
+            key = node.args[0]
+        elif (isinstance(node, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops)
+              and ast.unparse(node.comparators[0]).endswith("session_state")):
+            key = node.left
+        if isinstance(key, (ast.Constant, ast.JoinedStr)):
+            found.append(f"{path.name}:{node.lineno}: {ast.unparse(key)}")
+    return found
+
+
+def test_session_keys_come_from_ui_state():
+    """Pages and ui/ read and write session state only through the named keys of ui/state.py."""
+    files = [*sorted((REPO / "pages").glob("*.py")), *sorted((REPO / "ui").glob("*.py"))]
+    offenders = [hit for path in files if path.name != "state.py" for hit in _literal_session_keys(path)]
+    assert offenders == []
