@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metrics import kpis
+from metrics import display, kpis
 from metrics.schema import MEASURES, conform
 
 
@@ -131,7 +131,7 @@ def test_followers_are_a_stock_latest_value_per_series_summed_across_series():
 
 def test_reach_is_summed_and_labelled_as_such():
     assert kpis.total(TWO_ROWS)["reach"] == 780.0
-    assert kpis.measure_label("reach") == "Reach (sum of rows)"
+    assert display.label("reach") == "Reach (sum of rows)"
 
 
 def test_group_by_and_filters():
