@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Literal
 
 import polars as pl
 
@@ -43,13 +42,10 @@ from metrics.partials import (
     is_partial_frame,
     partials,
 )
-from metrics.schema import DIMENSIONS, MEASURES
+from metrics.schema import DIMENSIONS, MEASURES, Direction, Format
 from metrics.trends import Comparison, Grain, comparison_range, truncate_to_grain
 
 MeasureRef = Callable[[str], pl.Expr]
-Format = Literal["percent", "currency", "number", "ratio", "minutes"]
-# Direction tells the UI whether a rise is good news (lower CPA is good).
-Direction = Literal["higher", "lower", "neutral"]
 
 DEFAULT_ENGAGEMENT_WEIGHTS: dict[str, float] = {"likes": 1.0, "comments": 2.0, "saves": 3.0, "shares": 4.0}
 MIXED = "mixed"  # the `currency` of a group whose money is in more than one currency
@@ -256,16 +252,7 @@ def find_kpi(name: str) -> Kpi | None:
     return KPI_BY_NAME.get(name) or SHARE_KPIS.get(name)
 
 
-# --- measures ---------------------------------------------------------------------------
-
-
-def measure_label(name: str) -> str:
-    """Human label for a measure; reach says it is a sum of rows (it counts unique users per row)."""
-    if name == "reach":
-        return "Reach (sum of rows)"
-    if name == "followers":
-        return "Followers (latest)"
-    return name.replace("_", " ").capitalize()
+# --- coverage ---------------------------------------------------------------------------
 
 
 def coverage_name(kpi_name: str) -> str:
