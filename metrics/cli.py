@@ -172,8 +172,8 @@ def _coverage_by_file(frame, names: Sequence[str]) -> dict[str, str]:
     per_file = kpis.summarize(frame, ["source_file"])
     out = {}
     for name in names:
-        covered = per_file.filter(per_file[kpis.coverage_name(name)] > 0)["source_file"].to_list()
-        out[name] = f"{len(covered)} of {per_file.height} files: {', '.join(str(f) for f in covered)}"
+        covered, count = kpis.covering(name, per_file, "source_file")
+        out[name] = f"{len(covered)} of {count} files: {', '.join(str(f) for f in covered)}"
     return out
 
 

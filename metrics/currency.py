@@ -436,3 +436,13 @@ def apply_settings(frame: pl.DataFrame, settings: CurrencySettings, *, files: Se
         return Conversion(frame=frame, missing=())
     return convert(frame, settings.rates)
 
+
+
+def row_currencies(summary: pl.DataFrame) -> list[str | None]:
+    """The distinct `currency` values of a `summarize` result's rows that carry money (spend or revenue,
+    or "mixed" money left out), None for an unknown currency: one value means the rows' money can be
+    compared and shown with one symbol; several mean it cannot."""
+    if "currency" not in summary.columns:
+        return []
+    money = summary.filter(_MONEY_ROW | (pl.col("currency") == "mixed"))
+    return money.get_column("currency").unique().sort(nulls_last=True).to_list()

@@ -263,6 +263,31 @@ def coverage_name(kpi_name: str) -> str:
 COVERAGE_NAMES: tuple[str, ...] = tuple(coverage_name(n) for n in KPI_NAMES)
 
 
+def covering(name: str, groups: pl.DataFrame, key: str) -> tuple[list, int]:
+    """(the `key` values of the groups whose rows report what KPI `name` needs, number of groups) from a
+    `summarize(..., by=[key])` result: which files (or platforms) a KPI value is based on."""
+    covered = groups.filter(pl.col(coverage_name(name)) > 0).get_column(key).to_list()
+    return covered, groups.height
+
+
+def coverage_basis(name: str, coverage: float | None, breakdowns: Sequence[tuple[str, str, pl.DataFrame]]) -> str | None:
+    """What part of the data a KPI value is based on, in words; None when all of it (or there is no value).
+
+    `breakdowns` are (key, plural noun, `summarize` result by that key) — files first, then platforms —
+    tried in order: the first whose groups split into some that report what the KPI needs and some that
+    report none of it gives "based on 1 of 2 files"; otherwise "based on 97.3 % of the rows".
+    """
+    if coverage is None or coverage >= 1:
+        return None
+    for key, noun, groups in breakdowns:
+        if groups.height < 2 or coverage_name(name) not in groups.columns:
+            continue
+        covered, count = covering(name, groups, key)
+        if 0 < len(covered) < count:
+            return f"based on {len(covered)} of {count} {noun}"
+    return f"based on {coverage * 100:.1f} % of the rows"
+
+
 # --- summarize --------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from metrics import display
+from metrics.currency import row_currencies
 from metrics.kpis import KPI_BY_NAME, KPI_NAMES
 from metrics.leaderboard import eligible, leaderboard
 from metrics.schema import MEASURES
@@ -36,9 +37,11 @@ dataset = widgets.require_dataset()
 
 bar = filters.current()
 currency = data.dataset_currency(dataset)
+# The rows with the Data page's currency settings applied (file currencies, reporting currency).
+rows_key, rows = data.report_frame(dataset)
 common = filters.summary_options(bar)
 summary = data.summarize(
-    dataset.key, dataset.frame, ("campaign",), filters_json=bar.filters_json(), compare=bar.compare, **common
+    rows_key, rows, ("campaign",), filters_json=bar.filters_json(), compare=bar.compare, **common
 )
 if summary.is_empty():
     st.info("No rows match the filters. Widen the date range or clear the platform and campaign filters.")
@@ -84,6 +87,10 @@ else:
     columns = ["rank", "campaign", metric, *([delta] if delta else []),
                *[c for c in present(board, (volume, *BOARD_COLUMNS)) if c != metric]]
     columns = list(dict.fromkeys(columns))
+    if len(row_currencies(summary)) > 1:  # campaigns' money in different currencies: say which is which
+        columns.insert(2, "currency")
+        st.caption("Campaigns' money is in different currencies (see Currency); amounts of different currencies do "
+                   "not compare. Set the files' currencies or a reporting currency on the Data page.")
     table_col, chart_col = st.columns([3, 2], gap="large")
     with table_col:
         report_tables.show_table(board.select(columns), key="leaderboard", file_name="campaign_leaderboard",
@@ -123,7 +130,7 @@ trend_left, trend_right = st.columns([3, 1], vertical_alignment="bottom")
 trend_metric = trend_right.selectbox("Trend of", metric_options, index=metric_options.index(metric),
                                      format_func=report_tables.label_of, key="cmp_trend_metric")
 split = trend_right.toggle("One line per platform", value=False, key="cmp_trend_split")
-trend = data.summarize(dataset.key, dataset.frame, ("platform",) if split else (), grain=bar.grain,
+trend = data.summarize(rows_key, rows, ("platform",) if split else (), grain=bar.grain,
                        filters_json=scope_json, **common)
 with trend_left:
     if trend.filter(pl.col(trend_metric).is_not_null()).is_empty():
@@ -137,14 +144,14 @@ with trend_left:
 
 groups_tab, ads_tab = st.tabs(["Ad groups", "Ads"])
 with groups_tab:
-    groups = data.summarize(dataset.key, dataset.frame, ("ad_group",), filters_json=scope_json, **common)
+    groups = data.summarize(rows_key, rows, ("ad_group",), filters_json=scope_json, **common)
     if groups.get_column("ad_group").drop_nulls().is_empty():
         st.caption("This campaign has no ad groups (ad sets) in the data.")
     else:
         report_tables.show_table(groups.select("ad_group", *present(groups, DETAIL_COLUMNS)), key="ad_groups",
                                  file_name="ad_groups", currency=currency)
 with ads_tab:
-    ads = data.summarize(dataset.key, dataset.frame, ("ad_group", "ad", "variant"), filters_json=scope_json,
+    ads = data.summarize(rows_key, rows, ("ad_group", "ad", "variant"), filters_json=scope_json,
                          **common)
     if ads.get_column("ad").drop_nulls().is_empty():
         st.caption("This campaign has no ads in the data.")
@@ -155,7 +162,7 @@ with ads_tab:
 
 # --- content formats -------------------------------------------------------------------------
 st.subheader("Content formats")
-formats = data.summarize(dataset.key, dataset.frame, ("content_format",), filters_json=bar.filters_json(), **common)
+formats = data.summarize(rows_key, rows, ("content_format",), filters_json=bar.filters_json(), **common)
 formats = formats.filter(pl.col("content_format").is_not_null())
 if formats.is_empty():
     st.caption("The data has no content format column (image, video, carousel, …).")
@@ -182,7 +189,7 @@ else:
     )
 
 # --- audiences -----------------------------------------------------------------------------------
-audiences = data.summarize(dataset.key, dataset.frame, ("audience",), filters_json=bar.filters_json(), **common)
+audiences = data.summarize(rows_key, rows, ("audience",), filters_json=bar.filters_json(), **common)
 audiences = audiences.filter(pl.col("audience").is_not_null())
 if not audiences.is_empty():
     st.subheader("Audiences")

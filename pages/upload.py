@@ -6,7 +6,7 @@ import streamlit as st
 from metrics.ingest import MAX_UPLOAD_BYTES
 from metrics.schema import COLUMN_BY_NAME, COLUMNS
 from models import repository
-from ui import data, widgets
+from ui import currency, data, widgets
 from ui.errors import user_errors
 from ui.persistence import session_scope
 from ui.router import require_router
@@ -159,6 +159,7 @@ for index, report in enumerate(dataset.reports):
         if report.masked_cells:
             details.append(f"{report.masked_cells:,} masked cells (like <5) read as empty")
         st.caption(" · ".join(widgets.md_escape(d) for d in details))
+        currency.file_currency_select(dataset, report)
         widgets.issue_panel(report.issues)
 
         with st.expander("Column mapping", expanded=bool(report.unmapped) and index == 0):
@@ -221,6 +222,8 @@ if stored:
             targets = st.multiselect("To files", [name for name, _ in stored["files"]], key=PROFILE_TARGETS,
                                      default=[name for name, _ in stored["files"]])
             st.button("Apply profile", key="apply_profile", on_click=_apply_profile, args=(profiles[chosen],))
+
+currency.currency_panel(dataset)
 
 # --- rejected rows -------------------------------------------------------------------------
 rejected = [

@@ -6,7 +6,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from metrics.display import format_value, platform_label
+from metrics.display import MIXED_CURRENCY, format_value, platform_label
 from metrics.schema import platform_color
 
 # A chart never receives raw rows: pages aggregate first. This guards against mistakes.
@@ -54,16 +54,38 @@ def chart_svg(chart: alt.Chart) -> bytes:
 
 # --- chart builders (aggregated frames in, altair charts out) -------------------------------------------
 
-_AXIS_FORMATS = {"percent": ".1%", "currency": ",.2~f", "ratio": ",.2~f", "minutes": ",.1~f", "number": ",~s"}
+# Trimmed formats without a fixed precision: ticks are "nice" numbers, so each gets its own short label
+# (a fixed ".1%" writes 0.0012 and 0.0014 both as "0.1%"). Rates are fractions: "~%" shows 0.034 as 3.4%.
+_AXIS_FORMATS = {"percent": "~%", "currency": ",~f", "ratio": ",~f", "minutes": ",~f", "number": ",~s"}
+_TIME_FORMATS = {"day": "%d %b", "week": "%d %b", "month": "%b %Y"}
+_MAX_TIME_LABELS = 12
 
 
 def axis_format(kind: str) -> str:
-    """d3 format of an axis for a value kind (rates are fractions: .1% shows 0.034 as 3.4%)."""
+    """d3 format of an axis for a value kind (rates are fractions: ~% shows 0.034 as 3.4%)."""
     return _AXIS_FORMATS.get(kind, ",~s")
 
 
+def value_axis(kind: str) -> alt.Axis:
+    """A value axis whose labels never repeat: trimmed formats, and whole steps for counts (no 0.5 click)."""
+    if kind == "number":
+        return alt.Axis(format=axis_format(kind), tickMinStep=1)
+    return alt.Axis(format=axis_format(kind))
+
+
+def time_axis(dates: pl.Series, grain: str, **options) -> alt.Axis:
+    """A date axis with one tick per period (at most ~12 labels, every k-th period beyond that), so no
+    label repeats: left to itself Vega puts several ticks inside one month and writes "Jan 2026" twice."""
+    periods = sorted(set(dates.drop_nulls().to_list()))
+    step = max(1, -(-len(periods) // _MAX_TIME_LABELS))
+    values = [day.isoformat() for day in periods[::step]]
+    return alt.Axis(values=values, format=_TIME_FORMATS.get(grain, "%d %b %Y"), labelOverlap=True, **options)
+
+
 def axis_title(label: str, kind: str, currency: str | None) -> str:
-    return f"{label} ({currency})" if kind == "currency" and currency else label
+    """'Spend (USD)' for money in one known currency; no code for an unknown or mixed one (never '$' by default)."""
+    code = currency if currency and currency != MIXED_CURRENCY else None
+    return f"{label} ({code})" if kind == "currency" and code else label
 
 
 def with_platform_labels(frame: pl.DataFrame, field: str = "platform") -> pl.DataFrame:
@@ -92,8 +114,19 @@ def trend_chart(
     frame: pl.DataFrame, metric: str, *, label: str, kind: str, currency: str | None = None,
     by_platform: bool = True, grain: str = "day",
 ) -> alt.Chart:
-    """A line per platform (platform colours) or one total line over `date` at `grain`, with tooltips."""
+    """A line per platform (platform colours) or one total line over `date` at `grain`, with tooltips.
+
+    Give it every period (`metrics.trends.complete_periods`): a period without data (null) breaks the
+    line — a gap, never a line drawn through it or a drop to zero — and a period marked `partial`
+    (cut by the date range) gets a hollow point and says so in its tooltip.
+    """
     frame = _formatted(check_size(frame), metric, kind, currency, "value_text")
+    if "partial" not in frame.columns:
+        frame = frame.with_columns(pl.lit(False).alias("partial"))
+    frame = frame.with_columns(
+        pl.when(pl.col("partial")).then(pl.lit("partial (the range covers part of it)")).otherwise(pl.lit(""))
+        .alias("period_note")
+    )
     if by_platform:
         frame = with_platform_labels(frame)
     period = {"day": "Day", "week": "Week starting", "month": "Month"}.get(grain, "Date")
@@ -101,19 +134,24 @@ def trend_chart(
     tooltip = [alt.Tooltip("date:T", title=period, format=time_format)]
     if by_platform:
         tooltip.append(alt.Tooltip("platform_label:N", title="Platform"))
-    tooltip.append(alt.Tooltip("value_text:N", title=label))
+    tooltip += [alt.Tooltip("value_text:N", title=label), alt.Tooltip("period_note:N", title="Note")]
     base = alt.Chart(frame).encode(
-        x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y" if grain == "month" else "%d %b", grid=False)),
-        y=alt.Y(f"{metric}:Q", title=axis_title(label, kind, currency), axis=alt.Axis(format=axis_format(kind))),
+        x=alt.X("date:T", title=None, axis=time_axis(frame.get_column("date"), grain, grid=False)),
+        y=alt.Y(f"{metric}:Q", title=axis_title(label, kind, currency), axis=value_axis(kind)),
         tooltip=tooltip,
     )
     if by_platform:
         base = base.encode(color=platform_label_color(frame))
-    line = base.mark_line(strokeWidth=2, interpolate="monotone", color="#4C6EF5")
-    # Points only while they stay readable; a long daily series reads better as a plain line.
+    # Null values break the path (a gap) instead of being skipped or drawn as zero.
+    line = base.mark_line(strokeWidth=2, interpolate="monotone", color="#4C6EF5", invalid="break-paths-show-domains")
+    # Points only while they stay readable; a long daily series reads better as a plain line. A partial
+    # period's point is always drawn, hollow.
     few = frame.get_column("date").n_unique() <= 45
-    points = base.mark_point(filled=True, size=40, color="#4C6EF5", opacity=1 if few else 0)
-    return (line + points).properties(height=340).interactive(bind_y=False)
+    points = base.transform_filter("!datum.partial").mark_point(filled=True, size=40, color="#4C6EF5",
+                                                                  opacity=1 if few else 0)
+    partial = base.transform_filter("datum.partial").mark_point(filled=False, size=60, strokeWidth=2,
+                                                                 color="#4C6EF5", fill="white")
+    return (line + points + partial).properties(height=340).interactive(bind_y=False)
 
 
 def platform_bar_chart(
@@ -126,7 +164,7 @@ def platform_bar_chart(
     y = alt.Y("platform_label:N", sort=order, title=None)
     base = alt.Chart(frame).encode(
         y=y,
-        x=alt.X(f"{metric}:Q", title=axis_title(label, kind, currency), axis=alt.Axis(format=axis_format(kind))),
+        x=alt.X(f"{metric}:Q", title=axis_title(label, kind, currency), axis=value_axis(kind)),
         tooltip=[alt.Tooltip("platform_label:N", title="Platform"), alt.Tooltip("value_text:N", title=label)],
     )
     bars = base.mark_bar(cornerRadiusEnd=3, height={"band": 0.7}).encode(
@@ -182,7 +220,7 @@ def efficiency_bubble_chart(frame: pl.DataFrame, *, currency: str | None = None)
     base = alt.Chart(positive).encode(
         x=alt.X("conversions:Q", title="Conversions (log scale)", axis=alt.Axis(format=",~s"),
                 scale=alt.Scale(type="log", padding=40)),
-        y=alt.Y("cpa:Q", title=axis_title("CPA", "currency", currency), axis=alt.Axis(format=",.2~f"),
+        y=alt.Y("cpa:Q", title=axis_title("CPA", "currency", currency), axis=value_axis("currency"),
                 scale=alt.Scale(zero=True, nice=True)),
         tooltip=[alt.Tooltip("platform_label:N", title="Platform"), alt.Tooltip("cpa_text:N", title="CPA"),
                  alt.Tooltip("conversions_text:N", title="Conversions"),

@@ -8,6 +8,7 @@ from typing import Any, Literal
 import polars as pl
 import streamlit as st
 
+from metrics.currency import CurrencySettings
 from metrics.kpis import DEFAULT_ENGAGEMENT_WEIGHTS
 
 # Session keys, one place.
@@ -23,6 +24,7 @@ FILTER_COMPARE = FILTER_PREFIX + "compare"
 GOALS = "cl_goals"
 AB_CONFIG = "cl_ab_config"
 KPI_SETTINGS = "cl_kpi_settings"
+CURRENCY_SETTINGS = "cl_currency_settings"  # metrics.currency.CurrencySettings: file currencies, reporting rates
 UPLOAD_MAPPINGS = "cl_upload_mappings"
 VIEWER = "cl_viewer"
 EDITOR_AUTHENTICATED = "cl_editor_ok"
@@ -30,6 +32,11 @@ OPEN_SNAPSHOT = "cl_open_snapshot"
 TRIED_LAST_SNAPSHOT = "cl_tried_last_snapshot"
 UPLOAD_FILES = "cl_upload_files"  # {"files": ((name, bytes), ...)} kept for re-reading with new mappings
 # Data page widgets.
+CURRENCY_FILE = "file_currency"  # keyed per file name
+CURRENCY_REPORTING = "reporting_currency"
+CURRENCY_BUNDLED = "rates_bundled"
+CURRENCY_RATES_EDITOR = "rates_editor"
+CURRENCY_RATES_UPLOAD = "rates_upload"
 UPLOAD_WIDGET = "upload_files"
 PROFILE_TARGETS = "profile_targets"
 MAPPING_EDITOR = "mapping_editor"  # keyed per file
@@ -135,3 +142,13 @@ def kpi_settings() -> dict:
     return st.session_state.setdefault(
         KPI_SETTINGS, {"extra_costs": 0.0, "weights": dict(DEFAULT_ENGAGEMENT_WEIGHTS)}
     )
+
+
+def currency_settings() -> CurrencySettings:
+    """The currency of files that do not say it and the reporting currency with its rates (SPEC §2),
+    set on the Data page and kept with snapshots (`to_dict` / `from_dict`)."""
+    return st.session_state.get(CURRENCY_SETTINGS) or CurrencySettings()
+
+
+def set_currency_settings(settings: CurrencySettings) -> None:
+    st.session_state[CURRENCY_SETTINGS] = settings
