@@ -239,3 +239,16 @@ def test_bundled_rates_end_a_week_after_the_last_quote():
 def test_a_reporting_currency_the_bundle_lacks_is_refused():
     with pytest.raises(currency.RatesError, match="do not include ARS"):
         currency.bundled_rates("ARS", ["USD"], date(2024, 1, 1), date(2024, 1, 2))
+
+
+def test_row_currencies_tell_whether_rows_money_compares():
+    summary = kpis.summarize(frame([
+        {"platform": "facebook", "currency": "USD", "spend": 1.0},
+        {"platform": "facebook", "currency": "EUR", "spend": 1.0},
+        {"platform": "email", "spend": 2.0},
+        {"platform": "seo", "impressions": 10.0},
+    ]), ["platform"])
+    assert currency.row_currencies(summary) == ["mixed", None]
+    one = kpis.summarize(frame([{"platform": "x", "currency": "USD", "spend": 1.0},
+                                {"platform": "seo", "impressions": 5.0}]), ["platform"])
+    assert currency.row_currencies(one) == ["USD"]

@@ -421,3 +421,24 @@ def test_coverage_is_one_when_every_row_reports_everything(rows):
         result = kpis.summarize(frame(rows), by)
         for name in kpis.COVERAGE_NAMES:
             assert result[name].to_list() == [1.0] * result.height, name
+
+
+def test_coverage_basis_names_the_files_or_platforms_a_value_rests_on():
+    rows = frame([
+        {"platform": "facebook", "source_file": "meta.csv", "engagements": 50.0, "reach": 1000.0, "clicks": 5.0},
+        {"platform": "facebook", "source_file": "sheet.csv", "engagements": 90.0, "clicks": 9.0},
+        {"platform": "email", "source_file": "sheet.csv", "engagements": 10.0, "clicks": 10.0, "reach": 100.0},
+        {"platform": "email", "source_file": "sheet.csv", "clicks": 3.0},
+    ])
+    total = kpis.total(rows)
+    by_file = kpis.summarize(rows, ["source_file"])
+    by_platform = kpis.summarize(rows, ["platform"])
+    breakdowns = [("source_file", "files", by_file), ("platform", "platforms", by_platform)]
+    # Both files have rows with reach, both platforms too: only the share of rows is left to say.
+    assert kpis.coverage_basis("engagement_rate", total["engagement_rate_coverage"], breakdowns) == (
+        "based on 50.0 % of the rows")
+    meta_only = rows.filter(pl.col("platform") == "facebook")
+    facebook_files = [("source_file", "files", kpis.summarize(meta_only, ["source_file"]))]
+    assert kpis.coverage_basis("engagement_rate", 0.5, facebook_files) == "based on 1 of 2 files"
+    assert kpis.coverage_basis("ctr", 1.0, breakdowns) is None
+    assert kpis.covering("engagement_rate", facebook_files[0][2], "source_file") == (["meta.csv"], 2)
