@@ -96,7 +96,8 @@ for row in TILE_ROWS:
         with column:
             tiles.kpi_tile(
                 total, name, currency=money_currency, period=period if flt.compare else None,
-                chart_data=trend_total.get_column(name).drop_nulls().to_list(),
+                # No sparkline under an empty value (money in mixed currencies): its days would mix them.
+                chart_data=trend_total.get_column(name).drop_nulls().to_list() if total.get(name) is not None else None,
                 note=coverage_basis(name, total.get(coverage_name(name)), breakdowns)
                 if total.get(name) is not None else None,
             )

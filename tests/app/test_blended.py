@@ -60,8 +60,11 @@ def test_the_blended_upload_shows_coverage_matched_rates_and_no_mixed_money(app,
     shown = tiles(at)
     engagement = float(shown["Engagement rate"].replace("%", "").replace(",", "").strip()) / 100
     assert 0 < engagement < 1  # engagements over the reach of the same rows, never 8,372 %
+    by_label = {m.label: m for m in at.metric}
     for money in ("Spend", "Revenue", "CPC", "CPA", "ROAS"):
         assert shown[money] == "—", money
+        assert not by_label[money].proto.chart_data, money  # no sparkline of days in different currencies
+    assert by_label["CTR"].proto.chart_data
     assert not any("$" in value for value in shown.values()), shown
     # The engagement rate tile says it rests on the Meta file only (the sheet has no reach).
     assert [c.value for c in at.caption if "based on" in c.value] == [":material/info: based on 1 of 2 files"]
