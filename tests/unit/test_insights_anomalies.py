@@ -41,10 +41,10 @@ def test_a_clean_seasonal_series_raises_no_flag():
 
 
 def test_false_flags_on_clean_series_are_rare():
-    # With normal noise a 4-MAD band flags a clean 90-day series about 3 % of the time (module docstring).
+    # At medium a clean 90-day series gets a flag about 1 % of the time (module docstring).
     with_flags = sum(bool(scan_series(dates(90), seasonal(seed=seed).tolist(), metric="spend").anomalies)
                      for seed in range(100, 140))
-    assert with_flags <= 3
+    assert with_flags <= 2
 
 
 def test_injected_spikes_and_dips_are_flagged_and_only_they():
@@ -57,7 +57,7 @@ def test_injected_spikes_and_dips_are_flagged_and_only_they():
     assert [a.direction for a in scan.anomalies] == ["above", "below", "above"]
     for anomaly in scan.anomalies:
         assert not anomaly.lower <= anomaly.value <= anomaly.upper
-        assert abs(anomaly.score) > 4
+        assert abs(anomaly.score) > 4.5
 
 
 def test_a_huge_spike_does_not_drag_its_neighbours_out_of_the_band():
@@ -74,7 +74,7 @@ def test_a_budget_change_is_a_level_shift_not_a_run_of_anomalies():
 
 def test_sensitivity_sets_the_band_width():
     values = seasonal()
-    values[45] *= 1.18  # between 4 and 5 robust standard deviations of this series' noise
+    values[45] *= 1.21  # between 4.5 and 5.5 robust standard deviations of this series' noise
     found = {level: dates(90)[45] in flagged(scan_series(dates(90), values.tolist(), metric="spend",
                                                          sensitivity=level))
              for level in ("low", "medium", "high")}
