@@ -189,5 +189,25 @@ def run_insights(args: argparse.Namespace) -> dict[str, Any]:
     if country:
         out["annotations"] = [a.to_dict() for a in notes.within(holiday_notes, date_from, date_to)]
     if getattr(args, "format", "json") == "table":
-        out["sentences"] = [c.sentence for c in changes]
+        return _for_people(out, [c.sentence for c in changes])
     return out
+
+
+def _for_people(out: dict[str, Any], sentences: list[str]) -> dict[str, Any]:
+    """`--format table`: one line per finding instead of the full numbers."""
+    def amount(value: float | None) -> str:
+        return "—" if value is None else f"{value:,.4g}" if abs(value) < 10 else f"{value:,.0f}"
+
+    return {
+        "files": out["files"],
+        "period": f"{out['period']['from']} to {out['period']['to']}",
+        "drivers": sentences,
+        "anomalies": [f"{a['date']} {a['label']} {amount(a['value'])} (expected {amount(a['lower'])}–"
+                      f"{amount(a['upper'])})" for a in out["anomalies"]],
+        "pacing": [f"{p['month']} {p['scope_value'] or 'whole account'}: {p['status_label']}, spent "
+                   f"{amount(p['spend_to_date'])} of {amount(p['amount'])}, heading for {amount(p['projected'])}"
+                   for p in out["pacing"]],
+        "forecast": [f"{f['label']} by {f['period']['to']}: {amount(f['projected'])} ({amount(f['lower'])}–"
+                     f"{amount(f['upper'])})" for f in out["forecast"]],
+        "warnings": [w["message"] for w in out["warnings"]],
+    }
