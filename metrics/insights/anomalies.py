@@ -51,7 +51,7 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from metrics import kpis
+from metrics import display, kpis
 
 Sensitivity = Literal["low", "medium", "high"]
 SENSITIVITIES: tuple[Sensitivity, ...] = ("low", "medium", "high")
@@ -85,11 +85,6 @@ DEFAULT_METRICS: tuple[str, ...] = (
 )
 
 
-def metric_label(name: str) -> str:
-    found = kpis.find_kpi(name)
-    return found.label if found is not None else kpis.measure_label(name)
-
-
 @dataclass(frozen=True)
 class Anomaly:
     """A day outside its expected band. `score` = (value − expected) / scale: how many robust standard
@@ -108,7 +103,7 @@ class Anomaly:
         return "above" if self.value > self.expected else "below"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "label": metric_label(self.metric), "date": self.date, "value": self.value,
+        return {"metric": self.metric, "label": display.label(self.metric), "date": self.date, "value": self.value,
                 "expected": self.expected, "lower": self.lower, "upper": self.upper, "score": self.score,
                 "direction": self.direction}
 
@@ -127,7 +122,7 @@ class AnomalyScan:
 
     @property
     def label(self) -> str:
-        return metric_label(self.metric)
+        return display.label(self.metric)
 
     def to_dict(self, *, with_band: bool = False) -> dict[str, Any]:
         out = {"metric": self.metric, "label": self.label, "sensitivity": self.sensitivity,
@@ -180,7 +175,7 @@ def scan_series(
     observed_days = [d for d, (v, _, _) in by_day.items() if v is not None]
     if len(observed_days) < MIN_DAYS:
         return AnomalyScan(metric, sensitivity, empty, reason=(
-            f"{metric_label(metric)} has {len(observed_days)} day{'s' if len(observed_days) != 1 else ''} with a "
+            f"{display.label(metric)} has {len(observed_days)} day{'s' if len(observed_days) != 1 else ''} with a "
             f"value; anomalies need at least {MIN_DAYS} (three weeks) to learn the weekday pattern."))
     first, last = min(observed_days), max(observed_days)
     calendar = [first + timedelta(days=i) for i in range((last - first).days + 1)]
@@ -193,7 +188,7 @@ def scan_series(
     missing = 1 - observed.mean()
     if missing > MAX_MISSING_SHARE:
         return AnomalyScan(metric, sensitivity, empty, reason=(
-            f"{metric_label(metric)} has no value on {missing:.0%} of the days from {first} to {last}; "
+            f"{display.label(metric)} has no value on {missing:.0%} of the days from {first} to {last}; "
             f"anomalies need values on at least {1 - MAX_MISSING_SHARE:.0%} of them."))
 
     judged = observed.copy()

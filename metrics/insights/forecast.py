@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from metrics import kpis
+from metrics import display, kpis
 
 FIT_DAYS = 56
 MIN_DAYS = 14
@@ -57,7 +57,7 @@ class Forecast:
 
     def to_dict(self, *, with_daily: bool = False) -> dict[str, Any]:
         out = {
-            "metric": self.metric, "label": kpis.measure_label(self.metric),
+            "metric": self.metric, "label": display.label(self.metric),
             "period": {"from": self.period_start, "to": self.period_end}, "through": self.through,
             "actual_to_date": self.actual_to_date, "projected": self.projected, "lower": self.lower,
             "upper": self.upper, "level": self.level, "days_left": self.days_left, "days_used": self.days_used,
@@ -102,7 +102,7 @@ def project_total(
         return without(None)
     recent = [(d, v) for d, v in series if through is not None and d > through - timedelta(days=FIT_DAYS)]
     if len(recent) < MIN_DAYS:
-        return without(f"{kpis.measure_label(metric)} has {len(recent)} day{'s' if len(recent) != 1 else ''} "
+        return without(f"{display.label(metric)} has {len(recent)} day{'s' if len(recent) != 1 else ''} "
                        f"with a value in the last {FIT_DAYS}; a forecast needs at least {MIN_DAYS}.")
     weekly = len(recent) >= WEEKDAY_FROM_DAYS
     origin = recent[0][0]

@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
-import pytest
 
 from metrics.insights.anomalies import MIN_DAYS, scan_anomalies, scan_series
 from metrics.schema import conform
