@@ -208,6 +208,6 @@ def _for_people(out: dict[str, Any], sentences: list[str]) -> dict[str, Any]:
                    f"{amount(p['spend_to_date'])} of {amount(p['amount'])}, heading for {amount(p['projected'])}"
                    for p in out["pacing"]],
         "forecast": [f"{f['label']} by {f['period']['to']}: {amount(f['projected'])} ({amount(f['lower'])}–"
-                     f"{amount(f['upper'])})" for f in out["forecast"]],
+                     f"{amount(f['upper'])})" for f in out["forecast"] if f["reason"] is None],
         "warnings": [w["message"] for w in out["warnings"]],
     }

@@ -80,6 +80,8 @@ VOLUME: dict[str, tuple[str, str]] = {
     "frequency": ("impressions", "reach"), "unanswered_rate": ("messages", "messages"),
     "avg_first_response_min": ("messages_answered", "messages_answered"),
 }
+# Every other measure and KPI is a count, an amount or a ratio of them: its band stops at 0.
+CAN_BE_NEGATIVE = frozenset({"roi", "net_follower_growth", "follower_growth_rate"})
 DEFAULT_METRICS: tuple[str, ...] = (
     "spend", "impressions", "clicks", "conversions", "revenue", "ctr", "cpc", "cpm", "cvr", "cpa", "roas",
 )
@@ -218,6 +220,8 @@ def scan_series(
     expected, _, scale = _fit_masked(filled, learn, judged, widen, width, floor)
     half = width * scale * widen
     lower, upper = expected - half, expected + half
+    if metric not in CAN_BE_NEGATIVE:
+        lower = np.maximum(lower, 0.0)
     flagged = judged & in_window & ((x < lower) | (x > upper))
     anomalies = tuple(
         Anomaly(metric, calendar[i], float(x[i]), float(expected[i]), float(lower[i]), float(upper[i]),

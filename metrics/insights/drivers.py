@@ -41,6 +41,7 @@ gets `reason`, one plain sentence, and no numbers that pretend otherwise.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -417,6 +418,11 @@ def explain_changes(
     periods = {"current": (date_from, date_to), "previous": (prev_from, prev_to)}
     in_periods = kpis.apply_filters(lazy, date_from=prev_from, date_to=date_to, filters=filters)
     rows_total = in_periods.select(pl.len()).collect().item()
+    rows_previous = kpis.apply_filters(lazy, date_from=prev_from, date_to=prev_to, filters=filters) \
+        .select(pl.len()).collect().item()
+    days = (date_to - date_from).days + 1
+    no_previous = (f"There is no data for {period_phrase(compare, days)} ({prev_from.isoformat()} to "
+                   f"{prev_to.isoformat()}) to compare with.") if rows_previous == 0 else None
     changes = []
     for kpi in kpi_names:
         names = measures_used(kpi)
@@ -430,6 +436,8 @@ def explain_changes(
             by_platform[key] = {row["platform"]: row for row in kpis.summarize(complete, ["platform"], **options)
                                 .iter_rows(named=True)}
         total = decompose(kpi, totals["current"], totals["previous"])
+        if no_previous:
+            total = dataclasses.replace(total, reason=no_previous)
         platforms = tuple(
             (p, decompose(kpi, by_platform["current"].get(p, {}), by_platform["previous"].get(p, {})))
             for p in sorted(set(by_platform["current"]) | set(by_platform["previous"]), key=lambda p: (p is None, p))
