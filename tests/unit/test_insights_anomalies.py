@@ -139,3 +139,11 @@ def test_scan_anomalies_learns_from_history_and_flags_only_the_window():
     assert flagged(by_metric["spend"]) == [dates(n)[80]]
     assert flagged(by_metric["cpm"]) == [dates(n)[80]]
     assert by_metric["spend"].to_dict()["anomalies"][0]["label"] == "Spend"
+
+
+def test_bands_of_amounts_stop_at_zero_but_roi_may_go_negative():
+    noisy = seasonal(noise=0.6, level=10.0).clip(min=0.0).tolist()
+    spend = scan_series(dates(90), noisy, metric="spend")
+    assert spend.band["lower"].min() == 0.0
+    roi = scan_series(dates(90), [v - 8.0 for v in noisy], metric="roi")
+    assert roi.band["lower"].min() < 0
