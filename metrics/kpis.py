@@ -51,6 +51,12 @@ DEFAULT_ENGAGEMENT_WEIGHTS: dict[str, float] = {"likes": 1.0, "comments": 2.0, "
 MIXED = "mixed"  # the `currency` of a group whose money is in more than one currency
 
 
+def group_total(name: str) -> pl.Expr:
+    """Sum of a measure over a group of raw rows; null when no row of the group reported it (never a silent 0).
+    A plain total: for coverage-matched KPIs use `summarize`."""
+    return pl.when(pl.col(name).count() > 0).then(pl.col(name).sum())
+
+
 def ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     """numerator / denominator, null when the denominator is zero or null (never inf or NaN)."""
     return pl.when(denominator != 0).then(numerator / denominator).otherwise(None)

@@ -7,9 +7,10 @@ import streamlit as st
 
 from metrics import display
 from metrics.currency import row_currencies
-from metrics.kpis import KPI_BY_NAME, KPI_NAMES
+from metrics.kpis import KPI_BY_NAME, KPI_NAMES, coverage_name
 from metrics.leaderboard import eligible, leaderboard
 from metrics.schema import MEASURES
+from metrics.trends import complete_periods
 from ui import charts, content_charts, data, filters, report_tables, widgets
 from ui.router import require_router
 
@@ -87,6 +88,9 @@ else:
     columns = ["rank", "campaign", metric, *([delta] if delta else []),
                *[c for c in present(board, (volume, *BOARD_COLUMNS)) if c != metric]]
     columns = list(dict.fromkeys(columns))
+    coverage = coverage_name(metric)
+    if coverage in board.columns and board.get_column(coverage).drop_nulls().lt(1).any():
+        columns.insert(columns.index(metric) + 1, coverage)  # the share of each campaign's rows it rests on
     if len(row_currencies(summary)) > 1:  # campaigns' money in different currencies: say which is which
         columns.insert(2, "currency")
         st.caption("Campaigns' money is in different currencies (see Currency); amounts of different currencies do "
@@ -132,6 +136,10 @@ trend_metric = trend_right.selectbox("Trend of", metric_options, index=metric_op
 split = trend_right.toggle("One line per platform", value=False, key="cmp_trend_split")
 trend = data.summarize(rows_key, rows, ("platform",) if split else (), grain=bar.grain,
                        filters_json=scope_json, **common)
+first_day, last_day = data.date_bounds(dataset.key, dataset.frame)
+# Every period of the range: one without rows is a gap in the line, not a line drawn through it.
+trend = complete_periods(trend, bar.grain, series=["platform"] if split else [],
+                         first_day=bar.date_from or first_day, last_day=bar.date_to or last_day)
 with trend_left:
     if trend.filter(pl.col(trend_metric).is_not_null()).is_empty():
         st.caption("This campaign does not report this metric.")
