@@ -123,7 +123,7 @@ for tile, name in zip(tiles, ("spend", "revenue", "roas", "conversions", "cpa", 
     change = row.get(f"{name}_delta_rel")
     direction = KPI_BY_NAME[name].direction if name in KPI_BY_NAME else "higher"
     tile.metric(
-        report_tables.label_of(name), display.format_metric(name, row.get(name), currency),
+        report_tables.label_of(name), display.format_metric(name, row.get(name), row.get("currency")),
         delta=None if change is None else f"{change * 100:+.1f} %",
         delta_color="inverse" if direction == "lower" else "normal", border=True,
     )
