@@ -69,12 +69,11 @@ def file_currency_select(dataset: Dataset, report) -> None:
         "Not stated in the file")
     widget_key = keyed(CURRENCY_FILE, report.name)
     chosen = currency_settings().file_currencies.get(report.name, AS_LOADED)
-    options = [AS_LOADED, *_codes([loaded])]
-    if st.session_state.get(widget_key, chosen) != chosen:
-        st.session_state[widget_key] = chosen  # settings restored from a snapshot win over an earlier pick
+    options = [AS_LOADED, *_codes([loaded, chosen])]
+    # The settings decide what the select shows (they may come from a snapshot, after an earlier pick).
+    st.session_state[widget_key] = chosen
     st.selectbox(
-        "Currency of its money", options, index=options.index(chosen) if chosen in options else 0,
-        key=widget_key, format_func=lambda code: as_loaded if code == AS_LOADED else code,
+        "Currency of its money", options, key=widget_key, format_func=lambda code: as_loaded if code == AS_LOADED else code,
         on_change=_set_file_currency, args=(report.name, widget_key),
         help="Spend and revenue of this file are in this currency. Set it when the file does not say (its amounts "
              "are then shown without a symbol and never added to another currency) or says wrongly.",
@@ -157,7 +156,7 @@ def currency_panel(dataset: Dataset) -> None:
                      "or uploaded rates.")},
         )
         uploaded = st.file_uploader("Or upload rates (CSV: currency,rate or date,currency,rate)", type=["csv", "txt"],
-                                    key=CURRENCY_RATES_UPLOAD,
+                                    key=CURRENCY_RATES_UPLOAD, max_upload_size=5,
                                     help="A dated table uses the latest rate on or before each row's date.")
         submitted = st.form_submit_button("Apply", type="primary")
     if submitted:
