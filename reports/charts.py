@@ -21,6 +21,7 @@ from metrics.schema import platform_color
 WIDTH = 640
 HEIGHT = 230
 MAX_MARKS = 5_000
+MAX_PERIOD_TICKS = 12
 TEXT_COLOUR = "#343A40"
 MUTED = "#ADB5BD"
 
@@ -68,9 +69,13 @@ def trend(frame: pl.DataFrame, metric: str, *, currency: str | None, grain: str,
         frame = _with_platform_labels(frame)
     kind = describe(metric).format
     date_format = "%b %Y" if grain == "month" else "%-d %b"  # '9 Aug', the catalog's date style
+    # A short series gets a tick per period of its grain (never "1 Mar" at every hour of a two-day report);
+    # a long one Vega's own calendar ticks (every week of a quarter).
+    short = frame.get_column("date").n_unique() <= MAX_PERIOD_TICKS
+    ticks = {"tickCount": {"interval": grain, "step": 1}} if short else {}
     encoding = dict(
         x=alt.X("date:T", title=None, scale=alt.Scale(type="utc"),
-                axis=alt.Axis(format=date_format, grid=False, labelOverlap=True)),
+                axis=alt.Axis(format=date_format, grid=False, labelOverlap=True, **ticks)),
         y=alt.Y(f"{metric}:Q", title=axis_title(metric, currency), axis=alt.Axis(format=axis_format(kind))),
     )
     base = alt.Chart(frame).encode(**encoding)

@@ -377,15 +377,18 @@ def _trend_section(rolled: pl.DataFrame, total: Mapping[str, Any], common: dict,
     if lead is None:
         return Section("Trend", ())
     by_platform = summarize(rolled, ("platform",), grain=grain, **common)
-    by_platform = by_platform.filter(pl.col(lead).is_not_null())
-    unit = {"day": "day", "week": "week", "month": "month"}[grain]
-    if not by_platform.is_empty():
-        blocks.append(Chart(f"{label(lead)} by platform", charts.trend(
-            by_platform.select("date", "platform", lead), lead, currency=currency, grain=grain, by_platform=True,
-            colour=colour), caption=f"{label(lead)} per {unit}, one line per platform."))
+    by_platform = by_platform.filter(pl.col(lead).is_not_null() & pl.col("date").is_not_null())
+    unit = grain
+    if by_platform.get_column("date").n_unique() < 2:
+        advice = "" if grain == "day" else "; a shorter time grain may show one"
+        return Section("Trend", (Paragraph(f"The data covers a single {unit}, so there is no trend to show"
+                                           f"{advice}."),))
+    blocks.append(Chart(f"{label(lead)} by platform", charts.trend(
+        by_platform.select("date", "platform", lead), lead, currency=currency, grain=grain, by_platform=True,
+        colour=colour), caption=f"{label(lead)} per {unit}, one line per platform."))
     if total.get("conversions") is not None:
         overall = summarize(rolled, (), grain=grain, **common).filter(pl.col("conversions").is_not_null())
-        if not overall.is_empty():
+        if overall.height > 1:
             blocks.append(Chart("Conversions", charts.trend(
                 overall.select("date", "conversions"), "conversions", currency=currency, grain=grain,
                 by_platform=False, colour=colour), caption=f"Conversions per {unit}, all platforms together."))
