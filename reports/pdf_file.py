@@ -407,7 +407,8 @@ def _place_charts(document_pdf: bytes, placements: list[_Placement]) -> bytes:
 
 
 def _missing_characters(document: _Document, report: Report) -> str:
-    """The characters of the report's text that the font has no glyph for, as a short list ('' when none)."""
+    """The characters of the report's text that the font has no glyph for, as code points ('' when none):
+    the characters themselves cannot be drawn either."""
     cmap = document.fonts[FONT].cmap
     texts = [report.cover.title, report.cover.client or "", report.cover.scope, report.headline,
              report.branding.footer, *report.notes]
@@ -419,4 +420,4 @@ def _missing_characters(document: _Document, report: Report) -> str:
             elif isinstance(block, Paragraph):
                 texts.append(block.text)
     missing = sorted({ch for text in texts for ch in text if ord(ch) not in cmap and not ch.isspace()})
-    return " ".join(missing[:12]) + (" …" if len(missing) > 12 else "")
+    return ", ".join(f"U+{ord(ch):04X}" for ch in missing[:12]) + (", …" if len(missing) > 12 else "")
