@@ -280,7 +280,10 @@ def _wrapped(document: _Document, texts: list[str], widths: list[float], size: f
         if document.get_string_width(text) <= room:
             cells.append([text])
         else:
-            cells.append(document.multi_cell(room, 1, text, dry_run=True, output="LINES") or [text])
+            # multi_cell keeps its cell margin inside the width it is given: add it back, or a word that
+            # fits the column exactly would be split.
+            width_with_margins = room + 2 * document.c_margin
+            cells.append(document.multi_cell(width_with_margins, 1, text, dry_run=True, output="LINES") or [text])
     return cells
 
 
