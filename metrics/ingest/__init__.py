@@ -48,8 +48,9 @@ from pathlib import Path
 import polars as pl
 
 from metrics import schema
-from metrics.ingest import text
-from metrics.ingest.families import Family, MappingPlan, detect_family, resolve_mapping
+from metrics.ingest import clean, text
+from metrics.ingest.catalog import Family, family_label
+from metrics.ingest.families import MappingPlan, detect_family, resolve_mapping
 from metrics.ingest.normalize import LINE, ROW, RawTable, build_canonical, col_name
 from metrics.ingest.report import (
     CombinedLoad,
@@ -178,7 +179,7 @@ def _looks_like_text(data: bytes) -> bool:
 
 def _plan(headers: list[str], mapping: dict[str, str] | None, name: str, report: FileReport) -> tuple[Family, MappingPlan]:
     # With a user mapping the family still gives the platform; the user's mapping wins per column.
-    family = detect_family([schema.normalize_header(h) for h in headers])
+    family = detect_family([schema.normalize_header(h) for h in headers], name)
     plan = resolve_mapping(headers, family, mapping)
     if not plan.has_measure and mapping is None:
         raise UnreadableFileError(
@@ -264,13 +265,16 @@ def _load_excel(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadR
     family, plan = _plan(sheet.header, mapping, name, report)
     body = sheet.cells.slice(sheet.header_index + 1)
     first_data_line = sheet.first_row + sheet.header_index + 1
-    needed = sorted({0, *(c.index for c in plan.columns)})
+    needed = plan.source_indices
     frame = body.with_row_index(ROW).with_columns((pl.col(ROW).cast(pl.Int64) + first_data_line).alias(LINE))
     extras = [c for c in body.columns if int(c[1:]) >= len(sheet.header)]
+    scan = _text_columns(body, range(len(sheet.header)), plan.mapped_indices)
+    needed = sorted({*needed, *scan})
     frame = frame.select(ROW, LINE, *[col_name(i) for i in needed if col_name(i) in body.columns],
                          *[pl.col(c).alias(f"x{j}") for j, c in enumerate(extras)])
     raw = RawTable(frame=frame, line_of=lambda idx: [first_data_line + i for i in idx],
-                   read_columns=[col_name(i) for i in needed], raw_separator=" | ", header_width=len(sheet.header))
+                   read_columns=[col_name(i) for i in needed], raw_separator=" | ", header_width=len(sheet.header),
+                   scan_columns=[col_name(i) for i in scan if col_name(i) in body.columns])
     return _finish(raw, plan, family, report)
 
 
@@ -284,12 +288,27 @@ def _load_parquet(data: bytes, name: str, mapping: dict[str, str] | None) -> Loa
     report = FileReport(name=name, file_type="parquet", encoding=None, delimiter=None, header_row=0)
     headers = list(table.columns)
     family, plan = _plan(headers, mapping, name, report)
-    needed = sorted({0, *(c.index for c in plan.columns)})
-    frame = table.select([pl.col(headers[i]).alias(col_name(i)) for i in needed]).with_row_index(ROW)
+    renamed = table.select([pl.col(h).alias(col_name(i)) for i, h in enumerate(headers)])
+    scan = _text_columns(renamed, range(len(headers)), plan.mapped_indices)
+    needed = sorted({*plan.source_indices, *scan})
+    frame = renamed.select([col_name(i) for i in needed]).with_row_index(ROW)
     frame = frame.with_columns((pl.col(ROW).cast(pl.Int64) + 1).alias(LINE))
     raw = RawTable(frame=frame, line_of=lambda idx: [i + 1 for i in idx],
-                   read_columns=[col_name(i) for i in needed], raw_separator=" | ")
+                   read_columns=[col_name(i) for i in needed], raw_separator=" | ",
+                   scan_columns=[col_name(i) for i in scan])
     return _finish(raw, plan, family, report)
+
+
+def _text_columns(frame: pl.DataFrame, indices: Iterable[int], mapped: set[int]) -> list[int]:
+    """Unmapped columns holding names or labels (read to recognise total rows; see normalize._total_rows)."""
+    found = []
+    for i in indices:
+        name = col_name(i)
+        if i in mapped or name not in frame.columns or frame.schema[name] != pl.String:
+            continue
+        if clean.looks_like_text(frame[name].drop_nulls().head(200).to_list()):
+            found.append(i)
+    return found
 
 
 def _overlaps(frames: list[pl.DataFrame]) -> list[Issue]:

@@ -3,8 +3,9 @@
 Decisions (documented for users in the load report):
 - Empty, "-", "--", "—", "N/A", "n/a", "NA", "null", "none", "nan" mean *not reported* → null.
 - "<5"-style cells are platform privacy masks → null, and counted as masked.
-- A number cell with anything else that is not a number (text, inf, 1e309, a negative amount)
-  rejects the whole row with a reason: silently turning it into null would hide the problem.
+- A number cell with anything else that is not a number (text, inf, 1e309, a negative amount, a
+  spreadsheet error such as #DIV/0! or #N/A, a value beyond 1e15) rejects the whole row with a
+  reason: silently turning it into null would hide the problem.
 - Percent strings become fractions ("5.23%" → 0.0523), the SPEC's convention for rates.
 """
 
@@ -16,7 +17,10 @@ from dataclasses import dataclass
 import polars as pl
 
 NULL_TOKENS: tuple[str, ...] = ("", "-", "--", "—", "–", "n/a", "N/A", "NA", "na", "n.a.", "null", "NULL", "None",
-                                "none", "nan", "NaN", "NAN", "#N/A", "(not set)", "(none)")
+                                "none", "nan", "NaN", "NAN", "(not set)", "(none)")
+# Spreadsheet error values: a formula that failed, never "not reported" (the row is rejected with the reason).
+ERROR_VALUES: tuple[str, ...] = ("#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+                                 "#GETTING_DATA", "#ERROR!")
 MASKED = r"^[<≤]\s*\d+$"
 
 # Spaces used as thousands separators: regular, no-break (U+00A0), narrow no-break (U+202F),
@@ -32,11 +36,36 @@ _DOT_DECIMAL = r"^[-+]?\d{1,3}(,\d{3})+\.\d+$|^[-+]?\d+\.\d{1,2}$|^[-+]?\d+\.\d{
 
 TOTAL_WORDS = (
     "total", "totals", "grand total", "total general", "total geral", "total général", "totaux", "totale",
-    "subtotal", "sub-total", "sum", "summe", "gesamt", "gesamtsumme", "insgesamt", "somme", "итого", "итог",
-    "всего", "общий итог", "suma", "suma total", "totalt",
+    "totale complessivo", "totale generale", "subtotal", "sub-total", "sum", "summe", "gesamt", "gesamtsumme",
+    "gesamtergebnis", "insgesamt", "somme", "somma", "итого", "итог", "всего", "общий итог", "общая сумма", "suma",
+    "suma total", "totalt", "totaal",
 )
-# "Total", "Total:", "Total: Account", "Итого (3 кампании)", "Total - all campaigns".
-TOTAL_ROW = r"(?i)^\s*(" + "|".join(re.escape(w) for w in sorted(TOTAL_WORDS, key=len, reverse=True)) + r")\s*($|:|\(|-|–)"
+_TOTAL_WORD = "(" + "|".join(re.escape(w) for w in sorted(TOTAL_WORDS, key=len, reverse=True)) + ")"
+# "Total: Account", "Total: Search terms" (Google Ads): a summary row wherever it stands, whatever the
+# other cells hold.
+TOTAL_QUALIFIED = r"(?i)^\s*" + _TOTAL_WORD + r"\s*:\s*\S"
+# "Total", "Gesamt", "Итого (3 кампании)", "Total - all campaigns": a summary row only when the row's other
+# dimension cells are empty (a campaign named "Total" on a date is data; "Total Recall", "Sum 41" never match).
+TOTAL_BARE = r"(?i)^\s*" + _TOTAL_WORD + r"\s*(:?\s*$|\(.*\)\s*$|[-–]\s.*$)"
+# Cells that leave a dimension empty in a summary row.
+BLANK_DIMENSION = ("", "-", "--", "—", "–")
+
+# Measures beyond this are no count or amount any platform reports (and sums of them lose precision).
+MAX_MEASURE = 1e15
+
+
+_TOTAL_LABEL = re.compile(f"{TOTAL_QUALIFIED}|{TOTAL_BARE.removeprefix('(?i)')}")
+
+
+def holds_total_label(cell: str | None) -> bool:
+    """A cell reading like a total label (checked on the sampled lines of a file)."""
+    return bool(cell) and bool(_TOTAL_LABEL.match(cell))
+
+
+def looks_like_text(values: list[str | None]) -> bool:
+    """Most non-empty cells hold letters (names, labels): a dimension, not numbers, dates or percentages."""
+    filled = [v for v in values if v is not None and v.strip() and v.strip() not in NULL_TOKENS]
+    return bool(filled) and sum(any(ch.isalpha() for ch in v) for v in filled) * 2 > len(filled)
 
 
 def null_token_expr(raw: pl.Expr) -> pl.Expr:
@@ -103,25 +132,33 @@ class MeasureCells:
     reason: pl.Expr  # String, only meaningful where `bad`
 
 
-def text_measure_cells(column: str, header: str, decimal_comma: bool) -> MeasureCells:
+def text_measure_cells(column: str, header: str, decimal_comma: bool, allow_negative: bool = False) -> MeasureCells:
+    """`allow_negative` for net changes (gained − lost), where a negative number is data."""
     raw = pl.col(column).str.strip_chars()
     empty = null_token_expr(raw)
     masked = masked_expr(raw).fill_null(False)
     number = number_expr(raw, decimal_comma)
     not_number = ~empty & ~masked & number.is_null()
     not_finite = number.is_infinite()
-    negative = number < 0
-    bad = (not_number | not_finite | negative).fill_null(False)
+    absurd = number.abs() > MAX_MEASURE
+    negative = pl.lit(False) if allow_negative else number < 0
+    bad = (not_number | not_finite | absurd | negative).fill_null(False)
     reason = (
-        pl.when(not_number).then(pl.format("{} holds '{}', which is not a number", pl.lit(header), raw))
+        pl.when(raw.is_in(ERROR_VALUES)).then(pl.format("{} holds '{}', a spreadsheet error (the formula failed)",
+                                                        pl.lit(header), raw))
+        .when(not_number).then(pl.format("{} holds '{}', which is not a number", pl.lit(header), raw))
         .when(not_finite).then(pl.format("{} holds '{}', which is not a finite number", pl.lit(header), raw))
+        .when(absurd).then(pl.format("{} holds {}, beyond 1e15, which is no real count or amount (an overflow "
+                                     "or a broken cell)", pl.lit(header), raw))
         .otherwise(pl.format("{} is negative ({})", pl.lit(header), raw))
     )
     value = pl.when(empty | masked | number.is_nan()).then(None).otherwise(number)
     return MeasureCells(value, bad, masked, reason)
 
 
-def typed_measure_cells(column: str, header: str, has_nan: bool = True) -> MeasureCells:
+def typed_measure_cells(
+    column: str, header: str, has_nan: bool = True, allow_negative: bool = False
+) -> MeasureCells:
     """A column polars already parsed as a number: only range checks remain.
 
     NaN means "not reported" (null). With `has_nan=False` the column is passed through
@@ -129,11 +166,14 @@ def typed_measure_cells(column: str, header: str, has_nan: bool = True) -> Measu
     """
     value = pl.col(column).cast(pl.Float64)
     not_finite = value.is_infinite()
-    negative = value < 0
-    bad = (not_finite | negative).fill_null(False)
+    absurd = value.abs() > MAX_MEASURE
+    negative = pl.lit(False) if allow_negative else value < 0
+    bad = (not_finite | absurd | negative).fill_null(False)
     reason = (
         pl.when(not_finite).then(pl.format("{} holds '{}', which is not a finite number", pl.lit(header),
                                            value.cast(pl.String)))
+        .when(absurd).then(pl.format("{} holds {}, beyond 1e15, which is no real count or amount (an overflow "
+                                     "or a broken cell)", pl.lit(header), value.cast(pl.String)))
         .otherwise(pl.format("{} is negative ({})", pl.lit(header), value.cast(pl.String)))
     )
     return MeasureCells(value.fill_nan(None) if has_nan else value, bad, pl.lit(False), reason)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
-from metrics.ingest import sniff
+from metrics.ingest import clean, sniff
 from metrics.ingest.families import ColumnPlan, MappingPlan
 from metrics.ingest.normalize import LINE, PARSE_ERROR, ROW, RawTable, col_name
 from metrics.ingest.report import FileReport, UnreadableFileError
@@ -61,6 +61,40 @@ class TextSource:
     def text(self) -> str:
         raw = self.data if self.data is not None else Path(self.path).read_bytes()  # type: ignore[arg-type]
         return raw.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+    def tail(self, size: int) -> bytes | None:
+        """The last `size` bytes, or None when the file is not longer than that."""
+        if self.data is not None:
+            return self.data[-size:] if len(self.data) > size else None
+        with open(self.path, "rb") as handle:  # type: ignore[arg-type]
+            end = handle.seek(0, 2)
+            if end <= size:
+                return None
+            handle.seek(end - size)
+            return handle.read(size)
+
+
+def tail_rows(text_source: TextSource, delimiter: str) -> list[list[str]]:
+    """Records in the last 64 KB (a file's summary rows usually stand there); [] for a short file."""
+    tail = text_source.tail(sniff.SAMPLE_BYTES)
+    if tail is None:
+        return []
+    lines = tail.decode("utf-8", errors="replace").splitlines()[1:]  # the first line is cut
+    try:
+        return list(csv.reader(lines, delimiter=delimiter))
+    except csv.Error:
+        return [line.split(delimiter) for line in lines]
+
+
+def scan_indices(width: int, read: set[int], rows: list[list[str]]) -> list[int]:
+    """Unread text columns to read for total rows: only when a sampled line holds a total label.
+
+    A label further inside a file, in a column the plan does not read, is not seen (a documented limit).
+    """
+    if not any(clean.holds_total_label(cell) for row in rows for cell in row):
+        return []
+    return [j for j in range(width)
+            if j not in read and clean.looks_like_text([row[j] for row in rows if j < len(row)])]
 
 
 def read_head(source: bytes | Path, size: int = sniff.SAMPLE_BYTES) -> tuple[bytes, bool]:
@@ -141,7 +175,8 @@ def read_text_table(
 ) -> RawTable:
     text_source = polars_text_source(source, encoding, sniffed.line_ending)
     width = max(len(sniffed.header), 1)
-    needed = sorted({0, *(c.index for c in plan.columns)})
+    scan = scan_indices(width, plan.mapped_indices, [*sniffed.sample_rows, *tail_rows(text_source, sniffed.delimiter)])
+    needed = sorted({*plan.source_indices, *scan})
     typed = {c.index: _typed_dtype(c, sniffed.sample_rows, sniffed.delimiter) for c in plan.columns}
     skip = sniffed.header_line + 1
 
@@ -179,10 +214,13 @@ def read_text_table(
             read_columns=[col_name(i) for i in needed],
             raw_separator=sniffed.delimiter,
             header_width=width,
+            scan_columns=[col_name(j) for j in scan],
         )
     report.add_issue("irregular_file", "The file could not be split into columns everywhere (an unclosed quote "
                      "or rows with many extra fields); it was read line by line.", "warning")
-    return _robust_table(text_source.text(), sniffed, needed, width)
+    table = _robust_table(text_source.text(), sniffed, needed, width)
+    table.scan_columns = [col_name(j) for j in scan]
+    return table
 
 
 def _line_mapper(text_source: TextSource, sniffed: sniff.Sniff, records: int) -> Callable[[list[int]], list[int]]:
