@@ -11,6 +11,7 @@ Decisions (documented for users in the load report):
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -180,33 +181,57 @@ def typed_measure_cells(
 
 
 # ---------------------------------------------------------------- dates
+#
+# Time zones: a cell with a time of day ("2021-04-30 09:32 +0000", "2024-03-15T18:42:00Z") counts on
+# the calendar day as written, without converting time zones: exports write times in the account's
+# own zone (or UTC for X), and a day column elsewhere in the same account means that zone's day.
+# The load report says so (`times_of_day_dropped`).
 
 # Day-first before month-first: the SPEC asks for day-first in generic sheets.
 _DAY_FIRST = ("%d.%m.%Y", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%y", "%d/%m/%y")
 _MONTH_FIRST = ("%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y")
 _OTHER = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y",
-          "%b %d %Y", "%d-%b-%Y", "%d-%b-%y")
-# Excel and many tools append a time of day; the canonical table keeps the date only.
-_TIME_SUFFIX = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?)$"
+          "%b %d %Y", "%B %d %Y", "%d-%b-%Y", "%d-%b-%y")
+# Excel's day numbers (1 = 1900-01-01, with its 1900 leap-year bug: day 0 is 1899-12-30).
+EXCEL_SERIAL = "excel-serial"
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EXCEL_SERIAL_VALUE = r"^\d{5}(\.\d+)?$"
+_SERIAL_RANGE = (25569, 73051)  # 1970-01-01 .. 2100-01-01
+# A time of day after the date ("T09:32", " 9:32 AM", ", 09:32:05.123", " 09:32 +0000", "Z", " UTC").
+_TIME_SUFFIX = (r"(?:(?:[T ]|,\s*)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?"
+                r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?)$")
+_ZONE = r"(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$"
+# "Fri, Jun 5, 2026" (X Analytics): the weekday adds nothing.
+_WEEKDAY_PREFIX = r"(?i)^(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+"
 
 
 def _date_text(raw: pl.Expr) -> pl.Expr:
-    return raw.str.strip_chars().str.replace(_TIME_SUFFIX, "")
+    return raw.str.strip_chars().str.replace(_WEEKDAY_PREFIX, "").str.replace(_TIME_SUFFIX, "")
 
 
 @dataclass(frozen=True)
 class DateFormat:
     formats: tuple[str, ...]
     ambiguous: bool  # both day-first and month-first readings fit the sample
+    with_times: bool = False  # some cells carry a time of day (dropped: the day as written)
+    with_zones: bool = False  # ... and a UTC offset or zone (not converted)
 
 
 def detect_date_format(raw: pl.Series, month_first: bool = False) -> DateFormat:
     """Choose the format that reads the most values of a sample; day-first wins ties unless the
-    export family writes month-first (US platforms)."""
+    export family writes month-first (US platforms). Whole numbers 25569-73051 everywhere are
+    Excel day numbers (the column is a date column by its header)."""
     sample = raw.drop_nulls().head(2000)
     sample = sample.filter(~sample.is_in(list(NULL_TOKENS)))
     if sample.len() == 0:
         return DateFormat(("%Y-%m-%d",), False)
+    stripped = sample.str.strip_chars()
+    with_times = bool(stripped.str.contains(_TIME_SUFFIX).any())
+    with_zones = with_times and bool(stripped.str.contains(_ZONE).any())
+    if stripped.str.contains(_EXCEL_SERIAL_VALUE).all():
+        serials = stripped.cast(pl.Float64, strict=False)
+        if serials.is_between(*_SERIAL_RANGE).all():
+            return DateFormat((EXCEL_SERIAL,), False)
     text = pl.DataFrame({"v": sample}).select(_date_text(pl.col("v")).alias("v"))["v"]
     order = (*_OTHER, *_MONTH_FIRST, *_DAY_FIRST) if month_first else (*_OTHER, *_DAY_FIRST, *_MONTH_FIRST)
     def plausible(fmt: str) -> int:
@@ -217,15 +242,16 @@ def detect_date_format(raw: pl.Series, month_first: bool = False) -> DateFormat:
     counts = {fmt: plausible(fmt) for fmt in order}
     best = max(order, key=lambda f: (counts[f], -order.index(f)))
     if counts[best] == 0:
-        return DateFormat(("%Y-%m-%d",), False)
+        return DateFormat(("%Y-%m-%d",), False, with_times, with_zones)
     ambiguous = False
     if best in _DAY_FIRST + _MONTH_FIRST:
         other = {"%d/%m/%Y": "%m/%d/%Y", "%m/%d/%Y": "%d/%m/%Y", "%d/%m/%y": "%m/%d/%y", "%m/%d/%y": "%d/%m/%y",
                  "%d-%m-%Y": "%m-%d-%Y", "%m-%d-%Y": "%d-%m-%Y"}.get(best)
         ambiguous = other is not None and counts.get(other, 0) == counts[best]
-    # Keep a fallback chain: the best format, then ISO (files mixing the two exist).
-    formats = (best,) if best == "%Y-%m-%d" else (best, "%Y-%m-%d")
-    return DateFormat(formats, ambiguous)
+    # A fallback chain: the best format, then the unambiguous ones that read some of the sample
+    # (files mixing ISO and "Apr 30, 2021" exist).
+    formats = tuple(dict.fromkeys([best, "%Y-%m-%d", *(f for f in _OTHER if counts[f])]))
+    return DateFormat(formats, ambiguous, with_times, with_zones)
 
 
 @dataclass(frozen=True)
@@ -238,14 +264,20 @@ class DateCells:
 def text_date_cells(column: str, header: str, date_format: DateFormat) -> DateCells:
     raw = pl.col(column).str.strip_chars()
     empty = null_token_expr(raw)
-    text = _date_text(raw)
-    parsed = pl.coalesce([text.str.to_date(fmt, strict=False) for fmt in date_format.formats])
+    if date_format.formats == (EXCEL_SERIAL,):
+        serial = raw.cast(pl.Float64, strict=False)
+        in_range = serial.is_between(*_SERIAL_RANGE)
+        parsed = pl.when(in_range).then(pl.lit(_EXCEL_EPOCH) + pl.duration(days=serial.floor().cast(pl.Int64)))
+    else:
+        text = _date_text(raw)
+        parsed = pl.coalesce([text.str.to_date(fmt, strict=False) for fmt in date_format.formats])
     bad = (~empty & parsed.is_null()).fill_null(False)
     reason = pl.format("{} holds '{}', which is not a date", pl.lit(header), raw)
-    return DateCells(parsed, bad, reason)
+    return DateCells(parsed.cast(pl.Date), bad, reason)
 
 
 def typed_date_cells(column: str, dtype: pl.DataType) -> DateCells:
+    """A Date or Datetime column: a datetime counts on its own calendar day (time zones not converted)."""
     value = pl.col(column).cast(pl.Date) if dtype != pl.Date else pl.col(column)
     return DateCells(value, pl.lit(False), pl.lit(""))
 

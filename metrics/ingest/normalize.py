@@ -317,12 +317,23 @@ def _date(
                              f"read {order}.", "warning")
         cells = _text_date(frame, name, c.header, fmt)
         checks.add(cells.bad, cells.reason)
+        _time_zone_note(c.header, fmt, report)
     exprs.append(cells.value.alias("date"))
     if _reporting_start_note(c.header) and schema.normalize_header(c.header) != "start date (in utc)":
         report.add_issue("date_from_reporting_start",
                          f"The file has no day column; '{c.header}' (the start of the reporting period) is "
                          "used as the date.", "info")
     return frame
+
+
+def _time_zone_note(header: str, fmt: clean.DateFormat, report: FileReport) -> None:
+    if fmt.formats == (clean.EXCEL_SERIAL,):
+        report.add_issue("excel_serial_dates", f"'{header}' holds Excel day numbers (such as 45000); they were read as "
+                         "dates.", "info")
+    elif fmt.with_times:
+        zones = " (some with a UTC offset or time zone)" if fmt.with_zones else ""
+        report.add_issue("times_of_day_dropped", f"'{header}' holds times of day{zones}; each row counts on the "
+                         "calendar day as written, without converting time zones.", "info")
 
 
 def _dimensions(
