@@ -242,6 +242,7 @@ COLUMNS: tuple[Column, ...] = (
     _measure(
         "conversions", "Purchases / results.",
         "conversions", "results", "purchases", "total conversions", "total_conversion", "conv.", "orders",
+        "key events", "acquisti",
         "конверсии", "результаты", "покупки", "заказы",
         "konversionen", "ergebnisse", "käufe",
         "conversões", "resultados", "compras",
@@ -252,7 +253,12 @@ COLUMNS: tuple[Column, ...] = (
     _measure(
         "revenue", "Conversion value.",
         "revenue", "conv. value", "conversion value", "purchases conversion value", "sales", "income value",
-        "total conversion value", "purchase value",
+        "total conversion value", "purchase value", "total revenue", "purchase revenue",
+        "website purchases conversion value", "ценность конверсии покупок", "ценность конверсии покупок на сайте",
+        "conversion-wert der käufe", "conversion-wert für käufe", "valeur de conversion des achats",
+        "valor de conversión de compras", "valor de conversión de las compras", "valor de conversão de compras",
+        "valor de conversão das compras", "valor de conversão da compra", "valore di conversione degli acquisti",
+        "valore di conversione acquisti",
         "выручка", "доход", "ценность конверсий",
         "umsatz", "conversion-wert", "conversionwert",
         "receita", "valor de conversão",

@@ -236,6 +236,7 @@ def _load_text(
     source: bytes | Path, name: str, mapping: dict[str, str] | None, *, keep: Iterable[str] | None = None
 ) -> LoadResult:
     encoding, sniffed = text.sniff_source(source, name, set(mapping or {}))
+    text.refuse_several_tables(source, encoding, sniffed, name)
     report = FileReport(
         name=name,
         file_type="tsv" if sniffed.delimiter == "\t" else "csv",

@@ -108,6 +108,8 @@ def read_head(source: bytes | Path, size: int = sniff.SAMPLE_BYTES) -> tuple[byt
 
 def sniff_source(source: bytes | Path, name: str, user_headers: set[str] | None) -> tuple[sniff.Encoding, sniff.Sniff]:
     head, truncated = read_head(source)
+    if truncated and head.count(b"\n") < 3:  # a very long header line: read it whole (up to 1 MB)
+        head, truncated = read_head(source, sniff.SAMPLE_BYTES + sniff.MAX_HEADER_BYTES)
     if not head.strip(b" \t\r\n\x00"):
         raise UnreadableFileError(f"{name} is empty; export the report again and re-upload it.")
     what = sniff.describe_binary(head)
@@ -120,7 +122,43 @@ def sniff_source(source: bytes | Path, name: str, user_headers: set[str] | None)
                                   "CSV, Excel or Parquet export instead.")
     if not text.strip():
         raise UnreadableFileError(f"{name} is empty; export the report again and re-upload it.")
-    return encoding, sniff.sniff_text(text, truncated, user_headers)
+    try:
+        sniffed = sniff.sniff_text(text, truncated, user_headers)
+    except sniff.TooWideError as wide:
+        raise UnreadableFileError(too_wide_message(name, wide.width)) from None
+    if not sniffed.header or (truncated and len(text) >= sniff.MAX_HEADER_BYTES and not sniffed.sample_rows):
+        raise UnreadableFileError(f"{name} has a header line longer than 1 MB, which is not a table we can read; "
+                                  "export fewer columns and upload it again.")
+    return encoding, sniffed
+
+
+def refuse_several_tables(source: bytes | Path, encoding: sniff.Encoding, sniffed: sniff.Sniff, name: str) -> None:
+    """A Google Analytics export with several tables one after another: never mix their rows.
+
+    GA writes a "# ----" comment block before each table; only files opening with one are searched.
+    """
+    if not sniffed.comment_preamble:
+        return
+    raw = source if not isinstance(source, Path) else source.read_bytes()
+    if _comment_after_table(sniff.split_physical_lines(sniff.decode(bytes(raw), encoding))[0]):
+        raise UnreadableFileError(f"{name} holds several tables one after another (a Google Analytics export of a "
+                              "whole report); export each table on its own and upload those files.")
+
+
+def _comment_after_table(lines: list[str]) -> bool:
+    in_table = False
+    for line in lines:
+        if line.lstrip().startswith("#"):
+            if in_table:
+                return True
+        elif line.strip():
+            in_table = True
+    return False
+
+
+def too_wide_message(name: str, width: int) -> str:
+    return (f"{name} has {width:,} columns, more than the {sniff.MAX_COLUMNS:,} we read; export only the columns "
+            "you need and upload it again.")
 
 
 def polars_text_source(source: bytes | Path, encoding: sniff.Encoding, line_ending: str) -> TextSource:
