@@ -48,7 +48,7 @@ from pathlib import Path
 import polars as pl
 
 from metrics import schema
-from metrics.ingest import clean, text
+from metrics.ingest import clean, sniff, text
 from metrics.ingest.catalog import Family, family_label
 from metrics.ingest.families import MappingPlan, detect_family, resolve_mapping
 from metrics.ingest.normalize import LINE, ROW, RawTable, build_canonical, col_name
@@ -149,6 +149,10 @@ def _excel_name(name: str) -> bool:
 def _load(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
     if not data or not data.strip(b" \t\r\n\x00"):
         raise UnreadableFileError(f"{name} is empty; export the report again and re-upload it.")
+    if _encrypted_office_file(data):
+        from metrics.ingest import excel
+
+        raise UnreadableFileError(excel.password_message(name))
     if data.startswith(ZIP_MAGIC):
         return _load_excel(data, name, mapping)
     if data.startswith(PARQUET_MAGIC):
@@ -165,6 +169,11 @@ def _load(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
                                 "was read as text.", "info")
         return result
     return _load_text(data, name, mapping)
+
+
+def _encrypted_office_file(data: bytes) -> bool:
+    # Checked before importing the Excel reader: only OLE containers (old .xls, encrypted .xlsx) qualify.
+    return data.startswith(b"\xd0\xcf\x11\xe0") and "EncryptedPackage".encode("utf-16-le") in data
 
 
 def _looks_like_text(data: bytes) -> bool:
@@ -263,6 +272,10 @@ def _load_excel(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadR
     sheet = excel.read_workbook(data, name, set(mapping or {}))
     report = FileReport(name=name, file_type="xlsx", encoding=None, delimiter=None,
                         header_row=sheet.first_row - 1 + sheet.header_index)
+    if sheet.unlocated_errors:
+        report.add_issue("error_cells_unplaced", f"{sheet.unlocated_errors} spreadsheet error cell(s) (such as "
+                         "#DIV/0!) had no cell reference and were read as empty; fix the formulas and export "
+                         "again.", "warning")
     family, plan = _plan(sheet.header, mapping, name, report)
     body = sheet.cells.slice(sheet.header_index + 1)
     first_data_line = sheet.first_row + sheet.header_index + 1
@@ -280,18 +293,37 @@ def _load_excel(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadR
 
 
 def _load_parquet(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
+    invalid = f"{name} is not a valid Parquet file; export it again and re-upload."
     try:
+        columns = pl.read_parquet_schema(io.BytesIO(data))
+        if len(columns) > sniff.MAX_COLUMNS:
+            raise UnreadableFileError(text.too_wide_message(name, len(columns)))
         table = pl.read_parquet(io.BytesIO(data))
-    except (KeyboardInterrupt, SystemExit, MemoryError):
+    except (UnreadableFileError, KeyboardInterrupt, SystemExit, MemoryError):
         raise
     except BaseException:  # any parquet decoding error (or reader panic) means a damaged file
-        raise UnreadableFileError(f"{name} is not a valid Parquet file; export it again and re-upload.") from None
+        raise UnreadableFileError(invalid) from None
     report = FileReport(name=name, file_type="parquet", encoding=None, delimiter=None, header_row=0)
     headers = list(table.columns)
-    family, plan = _plan(headers, mapping, name, report)
+    unsupported = [h for h, dtype in table.schema.items() if dtype.is_nested() or dtype in (pl.Object, pl.Binary)]
+    try:
+        # Lists, structures and binary data cannot be a measure or a name: they are not offered to the mapping.
+        family, plan = _plan(["" if h in unsupported else h for h in headers], mapping, name, report)
+    except UnreadableFileError as error:
+        if not unsupported:
+            raise
+        raise UnreadableFileError(
+            f"{name} has no column we can read as a measure ({', '.join(unsupported)} "
+            f"{'holds' if len(unsupported) == 1 else 'hold'} lists, structures or binary data, which are not "
+            "supported); export plain number columns and upload it again.",
+            headers=error.headers) from None
+    if unsupported:
+        report.unmapped = [h for h in headers if h in unsupported or h in report.unmapped]
+        report.add_issue("unsupported_columns", f"These columns hold lists, structures or binary data, which cannot "
+                         f"be read, and were left out: {', '.join(unsupported)}.", "warning")
     renamed = table.select([pl.col(h).alias(col_name(i)) for i, h in enumerate(headers)])
     scan = _text_columns(renamed, range(len(headers)), plan.mapped_indices)
-    needed = sorted({*plan.source_indices, *scan})
+    needed = sorted({*plan.source_indices, *scan} - {headers.index(h) for h in unsupported})
     frame = renamed.select([col_name(i) for i in needed]).with_row_index(ROW)
     frame = frame.with_columns((pl.col(ROW).cast(pl.Int64) + 1).alias(LINE))
     raw = RawTable(frame=frame, line_of=lambda idx: [i + 1 for i in idx],
