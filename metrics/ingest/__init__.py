@@ -42,6 +42,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -50,7 +51,7 @@ import polars as pl
 from metrics import schema
 from metrics.ingest import clean, sniff, text
 from metrics.ingest.catalog import Family, family_label
-from metrics.ingest.families import MappingPlan, detect_family, resolve_mapping
+from metrics.ingest.families import MappingPlan, detect_family, header_keys, resolve_mapping
 from metrics.ingest.normalize import LINE, ROW, RawTable, build_canonical, col_name
 from metrics.ingest.report import (
     CombinedLoad,
@@ -59,11 +60,13 @@ from metrics.ingest.report import (
     LoadResult,
     RejectedRow,
     UnreadableFileError,
+    ValueGuess,
 )
+from metrics.ingest.results import MAPPING_TARGETS
 
 __all__ = [
-    "MAX_UPLOAD_BYTES", "CombinedLoad", "FileReport", "Issue", "LoadResult", "RejectedRow", "UnreadableFileError",
-    "load", "load_many", "load_path",
+    "MAPPING_TARGETS", "MAX_UPLOAD_BYTES", "CombinedLoad", "FileReport", "Issue", "LoadResult", "RejectedRow",
+    "UnreadableFileError", "ValueGuess", "family_label", "load", "load_many", "load_path",
 ]
 
 # Uploads above this size are refused (the command line's load_path has no such cap).
@@ -200,6 +203,7 @@ def _plan(headers: list[str], mapping: dict[str, str] | None, name: str, report:
     report.mapping = plan.mapping
     report.unmapped = plan.unmapped
     report.currency = plan.header_currency
+    report.currency_source = "header" if plan.header_currency else None
     for code, message, severity in plan.notes:
         report.add_issue(code, message, severity)  # type: ignore[arg-type]
     if plan.ignored_derived:
@@ -220,7 +224,25 @@ def _finish(raw: RawTable, plan: MappingPlan, family: Family, report: FileReport
     frame = build_canonical(raw, plan, family, report)
     if report.rows_read == 0:
         report.add_issue("no_data_rows", "The file has a header but no data rows.", "warning")
+    elif frame.height and frame["date"].null_count() == frame.height:
+        _no_dates_note(plan.headers, report)
     return LoadResult(frame=frame, report=report)
+
+
+_ID_HEADER = re.compile(r"^(?:.*\s)?(?P<entity>[^\W\d_]+)\s?id$")
+
+
+def _no_dates_note(headers: list[str], report: FileReport) -> None:
+    """Not activity over time (one row per customer, per ad, per video): say what cannot be shown.
+
+    The row's entity is named after the file's first id column ("CustomerID" → customer), a table's usual key.
+    """
+    report.has_dates = False
+    entity = next(((h, m["entity"]) for h in headers for k in header_keys(h) if (m := _ID_HEADER.match(k))), None)
+    what = (f"each row is one {entity[1]} ('{entity[0]}'), not a day of activity" if entity
+            else "its rows are not tied to days")
+    report.add_issue("no_dates", f"The file has no dates: {what}. Totals and breakdowns are shown, but trends over "
+                     "time and period comparisons cannot be.", "warning")
 
 
 def _detect_value_currency(raw: RawTable, plan: MappingPlan, report: FileReport) -> None:
@@ -234,7 +256,7 @@ def _detect_value_currency(raw: RawTable, plan: MappingPlan, report: FileReport)
             if column is not None and column.dtype == pl.String:
                 found = detect_currency_symbol(column)
                 if found:
-                    report.currency = found
+                    report.currency, report.currency_source = found, "values"
                     return
 
 

@@ -201,6 +201,7 @@ class MappingPlan:
     results: ColumnPlan | None = None
     result_type: ColumnPlan | None = None
     ignored_parts: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)  # the file's header, in file order
 
     @property
     def mapping(self) -> dict[str, str]:
@@ -308,7 +309,7 @@ def resolve_mapping(headers: list[str], family: Family, user_mapping: dict[str, 
                       f"{header_currency} is used for the file.", "warning"))
     unmapped_in_order = [h for h in headers if h in set(unmapped)]
     return MappingPlan(chosen, list(dict.fromkeys(unmapped_in_order)), ignored_derived, header_currency, notes,
-                       results=results, result_type=result_type, ignored_parts=ignored_parts)
+                       results=results, result_type=result_type, ignored_parts=ignored_parts, headers=list(headers))
 
 
 def _lookup(keys: list[str], family_rank: dict[str, tuple[str | None, int]]) -> tuple[str | None, int] | None:

@@ -18,7 +18,7 @@ from metrics import schema
 from metrics.ingest import clean, results
 from metrics.ingest.catalog import Family
 from metrics.ingest.families import ColumnPlan, MappingPlan
-from metrics.ingest.report import MAX_RAW_CHARS, MAX_REJECTED_IN_REPORT, FileReport, RejectedRow
+from metrics.ingest.report import MAX_RAW_CHARS, MAX_REJECTED_IN_REPORT, FileReport, RejectedRow, ValueGuess
 
 ROW = "__row"  # 0-based record index after the header, in file order
 LINE = "__line"  # optional: 1-based line number supplied by the reader
@@ -473,6 +473,24 @@ def _exclude_subtotals(
     return kept, dropped.height, _lines(dropped, raw)
 
 
+def _platform_guesses(values: pl.Series, uniques: pl.Series | None, header: str, report: FileReport) -> None:
+    """List platform values read by guess or not known (report.value_guesses), with a warning."""
+    distinct = (values.unique() if uniques is None else uniques).drop_nulls().to_list()
+    readings = {v: schema.platform_reading(v) for v in distinct}
+    unsure = {v: r for v, r in readings.items() if r[1] != "exact" and r[0]}
+    if not unsure:
+        return
+    counts = dict(values.filter(values.is_in(list(unsure))).value_counts().iter_rows())
+    report.value_guesses = [ValueGuess(header, value, slug, kind, int(counts.get(value, 0)))  # type: ignore[arg-type]
+                            for value, (slug, kind) in sorted(unsure.items())]
+    guessed = [f"{g.value} → {g.reading}" for g in report.value_guesses if g.kind == "guess"]
+    unknown = [f"{g.value} (kept as {g.reading})" for g in report.value_guesses if g.kind == "unknown"]
+    parts = ([f"read by guess: {', '.join(guessed)}"] if guessed else []) + (
+        [f"not a platform we know: {', '.join(unknown)}"] if unknown else [])
+    report.add_issue("platform_guesses", f"Some values of '{header}' are not certain; check them ({'; '.join(parts)}).",
+                     "warning")
+
+
 def _finish(
     frame: pl.DataFrame, plan: MappingPlan, family: Family, report: FileReport,
     known_values: dict[str, pl.Series] | None = None,
@@ -480,7 +498,9 @@ def _finish(
     """Platform, currency, engagements, provenance; then exactly the canonical schema."""
     additions: list[pl.Expr] = []
     if "platform" in frame.columns:
-        normalized = normalize_platform_values(frame["platform"], (known_values or {}).get("platform"))
+        uniques = (known_values or {}).get("platform")
+        _platform_guesses(frame["platform"], uniques, plan.by_canonical("platform")[0].header, report)
+        normalized = normalize_platform_values(frame["platform"], uniques)
         if family.platform:
             normalized = normalized.fill_null(family.platform)
         frame = frame.with_columns(normalized.alias("platform"))
@@ -497,7 +517,7 @@ def _finish(
         # The most common currency of the first rows is the file's (a full count is not worth it).
         counts = frame["currency"].head(100_000).drop_nulls().value_counts(sort=True)
         if counts.height:
-            report.currency = counts[0, 0]
+            report.currency, report.currency_source = counts[0, 0], "column"
         if counts.height > 1:
             report.add_issue("several_currencies", f"The file mixes currencies ({', '.join(sorted(counts[:, 0]))}); "
                              "compare spend only within one currency.", "warning")
