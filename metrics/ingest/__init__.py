@@ -219,13 +219,22 @@ def _plan(headers: list[str], mapping: dict[str, str] | None, name: str, report:
     return family, plan
 
 
-def _finish(raw: RawTable, plan: MappingPlan, family: Family, report: FileReport) -> LoadResult:
+def _finish(
+    raw: RawTable, plan: MappingPlan, family: Family, report: FileReport, title_lines: Iterable[str] = ()
+) -> LoadResult:
     _detect_value_currency(raw, plan, report)
     frame = build_canonical(raw, plan, family, report)
     if report.rows_read == 0:
         report.add_issue("no_data_rows", "The file has a header but no data rows.", "warning")
     elif frame.height and frame["date"].null_count() == frame.height:
-        _no_dates_note(plan.headers, report)
+        start = None if plan.by_canonical("date") else clean.period_start(list(title_lines), family.month_first_dates)
+        if start is not None:
+            # SPEC §2: an export without a day breakdown uses the reporting start date, and says so.
+            frame = frame.with_columns(pl.lit(start).alias("date"))
+            report.add_issue("date_from_report_period", f"The file has no day column; the start of the report's "
+                             f"period written above the table ({start.isoformat()}) is used as the date.", "info")
+        else:
+            _no_dates_note(plan.headers, report)
     return LoadResult(frame=frame, report=report)
 
 
@@ -275,8 +284,9 @@ def _load_text(
         delimiter=sniffed.delimiter,
         header_row=sniffed.header_line,
     )
-    if encoding.name == "windows-1252":
-        report.add_issue("encoding_windows_1252", "The file is not UTF-8; it was read as Windows-1252.", "info")
+    if encoding.name.startswith("windows-"):
+        report.add_issue(f"encoding_{encoding.name.replace('-', '_')}", "The file is not UTF-8; it was read as "
+                         f"{encoding.name.title()}.", "info")
     if sniffed.header_line > 0:
         report.add_issue("preamble_skipped", f"{sniffed.header_line} line(s) before the header (titles, date "
                          "range) were skipped.", "info")
@@ -285,7 +295,7 @@ def _load_text(
         wanted = ALWAYS_READ | set(keep)
         plan = dataclasses.replace(plan, columns=[c for c in plan.columns if c.canonical in wanted])
     raw = text.read_text_table(source, sniffed, encoding, plan, report)
-    return _finish(raw, plan, family, report)
+    return _finish(raw, plan, family, report, sniffed.preamble)
 
 
 def _load_excel(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
@@ -311,7 +321,8 @@ def _load_excel(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadR
     raw = RawTable(frame=frame, line_of=lambda idx: [first_data_line + i for i in idx],
                    read_columns=[col_name(i) for i in needed], raw_separator=" | ", header_width=len(sheet.header),
                    scan_columns=[col_name(i) for i in scan if col_name(i) in body.columns])
-    return _finish(raw, plan, family, report)
+    title_lines = [" ".join(str(v) for v in row if v is not None) for row in sheet.cells.head(sheet.header_index).rows()]
+    return _finish(raw, plan, family, report, title_lines)
 
 
 def _load_parquet(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:

@@ -273,7 +273,7 @@ FACEBOOK_INSIGHTS = Family(
     }),
     headers=(
         ("publish time", "date"), ("publication time", "date"), ("date", "date"),
-        ("title", "ad"), ("description", "ad"),
+        ("description", "ad"), ("title", "ad"),
         ("impressions", "impressions"), ("views", "impressions"), ("daily total impressions", "impressions"),
         ("lifetime post total impressions", "impressions"),
         ("reach", "reach"), ("daily total reach", "reach"), ("lifetime post total reach", "reach"),

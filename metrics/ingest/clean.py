@@ -201,6 +201,8 @@ _SERIAL_RANGE = (25569, 73051)  # 1970-01-01 .. 2100-01-01
 _TIME_SUFFIX = (r"(?:(?:[T ]|,\s*)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?"
                 r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?)$")
 _ZONE = r"(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$"
+# "December 30" (TikTok analytics): no year at all; read as the latest such day up to today, said in the report.
+YEARLESS = ("%B %d", "%b %d", "%d %B", "%d %b")
 # "Fri, Jun 5, 2026" (X Analytics): the weekday adds nothing.
 _WEEKDAY_PREFIX = r"(?i)^(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+"
 
@@ -242,7 +244,8 @@ def detect_date_format(raw: pl.Series, month_first: bool = False) -> DateFormat:
     counts = {fmt: plausible(fmt) for fmt in order}
     best = max(order, key=lambda f: (counts[f], -order.index(f)))
     if counts[best] == 0:
-        return DateFormat(("%Y-%m-%d",), False, with_times, with_zones)
+        yearless = _yearless_format(text)
+        return DateFormat((yearless or "%Y-%m-%d",), False, with_times, with_zones)
     ambiguous = False
     if best in _DAY_FIRST + _MONTH_FIRST:
         other = {"%d/%m/%Y": "%m/%d/%Y", "%m/%d/%Y": "%d/%m/%Y", "%d/%m/%y": "%m/%d/%y", "%m/%d/%y": "%d/%m/%y",
@@ -252,6 +255,22 @@ def detect_date_format(raw: pl.Series, month_first: bool = False) -> DateFormat:
     # (files mixing ISO and "Apr 30, 2021" exist).
     formats = tuple(dict.fromkeys([best, "%Y-%m-%d", *(f for f in _OTHER if counts[f])]))
     return DateFormat(formats, ambiguous, with_times, with_zones)
+
+
+def _yearless_format(text: pl.Series) -> str | None:
+    """A month-and-day format reading every sampled value ("August 31"), or None."""
+    with_year = text + " 2000"  # a leap year: "February 29" reads
+    for fmt in YEARLESS:
+        if with_year.str.to_date(f"{fmt} %Y", strict=False).is_not_null().all():
+            return fmt
+    return None
+
+
+def _yearless_dates(text: pl.Expr, fmt: str, today: dt.date) -> pl.Expr:
+    """The latest day with that month and day that is not after `today`."""
+    this_year = (text + f" {today.year}").str.to_date(f"{fmt} %Y", strict=False)
+    last_year = (text + f" {today.year - 1}").str.to_date(f"{fmt} %Y", strict=False)
+    return pl.when(this_year <= pl.lit(today)).then(this_year).otherwise(last_year)
 
 
 @dataclass(frozen=True)
@@ -268,12 +287,27 @@ def text_date_cells(column: str, header: str, date_format: DateFormat) -> DateCe
         serial = raw.cast(pl.Float64, strict=False)
         in_range = serial.is_between(*_SERIAL_RANGE)
         parsed = pl.when(in_range).then(pl.lit(_EXCEL_EPOCH) + pl.duration(days=serial.floor().cast(pl.Int64)))
+    elif date_format.formats[0] in YEARLESS:
+        parsed = _yearless_dates(_date_text(raw), date_format.formats[0], dt.date.today())
     else:
         text = _date_text(raw)
         parsed = pl.coalesce([text.str.to_date(fmt, strict=False) for fmt in date_format.formats])
     bad = (~empty & parsed.is_null()).fill_null(False)
     reason = pl.format("{} holds '{}', which is not a date", pl.lit(header), raw)
     return DateCells(parsed.cast(pl.Date), bad, reason)
+
+
+_PERIOD_DATE = re.compile(r"[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{4}|\b20\d{6}\b")
+
+
+def period_start(lines: list[str], month_first: bool) -> dt.date | None:
+    """The first date written in a report's title lines ("January 1, 2024 - January 31, 2024"), or None."""
+    found = [m.group(0) for line in lines for m in _PERIOD_DATE.finditer(line)]
+    if not found:
+        return None
+    values = pl.Series("v", found[:2])
+    cells = text_date_cells("v", "period", detect_date_format(values, month_first))
+    return pl.DataFrame({"v": values}).select(cells.value).to_series()[0]
 
 
 def typed_date_cells(column: str, dtype: pl.DataType) -> DateCells:

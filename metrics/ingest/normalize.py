@@ -177,13 +177,18 @@ def build_canonical(raw: RawTable, plan: MappingPlan, family: Family, report: Fi
     frame = _results(frame, plan, raw, checks, exprs, report)
     frame = _date(frame, plan, family, report, checks, exprs)
     known_values = _dimensions(frame, plan, distinct, exprs)
-    is_total = _total_rows(frame, plan, raw, distinct)
+    qualified, bare = _total_rows(frame, plan, raw, distinct)
 
     bad_any = pl.any_horizontal(checks.bad).fill_null(False) if checks.bad else pl.lit(False)
     masked = pl.sum_horizontal(checks.masked) if checks.masked else pl.lit(0, dtype=pl.UInt32)
     extra_meta = [LINE] if LINE in frame.columns else []
-    staged = frame.select(pl.col(ROW), *[pl.col(m) for m in extra_meta], *exprs,
-                          is_total.alias("__total"), bad_any.alias("__bad"), masked.alias("__masked"))
+    staged = frame.select(pl.col(ROW), *[pl.col(m) for m in extra_meta], *exprs, qualified.alias("__total"),
+                          (bare if bare is not None else pl.lit(False)).alias("__bare"), bad_any.alias("__bad"),
+                          masked.alias("__masked"))
+    if bare is not None:
+        compared = [c.canonical for c in plan.columns if c.canonical in schema.MEASURES and not c.net]
+        staged = _confirm_bare_totals(staged, compared)
+    staged = staged.drop("__bare")
     flags = staged.select(pl.col("__total").sum().alias("t"), (pl.col("__bad") & ~pl.col("__total")).sum().alias("b"),
                           pl.col("__masked").sum().alias("m"))
     n_total, n_bad = int(flags["t"][0] or 0), int(flags["b"][0] or 0)
@@ -327,7 +332,11 @@ def _date(
 
 
 def _time_zone_note(header: str, fmt: clean.DateFormat, report: FileReport) -> None:
-    if fmt.formats == (clean.EXCEL_SERIAL,):
+    if fmt.formats[0] in clean.YEARLESS:
+        report.add_issue("dates_without_year", f"Dates in '{header}' have no year (such as 'August 31'); each was read "
+                         "as the latest such day up to today. Check them if the export is older than a year.",
+                         "warning")
+    elif fmt.formats == (clean.EXCEL_SERIAL,):
         report.add_issue("excel_serial_dates", f"'{header}' holds Excel day numbers (such as 45000); they were read as "
                          "dates.", "info")
     elif fmt.with_times:
@@ -358,27 +367,60 @@ def _dimensions(
     return known_values
 
 
-def _total_rows(frame: pl.DataFrame, plan: MappingPlan, raw: RawTable, distinct: dict[str, pl.Series]) -> pl.Expr:
-    """Total/summary rows (clean.TOTAL_QUALIFIED anywhere; clean.TOTAL_BARE with the other dimensions empty)."""
+def _total_rows(
+    frame: pl.DataFrame, plan: MappingPlan, raw: RawTable, distinct: dict[str, pl.Series]
+) -> tuple[pl.Expr, pl.Expr | None]:
+    """(rows labelled "Total: X" anywhere, rows with a bare total label and their other dimensions empty or None).
+
+    Bare candidates are confirmed by `_confirm_bare_totals`.
+    """
     dimensions = [col_name(c.index) for c in plan.columns if c.canonical in _LABEL_DIMENSIONS]
     measures = {col_name(c.index) for c in plan.columns if c.canonical in schema.MEASURES}
     candidates = [c for c in dict.fromkeys([col_name(0), *dimensions, *raw.scan_columns])
                   if c in frame.columns and c not in measures]
     siblings = [c for c in candidates if c != col_name(0) or c in dimensions or c in raw.scan_columns]
-    found: list[pl.Expr] = []
+    qualified: list[pl.Expr] = []
+    bare: list[pl.Expr] = []
     for name in candidates:
         if frame.schema[name] != pl.String:
             continue
         uniques = _distinct(frame, name, distinct)
-        qualified = _values_matching(frame[name], clean.TOTAL_QUALIFIED, uniques)
-        if qualified is not None:
-            found.append(pl.col(name).is_in(qualified.implode()))
-        bare = _values_matching(frame[name], clean.TOTAL_BARE, uniques)
-        if bare is not None:
+        labelled = _values_matching(frame[name], clean.TOTAL_QUALIFIED, uniques)
+        if labelled is not None:
+            qualified.append(pl.col(name).is_in(labelled.implode()))
+        words = _values_matching(frame[name], clean.TOTAL_BARE, uniques)
+        if words is not None:
             others = [_blank_cell(frame, o) for o in siblings if o != name]
-            label = pl.col(name).is_in(bare.implode())
-            found.append(label & pl.all_horizontal(others) if others else label)
-    return pl.any_horizontal(found).fill_null(False) if found else pl.lit(False)
+            label = pl.col(name).is_in(words.implode())
+            bare.append(label & pl.all_horizontal(others) if others else label)
+    return (pl.any_horizontal(qualified).fill_null(False) if qualified else pl.lit(False),
+            pl.any_horizontal(bare).fill_null(False) if bare else None)
+
+
+def _confirm_bare_totals(staged: pl.DataFrame, measures: list[str]) -> pl.DataFrame:
+    """A bare "Total" row is a summary only if none of its measures is below a row it would sum.
+
+    The rows it sums are those since the previous such label; for a label before any data (YouTube's
+    leading Total row), those up to the next label. A search query or campaign literally named
+    "total", with smaller numbers than its neighbours, stays data. Net changes are not compared.
+    """
+    candidate = (pl.col("__bare") & ~pl.col("__total")).cast(pl.Int64)
+    ordered = staged.sort(ROW).with_columns((candidate.cum_sum() - candidate).alias("__block"))
+    rows = ordered.filter(~pl.col("__bare") & ~pl.col("__total"))
+    maxima = rows.group_by("__block").agg([pl.col(m).max().alias(f"{m}__max") for m in measures])
+    before = ordered.join(maxima, on="__block", how="left", maintain_order="left")
+    after = ordered.with_columns(pl.col("__block") + 1).join(maxima, on="__block", how="left", maintain_order="left")
+    has_before = ordered["__block"].is_in(rows["__block"].unique().implode())
+    confirmed = ordered["__bare"] & pl.select(
+        pl.when(has_before).then(_not_below(before, measures)).otherwise(_not_below(after, measures))).to_series()
+    return ordered.drop("__block").with_columns((pl.col("__total") | confirmed.fill_null(False)).alias("__total"))
+
+
+def _not_below(joined: pl.DataFrame, measures: list[str]) -> pl.Series:
+    """Per row: no measure below the `{m}__max` beside it (nulls compare as true)."""
+    checks = [pl.col(m).is_null() | pl.col(f"{m}__max").is_null() | (pl.col(m) >= pl.col(f"{m}__max") * (1 - 1e-9))
+              for m in measures]
+    return joined.select(pl.all_horizontal(checks) if checks else pl.lit(True)).to_series()
 
 
 def _blank_cell(frame: pl.DataFrame, name: str) -> pl.Expr:

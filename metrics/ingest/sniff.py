@@ -44,7 +44,7 @@ def describe_binary(data: bytes) -> str | None:
 
 @dataclass(frozen=True)
 class Encoding:
-    name: str  # "utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "windows-1252"
+    name: str  # "utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "windows-1252", "windows-1251"
     bom_length: int
 
     @property
@@ -55,7 +55,8 @@ class Encoding:
 
 def detect_encoding(sample: bytes) -> Encoding:
     """BOMs first, then UTF-16 without BOM (NUL bytes in every other position), then strict UTF-8,
-    then Windows-1252 (the usual encoding of Excel's "CSV" on Western Windows)."""
+    then Windows-1251 when most letters are high bytes (Russian text: Excel's "CSV" on Russian
+    Windows, VK exports), else Windows-1252 (Western Windows, where accents are a few letters)."""
     if sample.startswith(codecs.BOM_UTF8):
         return Encoding("utf-8-sig", 3)
     if sample.startswith(codecs.BOM_UTF16_LE):
@@ -75,15 +76,20 @@ def detect_encoding(sample: bytes) -> Encoding:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
         return Encoding("utf-8", 0)
     except UnicodeDecodeError:
-        return Encoding("windows-1252", 0)
+        pass
+    high_letters = sum(1 for b in sample if b >= 0xC0)
+    ascii_letters = sum(1 for b in sample if 0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A)
+    if high_letters > ascii_letters:
+        return Encoding("windows-1251", 0)
+    return Encoding("windows-1252", 0)
 
 
 def decode(data: bytes, encoding: Encoding, final: bool = True) -> str:
     body = data[encoding.bom_length:]
     if encoding.name.startswith("utf-16") and not final:
         body = body[: len(body) // 2 * 2]
-    if encoding.name == "windows-1252":
-        return body.decode("cp1252", errors="replace")
+    if encoding.name in ("windows-1252", "windows-1251"):
+        return body.decode(encoding.name.replace("windows-", "cp"), errors="replace")
     codec = "utf-8" if encoding.name == "utf-8-sig" else encoding.name
     if final:
         return body.decode(codec, errors="replace")
@@ -113,6 +119,7 @@ class Sniff:
     line_ending: str  # "\n", "\r\n" or "\r"
     # "#" comment lines before the header (Google Analytics writes its report's title block so).
     comment_preamble: bool = False
+    preamble: tuple[str, ...] = ()  # the lines before the header (titles, the report's date range)
 
 
 def split_physical_lines(text: str) -> tuple[list[str], str]:
@@ -208,4 +215,4 @@ def sniff_text(text: str, truncated: bool, user_headers: set[str] | None = None)
     if truncated and rows:
         rows = rows[:-1]
     comments = any(line.lstrip().startswith("#") for line in lines[:header_line])
-    return Sniff(delimiter, header_line, header, rows, score, ending, comments)
+    return Sniff(delimiter, header_line, header, rows, score, ending, comments, tuple(lines[:header_line]))
