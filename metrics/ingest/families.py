@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 from metrics import schema
 from metrics.ingest.catalog import FAMILIES, GENERIC, GENERIC_FACEBOOK, Family
+
+MAX_HEADER_CHARS = 200  # longer header cells are texts: never looked up
 from metrics.ingest.results import (
     MAPPING_TARGETS,
     OBJECTIVE_HEADERS,
@@ -155,7 +157,7 @@ def detect_family(normalized_headers: list[str], file_name: str = "") -> Family:
     A family needs one distinctive marker, or a file name of its downloads together with two of
     its headers (YouTube's "Chart data.csv" holds only "Date" and "Views").
     """
-    present = {k for h in normalized_headers for k in header_keys(h)}
+    present = {k for h in normalized_headers if len(h) <= MAX_HEADER_CHARS for k in header_keys(h)}
     lower_name = file_name.strip().lower()
     best, best_score = GENERIC, 0.0
     for family in FAMILIES:
@@ -272,6 +274,9 @@ def resolve_mapping(headers: list[str], family: Family, user_mapping: dict[str, 
                 candidates.append((0, index, header, target))
             continue
 
+        if len(normalized) > MAX_HEADER_CHARS:  # a text, not a header we could know
+            unmapped.append(header)
+            continue
         keys = header_keys(header)
         if any(is_derived_ratio(k) or k in family.derived for k in keys):
             ignored_derived.append(header)
@@ -307,7 +312,8 @@ def resolve_mapping(headers: list[str], family: Family, user_mapping: dict[str, 
         notes.append(("mixed_header_currencies",
                       f"Column headers name several currencies ({', '.join(sorted(set(currencies)))}); "
                       f"{header_currency} is used for the file.", "warning"))
-    unmapped_in_order = [h for h in headers if h in set(unmapped)]
+    unmapped_set = set(unmapped)
+    unmapped_in_order = [h for h in headers if h in unmapped_set]
     return MappingPlan(chosen, list(dict.fromkeys(unmapped_in_order)), ignored_derived, header_currency, notes,
                        results=results, result_type=result_type, ignored_parts=ignored_parts, headers=list(headers))
 

@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass
 
 from metrics import schema
-from metrics.ingest.families import header_is_known, header_keys
+from metrics.ingest.families import MAX_HEADER_CHARS, header_is_known, header_keys
 
 SAMPLE_BYTES = 64 * 1024
 # A header longer than the sample (thousands of long column names) is still read, up to this size.
@@ -20,6 +20,7 @@ MAX_HEADER_BYTES = 1024 * 1024
 # lines row after row would take minutes.
 MAX_COLUMNS = 2000
 HEADER_SCAN_LINES = 30
+
 DELIMITERS = (",", ";", "\t", "|")
 
 _MAGIC = (
@@ -140,8 +141,8 @@ def header_score(cells: list[str | None], extra_known: set[str]) -> int:
     """How many cells of a candidate header row are known header spellings."""
     score = 0
     for cell in cells:
-        if cell is None or not any(ch.isalpha() for ch in cell):  # numbers and dates are never headers
-            continue
+        if cell is None or len(cell) > MAX_HEADER_CHARS or not any(ch.isalpha() for ch in cell):
+            continue  # numbers, dates and long texts are never headers
         keys = [k for k in header_keys(cell) if k]
         if any(header_is_known(k) or k in extra_known for k in keys):
             score += 1
