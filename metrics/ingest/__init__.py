@@ -51,7 +51,12 @@ import polars as pl
 from metrics import schema
 from metrics.ingest import clean, sniff, text
 from metrics.ingest.catalog import Family, family_label
-from metrics.ingest.families import MappingPlan, detect_family, header_keys, resolve_mapping
+from metrics.ingest.families import (
+    MappingPlan,
+    detect_family,
+    header_keys,
+    resolve_mapping,
+)
 from metrics.ingest.normalize import LINE, ROW, RawTable, build_canonical, col_name
 from metrics.ingest.report import (
     CombinedLoad,
@@ -189,7 +194,9 @@ def _looks_like_text(data: bytes) -> bool:
     return not sniff.looks_binary(sniff.decode(head, encoding, final=len(data) <= len(head)))
 
 
-def _plan(headers: list[str], mapping: dict[str, str] | None, name: str, report: FileReport) -> tuple[Family, MappingPlan]:
+def _plan(
+    headers: list[str], mapping: dict[str, str] | None, name: str, report: FileReport
+) -> tuple[Family, MappingPlan]:
     # With a user mapping the family still gives the platform; the user's mapping wins per column.
     family = detect_family([schema.normalize_header(h) for h in headers], name)
     plan = resolve_mapping(headers, family, mapping)
@@ -299,7 +306,9 @@ def _load_text(
 
 
 def _load_excel(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
-    from metrics.ingest import excel  # zipfile and fastexcel only when a workbook arrives
+    from metrics.ingest import (
+        excel,  # zipfile and fastexcel only when a workbook arrives
+    )
 
     sheet = excel.read_workbook(data, name, set(mapping or {}))
     report = FileReport(name=name, file_type="xlsx", encoding=None, delimiter=None,
@@ -321,7 +330,8 @@ def _load_excel(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadR
     raw = RawTable(frame=frame, line_of=lambda idx: [first_data_line + i for i in idx],
                    read_columns=[col_name(i) for i in needed], raw_separator=" | ", header_width=len(sheet.header),
                    scan_columns=[col_name(i) for i in scan if col_name(i) in body.columns])
-    title_lines = [" ".join(str(v) for v in row if v is not None) for row in sheet.cells.head(sheet.header_index).rows()]
+    title_lines = [" ".join(str(v) for v in row if v is not None)
+                   for row in sheet.cells.head(sheet.header_index).rows()]
     return _finish(raw, plan, family, report, title_lines)
 
 

@@ -86,7 +86,8 @@ GOOGLE_ADS = Family(
         "added/excluded", "ad group state", "ad state", "final url", "location type",
     }),
     headers=(
-        ("day", "date"), ("campaign", "campaign"), ("ad group", "ad_group"), ("impr.", "impressions"),
+        ("day", "date"), ("week", "date"), ("campaign", "campaign"), ("ad group", "ad_group"),
+        ("impr.", "impressions"),
         ("clicks", "clicks"), ("cost", "spend"), ("conversions", "conversions"), ("conv. value", "revenue"),
         ("currency code", "currency"), ("campaign type", None), ("interactions", None),
     ),
@@ -231,7 +232,7 @@ YOUTUBE_STUDIO = Family(
     ),
     net_headers=frozenset({"subscribers", "подписчики", "abonnenten", "abonnés", "suscriptores", "inscritos",
                            "iscritti"}),
-    file_names=r"^(table data|chart data)( ?\(\d+\))?\.csv$",
+    file_names=r"^(table data|chart data|totals)( ?\(\d+\))?\.csv$",
 )
 
 # Google Search Console → Performance → Export: Queries, Pages, Countries, Devices, Dates (one file each).

@@ -20,8 +20,8 @@ import polars as pl
 NULL_TOKENS: tuple[str, ...] = ("", "-", "--", "—", "–", "n/a", "N/A", "NA", "na", "n.a.", "null", "NULL", "None",
                                 "none", "nan", "NaN", "NAN", "(not set)", "(none)")
 # Spreadsheet error values: a formula that failed, never "not reported" (the row is rejected with the reason).
-ERROR_VALUES: tuple[str, ...] = ("#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
-                                 "#GETTING_DATA", "#ERROR!")
+ERROR_VALUES: tuple[str, ...] = ("#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!",
+                                 "#CALC!", "#GETTING_DATA", "#ERROR!")
 MASKED = r"^[<≤]\s*\d+$"
 
 # Spaces used as thousands separators: regular, no-break (U+00A0), narrow no-break (U+202F),
@@ -38,8 +38,8 @@ _DOT_DECIMAL = r"^[-+]?\d{1,3}(,\d{3})+\.\d+$|^[-+]?\d+\.\d{1,2}$|^[-+]?\d+\.\d{
 TOTAL_WORDS = (
     "total", "totals", "grand total", "total general", "total geral", "total général", "totaux", "totale",
     "totale complessivo", "totale generale", "subtotal", "sub-total", "sum", "summe", "gesamt", "gesamtsumme",
-    "gesamtergebnis", "insgesamt", "somme", "somma", "итого", "итог", "всего", "общий итог", "общая сумма", "suma",
-    "suma total", "totalt", "totaal",
+    "gesamtergebnis", "gesamtwert", "insgesamt", "somme", "somma", "итого", "итог", "всего", "общий итог",
+    "общая сумма", "suma", "suma total", "totalt", "totaal",
 )
 _TOTAL_WORD = "(" + "|".join(re.escape(w) for w in sorted(TOTAL_WORDS, key=len, reverse=True)) + ")"
 # "Total: Account", "Total: Search terms" (Google Ads): a summary row wherever it stands, whatever the
@@ -297,7 +297,8 @@ def text_date_cells(column: str, header: str, date_format: DateFormat) -> DateCe
     return DateCells(parsed.cast(pl.Date), bad, reason)
 
 
-_PERIOD_DATE = re.compile(r"[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{4}|\b20\d{6}\b")
+_PERIOD_DATE = re.compile(
+    r"[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{4}|\b20\d{6}\b")
 
 
 def period_start(lines: list[str], month_first: bool) -> dt.date | None:

@@ -92,8 +92,8 @@ class SheetScan:
     unlocated_errors: int = 0
 
 
-_CELL_WITH_VALUE = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
-_ERROR_CELL = re.compile(rb'<c\b([^>]*?)\bt=["\']e["\']([^>]*)>(.*?)</c>', re.S)
+_CELL_WITH_VALUE = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.DOTALL)
+_ERROR_CELL = re.compile(rb'<c\b([^>]*?)\bt=["\']e["\']([^>]*)>(.*?)</c>', re.DOTALL)
 _REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _VALUE = re.compile(rb"<v>([^<]*)</v>")
 _DIMENSION = re.compile(rb'<dimension\s+ref="[A-Z]*\d*:?([A-Z]+)\d+"')

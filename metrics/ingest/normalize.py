@@ -18,7 +18,13 @@ from metrics import schema
 from metrics.ingest import clean, results
 from metrics.ingest.catalog import Family
 from metrics.ingest.families import ColumnPlan, MappingPlan
-from metrics.ingest.report import MAX_RAW_CHARS, MAX_REJECTED_IN_REPORT, FileReport, RejectedRow, ValueGuess
+from metrics.ingest.report import (
+    MAX_RAW_CHARS,
+    MAX_REJECTED_IN_REPORT,
+    FileReport,
+    RejectedRow,
+    ValueGuess,
+)
 
 ROW = "__row"  # 0-based record index after the header, in file order
 LINE = "__line"  # optional: 1-based line number supplied by the reader

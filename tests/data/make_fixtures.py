@@ -230,10 +230,13 @@ def gads_keywords_utf16_total_in_col3() -> None:
         "Search keyword report",
         "January 1, 2024 - January 31, 2024",
         header,
-        "Enabled\trunning shoes\tPhrase match\tShoes\tRunning\tEligible\tUSD\t1.20\t120\t2,400\t5.00%\t0.95\t114.00\t6.00\t19.00",
-        "Enabled\ttrail shoes\tExact match\tShoes\tTrail\tEligible\tUSD\t1.50\t45\t900\t5.00%\t1.10\t49.50\t2.00\t24.75",
+        "Enabled\trunning shoes\tPhrase match\tShoes\tRunning\tEligible\tUSD\t1.20\t120\t2,400\t5.00%\t0.95\t"
+        "114.00\t6.00\t19.00",
+        "Enabled\ttrail shoes\tExact match\tShoes\tTrail\tEligible\tUSD\t1.50\t45\t900\t5.00%\t1.10\t49.50\t"
+        "2.00\t24.75",
         "Paused\tcheap shoes\tBroad match\tShoes\tRunning\tPaused\tUSD\t0.80\t3\t150\t2.00%\t0.70\t2.10\t0.00\t0.00",
-        "Enabled\twaterproof boots\tPhrase match\tBoots\tWinter\tEligible\tUSD\t2.00\t30\t1,000\t3.00%\t1.80\t54.00\t1.50\t36.00",
+        "Enabled\twaterproof boots\tPhrase match\tBoots\tWinter\tEligible\tUSD\t2.00\t30\t1,000\t3.00%\t1.80\t"
+        "54.00\t1.50\t36.00",
         "\t\tTotal: Keywords\t\t\t\tUSD\t--\t198\t4,450\t4.45%\t1.11\t219.60\t9.50\t23.12",
         "\t\tTotal: Search\t\t\t\tUSD\t--\t198\t4,450\t4.45%\t1.11\t219.60\t9.50\t23.12",
         "\t\tTotal: Display Network\t\t\t\tUSD\t--\t0\t0\t0.00%\t0.00\t0.00\t0.00\t0.00",

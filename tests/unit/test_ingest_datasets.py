@@ -104,7 +104,7 @@ def test_meta_export_details(shared_datasets):
 
 
 def test_meta_results_of_type_link_clicks_are_not_conversions(shared_datasets):
-    """Result type is "Link clicks": the export's 949 Results are link clicks, which its own Link clicks column holds."""
+    """Result type is "Link clicks": the export's 949 Results are link clicks, held by its own Link clicks column."""
     path = shared_datasets / "meta-ads-manager-export" / "meta_ads_manager_export.csv"
     with open(path, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
