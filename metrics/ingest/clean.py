@@ -58,9 +58,12 @@ MAX_MEASURE = 1e15
 _TOTAL_LABEL = re.compile(f"{TOTAL_QUALIFIED}|{TOTAL_BARE.removeprefix('(?i)')}")
 
 
+_TOTAL_INITIALS = frozenset(w[0] for w in TOTAL_WORDS) | frozenset(w[0].upper() for w in TOTAL_WORDS)
+
+
 def holds_total_label(cell: str | None) -> bool:
-    """A cell reading like a total label (checked on the sampled lines of a file)."""
-    return bool(cell) and bool(_TOTAL_LABEL.match(cell))
+    """A cell reading like a total label (checked on the sampled lines of a file; most cells fail at the first letter)."""
+    return bool(cell) and cell.lstrip()[:1] in _TOTAL_INITIALS and bool(_TOTAL_LABEL.match(cell))
 
 
 def looks_like_text(values: list[str | None]) -> bool:
@@ -163,19 +166,21 @@ def typed_measure_cells(
     """A column polars already parsed as a number: only range checks remain.
 
     NaN means "not reported" (null). With `has_nan=False` the column is passed through
-    untouched, so a clean file's numbers are never copied.
+    untouched, so a clean file's numbers are never copied. Two comparisons flag every bad
+    value (negative, infinite, beyond 1e15): the clean path pays nothing more.
     """
     value = pl.col(column).cast(pl.Float64)
-    not_finite = value.is_infinite()
-    absurd = value.abs() > MAX_MEASURE
-    negative = pl.lit(False) if allow_negative else value < 0
-    bad = (not_finite | absurd | negative).fill_null(False)
+    if allow_negative:
+        bad = (value.abs() > MAX_MEASURE).fill_null(False)
+    else:
+        bad = ((value < 0) | (value > MAX_MEASURE)).fill_null(False)
+    shown = value.cast(pl.String)
     reason = (
-        pl.when(not_finite).then(pl.format("{} holds '{}', which is not a finite number", pl.lit(header),
-                                           value.cast(pl.String)))
-        .when(absurd).then(pl.format("{} holds {}, beyond 1e15, which is no real count or amount (an overflow "
-                                     "or a broken cell)", pl.lit(header), value.cast(pl.String)))
-        .otherwise(pl.format("{} is negative ({})", pl.lit(header), value.cast(pl.String)))
+        pl.when(value.is_infinite()).then(pl.format("{} holds '{}', which is not a finite number", pl.lit(header),
+                                                    shown))
+        .when(value.abs() > MAX_MEASURE).then(pl.format("{} holds {}, beyond 1e15, which is no real count or amount "
+                                                        "(an overflow or a broken cell)", pl.lit(header), shown))
+        .otherwise(pl.format("{} is negative ({})", pl.lit(header), shown))
     )
     return MeasureCells(value.fill_nan(None) if has_nan else value, bad, pl.lit(False), reason)
 
