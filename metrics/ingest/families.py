@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 
 from metrics import schema
 from metrics.ingest.catalog import FAMILIES, GENERIC, GENERIC_FACEBOOK, Family
-
-MAX_HEADER_CHARS = 200  # longer header cells are texts: never looked up
 from metrics.ingest.results import (
     MAPPING_TARGETS,
     OBJECTIVE_HEADERS,
@@ -28,6 +26,8 @@ from metrics.ingest.results import (
     RESULTS,
     RESULTS_HEADERS,
 )
+
+MAX_HEADER_CHARS = 200  # longer header cells are texts: never looked up
 
 # ---------------------------------------------------------------- currency in headers
 
