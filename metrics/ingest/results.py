@@ -44,7 +44,8 @@ OBJECTIVE_HEADERS = frozenset({
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("conversions", re.compile(
         r"purchase|покупк|käufe|\bkauf|achat|compra|acquist|outcome sales|product catalog sales|"
-        r"^conversions$|^sales$|^продажи$|^verkäufe$|^umsatz$|^ventes$|^ventas$|^vendas$|^vendite$")),
+        r"^conversions$|^sales$|^продажи$|^verkäufe$|^umsatz$|^ventes$|^ventas$|^vendas$|^vendite$|^конверсии$|"
+        r"^conversiones$|^conversões$|^conversioni$")),
     ("leads", re.compile(
         r"lead|лид|prospect|clientes? potencia|contatt|регистрац|registration|registrierung|inscription|"
         r"cadastro|registro|registrazion")),
