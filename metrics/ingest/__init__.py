@@ -4,28 +4,43 @@
     load_path(path, mapping=None) -> LoadResult               # same, reading a file (faster for big files)
     load_many([(filename, bytes), ...], mappings=None) -> CombinedLoad
 
-`mapping` is {source header: canonical name, or "" to ignore the column}; it overrides the
-automatic mapping, and with it a file is readable even when no header is recognised.
-Only unreadable input raises (`UnreadableFileError`, one plain sentence); bad rows, total
-rows and unmapped columns are reported in `LoadResult.report`.
+`mapping` is {source header: canonical name, "results"/"result_type" (Meta roles), or "" to
+ignore the column}; it overrides the automatic mapping, and with it a file is readable even
+when no header is recognised. Only unreadable input raises (`UnreadableFileError`, one plain
+sentence); bad rows, total rows and unmapped columns are reported in `LoadResult.report`.
 
 Decisions
-- A number cell that is not a number (text, inf, 1e309) or is negative rejects its whole row,
-  with the line and the reason; it is never silently turned into null or 0.
+- Export families (catalog.py: paid platforms, X/Twitter Analytics, YouTube Studio, Search
+  Console, Facebook/Instagram insights, TikTok analytics, LinkedIn page, VK, Telegram) are
+  recognised by their headers in any order (and the file names of their downloads); the
+  family sets the platform.
+- A number cell that is not a number (text, a spreadsheet error such as #DIV/0!, inf, 1e309,
+  anything beyond 1e15) or is negative rejects its whole row, with the line and the reason; it
+  is never silently turned into null or 0. Net changes (YouTube's Subscribers) may be negative.
 - Empty, "-", "--", "N/A", "null", "nan" mean *not reported* (null). "<5"-style privacy masks are
   null too and counted in `masked_cells`. Percent strings become fractions (5.23% → 0.0523).
-- Total/summary rows ("Total: Account", "Итого", "Gesamt", ...) are excluded and reported;
-  rows repeating the sum of a campaign's dated rows (no date, or an "All" campaign) are
+- Total/summary rows are excluded and reported with their lines: a "Total: X" label in any
+  column whatever the row's other cells, or a bare total word ("Total", "Итого", "Gesamt", ...)
+  when the row's other dimensions are empty and none of its numbers is below a row it sums.
+  Rows repeating the sum of a campaign's dated rows (no date, or an "All"/"Total" campaign) are
   excluded with a `double_counting` warning. `rows_read == rows_loaded + rows_rejected +
   rows_excluded`; blank lines are not rows (an info issue counts them).
+- Dates with a time of day count on the calendar day as written, without converting time
+  zones (clean.py); Excel day numbers in a date column are dates; an export without a day
+  column takes the period start written above its table, else the report says it has no dates.
+- Meta "Results" are read per row by their result type (results.py).
 - Headers match exactly after normalisation (case, spacing, `_`, camelCase, a currency suffix
-  such as "(USD)"), family tables first, never by substring: ratio columns (CPC, CTR, "Cost per
-  result", "Cost / conv.") are listed as ignored.
+  such as "(USD)", a "(total)" qualifier), family tables first, never by substring: ratio columns
+  (CPC, CTR, "Cost per result", "Cost / conv.", position) and parts of a total ("(organic)",
+  promoted) are listed as ignored.
 
 Known limits
 - Encoding, delimiter, header row, decimal mark and date format are decided from the first
-  64 KB (the decimal mark per column from its values). A UTF-8 file with invalid bytes after
-  that is read with replacement characters.
+  64 KB (up to 1 MB when the header is that long; the decimal mark per column from its values).
+  A UTF-8 file with invalid bytes after that is read with replacement characters. Tables wider
+  than 2,000 columns are refused.
+- A total label in a column that is not mapped is found when the first 64 KB or the last 64 KB
+  of a text file show one (exports write their totals first or last).
 - Line numbers are exact for text files, including preamble lines and quoted cells spanning
   lines; finding them for a file with multi-line cells reads the whole file once more with
   Python's csv module (only when there are rows to report). A line with an unclosed quote is
@@ -33,7 +48,8 @@ Known limits
 - Rows with more fields than the header are rejected; rows with fewer are read with nulls.
 - Excel: the first 20 sheets are scanned and the one with the best header row is read; row
   numbers are spreadsheet rows. Workbooks declaring more than 300 MB uncompressed, or more
-  than 100x their size (above 20 MB), are refused before parsing.
+  than 100x their size (above 20 MB), are refused before parsing; every part is then inflated
+  through a counting stream, so a directory that lies about sizes is refused too (excel.py).
 - `load_path` has no size cap; `load` refuses more than `MAX_UPLOAD_BYTES`.
 """
 
