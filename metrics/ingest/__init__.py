@@ -3,6 +3,7 @@
     load(data, filename, mapping=None) -> LoadResult          # one upload (bytes)
     load_path(path, mapping=None) -> LoadResult               # same, reading a file (faster for big files)
     load_many([(filename, bytes), ...], mappings=None) -> CombinedLoad
+    read_table(bytes, filename) -> pl.DataFrame                # any other table (A/B files), same reader
 
 `mapping` is {source header: canonical name, or "" to ignore the column}; it overrides the
 automatic mapping, and with it a file is readable even when no header is recognised.
@@ -59,10 +60,11 @@ from metrics.ingest.report import (
     RejectedRow,
     UnreadableFileError,
 )
+from metrics.ingest.table import read_table
 
 __all__ = [
     "MAX_UPLOAD_BYTES", "CombinedLoad", "FileReport", "Issue", "LoadResult", "RejectedRow", "UnreadableFileError",
-    "load", "load_many", "load_path",
+    "load", "load_many", "load_path", "read_table",
 ]
 
 # Uploads above this size are refused (the command line's load_path has no such cap).
