@@ -1,19 +1,18 @@
-from ui.access import require_router
+"""Goals: SMART targets with progress, the pace needed, a projection at the deadline and a status."""
+
+import json
+from datetime import timedelta
+
+import polars as pl
+import streamlit as st
+
+from metrics import display
+from metrics import goals as goal_math
+from ui import charts, content_charts, data, widgets
+from ui.router import require_router
+from ui.state import GOAL_PICK, GOALS, current_viewer, kpi_settings
 
 require_router(__file__)
-
-# Goals: SMART targets with progress, the pace needed, a projection at the deadline and a status.
-
-import json  # noqa: E402
-from datetime import timedelta  # noqa: E402
-
-import polars as pl  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from metrics import goals as goal_math  # noqa: E402
-from ui import charts, content_charts, data, report_tables, widgets  # noqa: E402
-from ui.access import current_viewer  # noqa: E402
-from ui.state import GOALS, kpi_settings  # noqa: E402
 
 NEW_GOAL = "__new__"
 BADGES = {
@@ -69,7 +68,7 @@ editable = not viewer.is_client
 settings = kpi_settings()
 extra_costs = float(settings["extra_costs"])
 weights_json = json.dumps(settings["weights"], sort_keys=True)
-currency = report_tables.dataset_currency(dataset)
+currency = data.dataset_currency(dataset)
 first_day, last_day = data.date_bounds(dataset.key, dataset.frame)
 
 # Goals live in session state as plain dicts (snapshots save them); read them defensively.
@@ -90,14 +89,14 @@ def save_goals(new_goals: list[goal_math.Goal]) -> None:
 
 
 def fmt(metric: str, value: float | None) -> str:
-    return widgets.format_value(value, widgets.kind_of(metric), currency)
+    return display.format_metric(metric, value, currency)
 
 
 # --- add / edit (editor only) ----------------------------------------------------------------------
 if editable:
     with st.expander("Add or edit a goal", expanded=not goals, icon=":material/edit:"):
         titles = {g.id: g.title for g in goals}
-        picked = st.selectbox("Goal", [NEW_GOAL, *titles], key="goal_pick",
+        picked = st.selectbox("Goal", [NEW_GOAL, *titles], key=GOAL_PICK,
                               format_func=lambda i: "New goal" if i == NEW_GOAL else titles.get(i, i))
         editing = next((g for g in goals if g.id == picked), None)
         metrics = list(goal_math.goal_metrics())
@@ -157,7 +156,7 @@ if editable:
                 st.success(f"Saved: {widgets.md_escape(goal.title)}")
         if editing is not None and st.button("Delete this goal", icon=":material/delete:", key="goal_delete"):
             save_goals([g for g in goals if g.id != editing.id])
-            st.session_state.pop("goal_pick", None)
+            st.session_state.pop(GOAL_PICK, None)
             st.rerun()
 
 # --- export / import ----------------------------------------------------------------------------------
@@ -203,7 +202,7 @@ st.caption(
     "(for costs such as CPA: stays at or below it); at risk: within 10 % of the target; off track: further away. "
     "Once the data covers the deadline a goal is achieved or missed."
 )
-display = pl.DataFrame(
+goal_table = pl.DataFrame(
     [
         {
             "Goal": r.goal.title, "Scope": scope_label(r.goal), "Status": r.status_label,
@@ -220,7 +219,7 @@ display = pl.DataFrame(
             "Days left": pl.Int64},
 )
 st.dataframe(
-    display, hide_index=True, width="stretch", key="goals_table",
+    goal_table, hide_index=True, width="stretch", key="goals_table",
     column_config={"Progress": st.column_config.ProgressColumn("Progress", min_value=0.0, max_value=1.0,
                                                                format="percent")},
 )
