@@ -203,22 +203,15 @@ def read_file(path: str | Path):
 
 
 def build_data(args: argparse.Namespace, frame: Any, shape: str):
-    """The ExperimentData the options describe (shared with the page's parity tests)."""
+    """The ExperimentData the options describe (``inputs.build``, as the page does)."""
     from metrics.abtest import inputs
 
-    if shape == "converted":
-        return inputs.from_rows(frame, variant=args.variant, outcome=args.converted, kind="proportion",
-                                unit=args.unit)
-    if shape == "value":
-        return inputs.from_rows(frame, variant=args.variant, outcome=args.value, kind="mean", unit=args.unit,
-                                cap_percentile=args.cap_percentile)
-    if shape == "ratio":
-        return inputs.from_ratio_rows(frame, variant=args.variant, numerator=args.numerator,
-                                      denominator=args.denominator, unit=args.unit,
-                                      cap_percentile=args.cap_percentile)
-    if shape == "aggregated":
-        return inputs.from_aggregates(frame, variant=args.variant, trials=args.trials, successes=args.successes)
-    return inputs.from_summary_rows(frame, variant=args.variant, n=args.n_col, mean=args.mean_col, sd=args.sd_col)
+    flags = {"outcome": args.converted or args.value, "numerator": args.numerator, "denominator": args.denominator,
+             "trials": args.trials, "successes": args.successes, "n": args.n_col, "mean": args.mean_col,
+             "sd": args.sd_col}
+    columns = {role: flags[role] for role in inputs.SHAPES[shape]}
+    return inputs.build(frame, shape=shape, variant=args.variant, columns=columns, unit=args.unit,
+                        cap_percentile=args.cap_percentile)
 
 
 def run_abtest(args: argparse.Namespace) -> dict[str, Any]:

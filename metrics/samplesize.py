@@ -205,24 +205,30 @@ def samplesize_curve(
     mdes: list[float] | None = None,
     *,
     relative: bool = True,
+    sd: float | None = None,
     alpha: float = 0.05,
     power: float = 0.8,
     variants: int = 2,
 ) -> list[tuple[float, int]]:
-    """(mde, per-variant n) points for a chart of "smaller effects need more users".
+    """(mde, per-variant n) points for a chart of "smaller effects need more units".
 
     mdes default to relative lifts of 1 % … 50 % (or, with ``relative=False``, the same fractions of the
-    baseline expressed in absolute rate units). Points whose target rate leaves (0, 1) are skipped, so the list
-    may be shorter than ``mdes``. Sorted by mde.
+    baseline expressed in absolute units). With ``sd`` the points plan a mean (``baseline`` is the mean), else a
+    rate. Points that cannot be planned (a target rate outside (0, 1)) are skipped, so the list may be shorter
+    than ``mdes``. Sorted by mde.
     """
     if mdes is None:
         grid = [0.01, 0.02, 0.03, 0.05, 0.075, 0.10, 0.15, 0.20, 0.30, 0.50]
-        mdes = grid if relative else [round(baseline * g, 10) for g in grid]
+        mdes = grid if relative else [round(abs(baseline) * g, 10) for g in grid]
     points: list[tuple[float, int]] = []
     for mde in sorted(mdes):
         try:
-            plan = samplesize_proportions(baseline, mde, relative=relative, alpha=alpha, power=power,
-                                          variants=variants)
+            if sd is None:
+                plan = samplesize_proportions(baseline, mde, relative=relative, alpha=alpha, power=power,
+                                              variants=variants)
+            else:
+                plan = samplesize_means(sd, mde, baseline=baseline, relative=relative, alpha=alpha, power=power,
+                                        variants=variants)
         except ValueError:
             continue
         points.append((float(mde), plan.per_variant))

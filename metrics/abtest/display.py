@@ -90,7 +90,8 @@ def level_label(alpha: float) -> str:
 
 
 def table_rows(result: dict[str, Any]) -> list[dict[str, str]]:
-    """The per-variant table as text, from ``AbResult.to_dict()`` or the CLI's JSON (the same shape)."""
+    """The per-variant frequentist table as text, from ``AbResult.to_dict()`` or the CLI's JSON (the same
+    shape). The Bayesian numbers are apart: :func:`bayesian_rows`."""
     kind = result["metric_kind"]
     level = level_label(result["alpha"])
     always = " always-valid" if result.get("sequential") else ""
@@ -124,12 +125,18 @@ def table_rows(result: dict[str, Any]) -> list[dict[str, str]]:
         row["p-value"] = DASH if is_control else fmt_p(c["p_value"])
         if several:
             row["Adjusted p"] = DASH if is_control else fmt_p(c["p_value_adjusted"])
-        if kind == "proportion":
-            row["Chance to beat"] = DASH if is_control else fmt_chance(c.get("chance_to_beat"))
-            row["Expected loss"] = DASH if is_control else fmt_loss(c.get("expected_loss"))
         row["Significant"] = DASH if is_control else ("yes" if c["significant"] else "no")
         rows.append(row)
     return rows
+
+
+def bayesian_rows(result: dict[str, Any]) -> list[dict[str, str]]:
+    """The Bayesian panel (conversion rates only; empty otherwise): chance to beat the control and expected loss
+    of each challenger, following the metric's direction."""
+    if result["metric_kind"] != "proportion":
+        return []
+    return [{"Variant": str(c["variant"]), "Chance to beat the control": fmt_chance(c.get("chance_to_beat")),
+             "Expected loss": fmt_loss(c.get("expected_loss"))} for c in result["comparisons"]]
 
 
 _NUMBERS_SCHEMA = {

@@ -143,6 +143,44 @@ def from_summary_rows(frame: pl.DataFrame | pl.LazyFrame, *, variant: str, n: st
     return ExperimentData(arms=arms, metric=mean)
 
 
+#: Input shapes → the column roles each needs (the CLI's options and the page's pickers).
+SHAPES: dict[str, tuple[str, ...]] = {
+    "converted": ("outcome",),
+    "value": ("outcome",),
+    "ratio": ("numerator", "denominator"),
+    "aggregated": ("trials", "successes"),
+    "summary": ("n", "mean", "sd"),
+}
+#: Shapes with a row per unit (or per event of a unit): the ones --unit and capping apply to.
+PER_UNIT_SHAPES = ("converted", "value", "ratio")
+
+
+def build(frame: pl.DataFrame | pl.LazyFrame, *, shape: str, variant: str, columns: dict[str, str],
+          unit: str | None = None, cap_percentile: float | None = None) -> ExperimentData:
+    """One entry for every shape of :data:`SHAPES` (``columns``: role → column), so the command line and the
+    page build the same arms from the same choices. A unit or capping on a shape without per-unit rows raises
+    UsageError."""
+    if shape not in SHAPES:
+        raise ValueError(f"Unknown input shape {shape!r}; use one of {', '.join(SHAPES)}.")
+    if unit and shape not in PER_UNIT_SHAPES:
+        raise UsageError("A unit id combines rows of one unit, so it needs per-unit rows (a 0/1 outcome, a value "
+                         "or a ratio), not totals or summary statistics.")
+    if cap_percentile is not None and shape not in ("value", "ratio"):
+        raise UsageError("Capping applies to numeric values such as revenue, not to a 0/1 outcome; drop "
+                         "--cap-percentile or use --value." if shape == "converted" else
+                         "Capping needs a value per unit (a value or a ratio), not totals or summary statistics.")
+    if shape in ("converted", "value"):
+        return from_rows(frame, variant=variant, outcome=columns["outcome"],
+                         kind="proportion" if shape == "converted" else "mean", unit=unit,
+                         cap_percentile=cap_percentile)
+    if shape == "ratio":
+        return from_ratio_rows(frame, variant=variant, numerator=columns["numerator"],
+                               denominator=columns["denominator"], unit=unit, cap_percentile=cap_percentile)
+    if shape == "aggregated":
+        return from_aggregates(frame, variant=variant, trials=columns["trials"], successes=columns["successes"])
+    return from_summary_rows(frame, variant=variant, n=columns["n"], mean=columns["mean"], sd=columns["sd"])
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Columns
 # ---------------------------------------------------------------------------------------------------------------

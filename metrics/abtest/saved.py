@@ -19,6 +19,8 @@ Version 1 configurations (before ratio metrics) still open with the analysis the
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -65,6 +67,21 @@ class CampaignMetric:
     @property
     def title(self) -> str:
         return f"{self.label} ({self.numerator} / {self.denominator})"
+
+    @property
+    def format(self) -> str:
+        """How its values are shown (the display catalog's format of the KPI of the same name)."""
+        from metrics.display import describe
+
+        known = describe(self.key)
+        if known.format != "number":
+            return known.format
+        return "currency" if self.numerator in _MONEY and self.denominator not in _MONEY else "ratio"
+
+    @property
+    def in_sentence(self) -> str:
+        """The label inside a sentence: "CPA" stays, "Conversion rate" becomes "conversion rate"."""
+        return self.label if self.label[:2].isupper() else self.label[:1].lower() + self.label[1:]
 
 
 def _campaign_metric(key: str, numerator: str, denominator: str, label: str | None = None) -> CampaignMetric:
@@ -116,6 +133,14 @@ def campaign_rows(frame: pl.DataFrame, *, filters: Any = None, campaign: str | N
     return lazy.filter(pl.col("variant").is_not_null()).collect()
 
 
+def rows_currency(rows: pl.DataFrame) -> str | None:
+    """The one currency of the rows, or None (unknown, or several: :func:`currency_problem` says so)."""
+    if "currency" not in rows.columns:
+        return None
+    found = rows.get_column("currency").unique().to_list()
+    return found[0] if len(found) == 1 else None
+
+
 def currency_problem(rows: pl.DataFrame, metric: CampaignMetric) -> str | None:
     """A sentence when a money ratio would mix currencies (SPEC §4: an unknown currency differs from any)."""
     if not metric.money or "currency" not in rows.columns:
@@ -133,7 +158,7 @@ def campaign_data(rows: pl.DataFrame, metric: CampaignMetric, cap_percentile: fl
     """Each row a unit: Σ numerator / Σ denominator per variant (gbstats' RatioStatistic)."""
     data = from_ratio_rows(rows, variant="variant", numerator=metric.numerator, denominator=metric.denominator,
                            cap_percentile=cap_percentile)
-    return replace(data, metric=metric.label)
+    return replace(data, metric=metric.in_sentence)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -350,6 +375,11 @@ def _campaign_config(config: dict[str, Any], frame: pl.DataFrame | None, filters
         return None, None, None, problem
     cap = _number(config.get("cap_percentile"))
     return rows, campaign_data(rows, metric, cap), (metric.numerator, metric.denominator, True), None
+
+
+def config_hash(config: dict[str, Any] | None) -> str:
+    """A fingerprint of a saved test (to copy it into the widgets once, not on every run)."""
+    return hashlib.sha256(json.dumps(config or {}, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def describe_config(config: dict[str, Any]) -> str:
