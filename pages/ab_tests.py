@@ -158,7 +158,7 @@ with tab_data:
                 st.error("The file needs at least two columns: the variant and what was measured.")
                 table = None
         if table is not None:
-            choice = ab.upload_choices(table)
+            choice = ab.upload_choices(table, f"{uploaded.name}:{uploaded.file_id}")
             data = None
             with user_errors("The A/B test could not be computed from this file") as outcome:
                 data = inputs.build(table, shape=choice.shape, variant=choice.variant, columns=choice.columns,

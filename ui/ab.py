@@ -20,12 +20,20 @@ from metrics.abtest import AbResult, Comparison, guess_control
 from metrics.abtest import display as fmt
 from metrics.abtest.curves import lift_density
 from metrics.abtest.inputs import PER_UNIT_SHAPES, SHAPES, infer_metric_kind
-from metrics.abtest.saved import CORRECTIONS, TestSettings, analyze_config, describe_config, parse_split
+from metrics.abtest.saved import CORRECTIONS, AnalysisSettings, analyze_config, describe_config, parse_split
 from metrics.abtest.sequential import DEFAULT_TUNING
 from metrics.abtest.verdict import DEFAULT_PLANNED_MDE, verdict
 from metrics.ingest import read_table
 from ui.charts import show_chart
-from ui.state import AB_UPLOAD_CAP, AB_UPLOAD_COLUMN, AB_UPLOAD_SHAPE, AB_UPLOAD_UNIT, AB_UPLOAD_VARIANT, keyed
+from ui.state import (
+    AB_UPLOAD_CAP,
+    AB_UPLOAD_COLUMN,
+    AB_UPLOAD_FILE,
+    AB_UPLOAD_SHAPE,
+    AB_UPLOAD_UNIT,
+    AB_UPLOAD_VARIANT,
+    keyed,
+)
 from ui.widgets import download_table, md_escape
 
 ALPHAS = [0.01, 0.05, 0.10]
@@ -109,9 +117,16 @@ class UploadChoice:
     cap_percentile: float | None
 
 
-def upload_choices(table: pl.DataFrame) -> UploadChoice:
+def upload_choices(table: pl.DataFrame, file_key: str) -> UploadChoice:
     """Column pickers for an uploaded file: the variant, the input shape, the columns of that shape, a unit id
-    and capping. Columns are guessed from their names ("test group" is a variant, "user_id" a unit)."""
+    and capping. Columns are guessed from their names ("test group" is a variant, "user_id" a unit); another file
+    (``file_key`` changes) starts from fresh guesses."""
+    if st.session_state.get(AB_UPLOAD_FILE) != file_key:
+        pickers = [AB_UPLOAD_VARIANT, AB_UPLOAD_SHAPE, AB_UPLOAD_UNIT, AB_UPLOAD_CAP,
+                   *(keyed(AB_UPLOAD_COLUMN, role) for role in ROLE_LABELS)]
+        for key in pickers:
+            st.session_state.pop(key, None)
+        st.session_state[AB_UPLOAD_FILE] = file_key
     columns = table.columns
     row = st.columns(3)
     default(AB_UPLOAD_VARIANT, _guess(columns, VARIANT_HINTS) or columns[0], columns)
@@ -160,7 +175,7 @@ def capping_widget(key: str, column: Any) -> float | None:
 
 
 def settings_widgets(prefix: str, names: Sequence[str], *, direction: str = "higher",
-                     direction_key: str = "") -> TestSettings | None:
+                     direction_key: str = "") -> AnalysisSettings | None:
     """Control, α, correction, expected split, direction, planned minimum effect and sequential mode. None (with
     one error shown) when the expected split cannot be used. ``direction`` is the metric's own direction (CPA is
     lower-is-better); ``direction_key`` names the metric so each metric remembers its own choice."""
@@ -217,14 +232,14 @@ def settings_widgets(prefix: str, names: Sequence[str], *, direction: str = "hig
         st.error(md_escape(f"The expected split has {len(split)} shares but there are {len(ordered)} variants "
                            f"({', '.join(ordered)}); give one share per variant."))
         return None
-    return TestSettings(control=str(control), alpha=float(alpha), correction=correction, expected_split=split,
+    return AnalysisSettings(control=str(control), alpha=float(alpha), correction=correction, expected_split=split,
                         sequential=bool(sequential), tuning=tuning, direction="lower" if lower else "higher",
                         planned_mde=float(mde) / 100)
 
 
 def seed_settings(prefix: str, config: dict[str, Any], *, direction_key: str = "") -> None:
     """Put a saved configuration's settings into the widgets of one tab (before they are drawn)."""
-    settings = TestSettings.from_config(config)
+    settings = AnalysisSettings.from_config(config)
     st.session_state[keyed(prefix, "control")] = settings.control
     st.session_state[keyed(prefix, "alpha")] = settings.alpha
     st.session_state[keyed(prefix, "correction")] = settings.correction
@@ -369,7 +384,7 @@ def render_saved(config: dict[str, Any], frame: pl.DataFrame | None, filters: An
     if problem:
         st.info(md_escape(problem))
         return
-    render_result(result, key=key, daily=daily, planned_mde=TestSettings.from_config(config).planned_mde)
+    render_result(result, key=key, daily=daily, planned_mde=AnalysisSettings.from_config(config).planned_mde)
 
 
 # ---------------------------------------------------------------------------------------------------------------

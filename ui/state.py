@@ -148,4 +148,5 @@ AB_UPLOAD_SHAPE = "ab_upload_shape"
 AB_UPLOAD_COLUMN = "ab_upload"
 AB_UPLOAD_UNIT = "ab_upload_unit"
 AB_UPLOAD_CAP = "ab_upload_cap"
+AB_UPLOAD_FILE = "ab_upload_file"  # digest of the file the pickers were set for: a new file starts afresh
 AB_PLAN = "ab_plan"

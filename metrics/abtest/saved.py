@@ -33,7 +33,7 @@ from metrics.abtest.curves import cumulative_lift
 from metrics.abtest.data import Arm, ExperimentData, from_counts, from_summaries
 from metrics.abtest.inputs import from_aggregates, from_ratio_rows
 from metrics.abtest.results import AbResult, AbWarning, Capping, Correction, Direction
-from metrics.abtest.statistics import statistic_from_dict
+from metrics.abtest.statistics import STATISTIC_CLASSES, statistic_from_dict
 from metrics.abtest.verdict import DEFAULT_PLANNED_MDE
 
 CONFIG_VERSION = 2
@@ -167,7 +167,7 @@ def campaign_data(rows: pl.DataFrame, metric: CampaignMetric, cap_percentile: fl
 
 
 @dataclass(frozen=True)
-class TestSettings:
+class AnalysisSettings:
     control: str
     alpha: float = DEFAULT_ALPHA
     correction: Correction = "holm"
@@ -183,7 +183,7 @@ class TestSettings:
                 "direction": self.direction, "planned_mde": self.planned_mde}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> TestSettings:
+    def from_config(cls, config: dict[str, Any]) -> AnalysisSettings:
         """Settings of a saved test; anything missing or odd falls back to the default."""
         alpha, tuning, mde = (_number(config.get(k)) for k in ("alpha", "tuning", "planned_mde"))
         split = config.get("expected_split") or None
@@ -199,7 +199,7 @@ class TestSettings:
         )
 
 
-def run(data: ExperimentData, settings: TestSettings) -> AbResult:
+def run(data: ExperimentData, settings: AnalysisSettings) -> AbResult:
     return analyze(data, control=settings.control, alpha=settings.alpha, correction=settings.correction,
                    expected_split=settings.expected_split, sequential=settings.sequential, tuning=settings.tuning,
                    direction=settings.direction)
@@ -296,16 +296,11 @@ def data_to_json(data: ExperimentData) -> dict[str, Any]:
     }
 
 
-def data_from_json(saved: dict[str, Any]) -> ExperimentData:
-    """The inverse of :func:`data_to_json`; also reads version 1's ``{"kind", "stats": [...]}``. Raises KeyError,
-    TypeError or ValueError for a dict of another shape."""
-    if "data" not in saved:  # version 1
-        kind = "mean" if saved.get("kind") == "mean" else "proportion"
-        arms = tuple(Arm(str(i["name"]), statistic_from_dict(kind, i), int(i.get("rows_ignored") or 0))
-                     for i in saved.get("stats") or [])
-        return ExperimentData(arms=arms)
-    body = saved["data"]
+def data_from_json(body: dict[str, Any]) -> ExperimentData:
+    """The inverse of :func:`data_to_json`. Raises KeyError, TypeError or ValueError for a dict of another shape."""
     kind = body["kind"] or "proportion"
+    if kind not in STATISTIC_CLASSES:
+        raise ValueError(f"Unknown metric kind {kind!r}.")
     arms = tuple(Arm(str(i["name"]), statistic_from_dict(kind, i), int(i.get("rows_ignored") or 0))
                  for i in body.get("arms") or [])
     warnings = tuple(AbWarning(w["code"], w["message"], w.get("variant"), w.get("count"))
@@ -313,6 +308,15 @@ def data_from_json(saved: dict[str, Any]) -> ExperimentData:
     cap = body.get("capping")
     capping = None if not cap else Capping(float(cap["percentile"]), float(cap["value"]), int(cap.get("units") or 0))
     return ExperimentData(arms=arms, warnings=warnings, capping=capping, metric=body.get("metric"))
+
+
+def _upload_data(upload: dict[str, Any]) -> ExperimentData:
+    """An upload's saved statistics; version 1 kept ``{"kind", "stats": [...]}`` (proportions or means)."""
+    if "data" in upload:
+        return data_from_json(upload["data"])
+    kind = "mean" if upload.get("kind") == "mean" else "proportion"
+    return ExperimentData(arms=tuple(Arm(str(i["name"]), statistic_from_dict(kind, i), int(i.get("rows_ignored") or 0))
+                                     for i in upload.get("stats") or []))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -325,7 +329,7 @@ def analyze_config(config: dict[str, Any], frame: pl.DataFrame | None,
     """The saved test's result (and, for the campaign table, its lift over time), or a plain sentence saying why
     there is none. Never raises for a stale or odd configuration."""
     source = config.get("source")
-    settings = TestSettings.from_config(config)
+    settings = AnalysisSettings.from_config(config)
     daily = None
     try:
         if source == "campaign":
@@ -333,7 +337,7 @@ def analyze_config(config: dict[str, Any], frame: pl.DataFrame | None,
             if problem:
                 return None, None, problem
         elif source == "upload":
-            data = data_from_json(config.get("upload") or {})
+            data = _upload_data(config.get("upload") or {})
         elif source == "calculator":
             data, problems = calculator_data(config.get("calculator_rows") or [],
                                              "means" if config.get("metric") == "means" else "counts")
@@ -396,7 +400,7 @@ def describe_config(config: dict[str, Any]) -> str:
         text = f"uploaded file {up.get('file_name', '')}: {config.get('metric') or columns.get('outcome')}"
     else:
         text = "numbers typed in the calculator"
-    settings = TestSettings.from_config(config)
+    settings = AnalysisSettings.from_config(config)
     extra = f"α {settings.alpha:g}, control {settings.control}"
     if settings.direction == "lower":
         extra += ", lower is better"
