@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from metrics.abtest import ProportionStatistic, RatioStatistic, SampleMeanStatistic, analyze
+from metrics.abtest import ProportionStatistic, SampleMeanStatistic, analyze
 from metrics.abtest.inputs import (
     from_aggregates,
     from_ratio_rows,
