@@ -468,8 +468,8 @@ def cumulative_chart(frame: pl.DataFrame, result: AbResult) -> alt.Chart | None:
     zero = alt.Chart(pl.DataFrame({"y": [0.0]})).mark_rule(strokeDash=[4, 4], color="#555").encode(y="y:Q")
     interval = "always-valid interval" if result.sequential else "interval"
     return _fit_width((band + line + zero).properties(
-        height=240, title=alt.TitleParams("Lift over time", subtitle="Data up to each day, from the first day with "
-                                          f"25 units in every arm; band: {fmt.level_label(result.alpha)} {interval}")))
+        height=240, title=alt.TitleParams("Lift over time", subtitle="Data up to each day, once every arm has 25 "
+                                          f"units; band: {fmt.level_label(result.alpha)} {interval}")))
 
 
 def samplesize_chart(points: Sequence[tuple[float, int]], chosen: tuple[float, int] | None) -> alt.Chart | None:

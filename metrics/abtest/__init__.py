@@ -10,7 +10,13 @@
     analysis     analyze(): every variant against the control
     verdict      plain-language sentences (prose only)
     display      numbers as the page and the command line print them
-    saved        the report's saved A/B test (a JSON-able dict) and the quick calculator's rows
+    curves       chart data: the lift over time, the distribution of each lift
+    saved        the report's saved A/B test (a JSON-able dict), campaign ratio metrics, the calculator's rows
+
+    data = inputs.build(frame, shape="ratio", variant="variant",
+                        columns={"numerator": "spend", "denominator": "conversions"})
+    result = analyze(data, direction="lower")          # AbResult; result.to_dict() is the SPEC §6 JSON
+    verdict(result, result.comparisons[0])             # "B's spend / conversions is 12.0 % lower than A's, ..."
 """
 
 from metrics.abtest.analysis import (
@@ -33,6 +39,7 @@ from metrics.abtest.data import (
     guess_control,
     natural_key,
 )
+from metrics.abtest.inputs import build, from_aggregates, from_ratio_rows, from_rows, from_summary_rows
 from metrics.abtest.results import (
     AbResult,
     AbWarning,
@@ -51,11 +58,13 @@ from metrics.abtest.statistics import (
     SampleMeanStatistic,
     Statistic,
 )
+from metrics.abtest.verdict import verdict
 
 __all__ = [
     "DEFAULT_ALPHA", "DEFAULT_TUNING", "LARGE_LIFT", "MIN_CONVERSIONS", "MIN_UNITS", "AbResult", "AbWarning", "Arm",
     "Capping", "Comparison", "Correction", "Direction", "ExperimentData", "MetricKind", "ProportionStatistic",
     "RatioStatistic", "SampleMeanStatistic", "SrmCheck", "Statistic", "VariantSummary", "WarningCode", "analyze",
-    "from_arms", "from_counts", "from_summaries", "guess_control", "natural_key", "srm_check", "summarize_variant",
+    "build", "from_aggregates", "from_arms", "from_counts", "from_ratio_rows", "from_rows", "from_summaries",
+    "from_summary_rows", "guess_control", "natural_key", "srm_check", "summarize_variant", "verdict",
     "wilson_interval",
 ]
