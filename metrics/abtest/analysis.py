@@ -253,15 +253,16 @@ def summarize_variant(arm: Arm, alpha: float = DEFAULT_ALPHA) -> VariantSummary:
     elif kind == "ratio":
         extra |= {"numerator": s.numerator.sum, "denominator": s.denominator.sum}
     if not s.valid or s.n == 0 or s.mean is None:
-        return VariantSummary(arm.name, kind, s.n, None, None, **extra)
+        return VariantSummary(name=arm.name, kind=kind, n=s.n, value=None, ci=None, **extra)
     if kind == "proportion":
-        return VariantSummary(arm.name, kind, s.n, s.mean, wilson_interval(s.sum, s.n, alpha), **extra)
+        return VariantSummary(name=arm.name, kind=kind, n=s.n, value=s.mean, ci=wilson_interval(s.sum, s.n, alpha),
+                              **extra)
     ci = None
     if s.n >= 2 and s.variance > 0:
         half = float(sps.t.ppf(1 - alpha / 2, s.n - 1)) * math.sqrt(s.variance / s.n)
         ci = (s.mean - half, s.mean + half)
     extra["sd"] = math.sqrt(s.variance) if s.n >= 2 else None
-    return VariantSummary(arm.name, kind, s.n, s.mean, ci, **extra)
+    return VariantSummary(name=arm.name, kind=kind, n=s.n, value=s.mean, ci=ci, **extra)
 
 
 def wilson_interval(successes: float, n: float, alpha: float = DEFAULT_ALPHA) -> Interval:
@@ -286,12 +287,12 @@ def srm_check(counts: Sequence[float], expected_split: Sequence[float] | None = 
     split = tuple(100 * w / sum(weights) for w in weights) if valid else tuple(weights)
     total = float(sum(counts))
     if not valid or total <= 0 or any(c < 0 or not math.isfinite(c) for c in counts):
-        return SrmCheck(None, split, False)
+        return SrmCheck(p_value=None, expected_split=split, mismatch=False)
     if any(c > 0 for c, w in zip(counts, weights) if w == 0):
-        return SrmCheck(0.0, split, True)
+        return SrmCheck(p_value=0.0, expected_split=split, mismatch=True)
     planned = [(c, total * w / 100) for c, w in zip(counts, split) if w > 0]
     p = float(sps.chisquare([c for c, _ in planned], [e for _, e in planned]).pvalue)
-    return SrmCheck(p, split, p < SRM_THRESHOLD)
+    return SrmCheck(p_value=p, expected_split=split, mismatch=p < SRM_THRESHOLD)
 
 
 def _fmt_p(p: float) -> str:

@@ -306,7 +306,8 @@ def data_from_json(body: dict[str, Any]) -> ExperimentData:
     warnings = tuple(AbWarning(w["code"], w["message"], w.get("variant"), w.get("count"))
                      for w in body.get("warnings") or [])
     cap = body.get("capping")
-    capping = None if not cap else Capping(float(cap["percentile"]), float(cap["value"]), int(cap.get("units") or 0))
+    capping = None if not cap else Capping(percentile=float(cap["percentile"]), value=float(cap["value"]),
+                                           units=int(cap.get("units") or 0))
     return ExperimentData(arms=arms, warnings=warnings, capping=capping, metric=body.get("metric"))
 
 
