@@ -20,9 +20,17 @@ from metrics.abtest import AbResult, Comparison, guess_control
 from metrics.abtest import display as fmt
 from metrics.abtest.curves import lift_density
 from metrics.abtest.inputs import PER_UNIT_SHAPES, SHAPES, infer_metric_kind
-from metrics.abtest.saved import CORRECTIONS, AnalysisSettings, analyze_config, describe_config, parse_split
+from metrics.abtest.saved import (
+    CAMPAIGN_METRICS,
+    CORRECTIONS,
+    AnalysisSettings,
+    analyze_config,
+    describe_config,
+    parse_split,
+)
 from metrics.abtest.sequential import DEFAULT_TUNING
 from metrics.abtest.verdict import DEFAULT_PLANNED_MDE, verdict
+from metrics.display import format_value
 from metrics.ingest import read_table
 from ui.charts import show_chart
 from ui.state import (
@@ -384,7 +392,9 @@ def render_saved(config: dict[str, Any], frame: pl.DataFrame | None, filters: An
     if problem:
         st.info(md_escape(problem))
         return
-    render_result(result, key=key, daily=daily, planned_mde=AnalysisSettings.from_config(config).planned_mde)
+    metric = CAMPAIGN_METRICS.get(config.get("metric")) if result.metric_kind == "ratio" else None
+    render_result(result, key=key, daily=daily, planned_mde=AnalysisSettings.from_config(config).planned_mde,
+                  value_format=(lambda x: format_value(x, metric.format)) if metric else None)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ class CampaignMetric:
         known = describe(self.key)
         if known.format != "number":
             return known.format
-        return "currency" if self.numerator in _MONEY and self.denominator not in _MONEY else "ratio"
+        return "currency" if self.numerator in _MONEY and self.denominator not in _MONEY else "percent"
 
     @property
     def in_sentence(self) -> str:
