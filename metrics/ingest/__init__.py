@@ -3,6 +3,7 @@
     load(data, filename, mapping=None) -> LoadResult          # one upload (bytes)
     load_path(path, mapping=None) -> LoadResult               # same, reading a file (faster for big files)
     load_many([(filename, bytes), ...], mappings=None) -> CombinedLoad
+    read_table(bytes, filename) -> pl.DataFrame                # any other table (A/B files), same reader
 
 `mapping` is {source header: canonical name, "results"/"result_type" (Meta roles), or "" to
 ignore the column}; it overrides the automatic mapping, and with it a file is readable even
@@ -84,10 +85,11 @@ from metrics.ingest.report import (
     ValueGuess,
 )
 from metrics.ingest.results import MAPPING_TARGETS
+from metrics.ingest.table import read_table
 
 __all__ = [
     "MAPPING_TARGETS", "MAX_UPLOAD_BYTES", "CombinedLoad", "FileReport", "Issue", "LoadResult", "RejectedRow",
-    "UnreadableFileError", "ValueGuess", "family_label", "load", "load_many", "load_path",
+    "UnreadableFileError", "ValueGuess", "family_label", "load", "load_many", "load_path", "read_table",
 ]
 
 # Uploads above this size are refused (the command line's load_path has no such cap).
