@@ -492,19 +492,28 @@ def _goal_section(raw_goals: Sequence[Mapping[str, Any]], rolled: pl.DataFrame, 
 
 def ab_entry(title: str, result: Any) -> dict[str, Any]:
     """A saved A/B result as the report takes it: `AbResult.to_dict()` (the `python -m metrics abtest` JSON)
-    plus its `title` and the plain-language `verdicts` per challenger (`metrics.abtest.verdict`)."""
-    from metrics import abtest  # scipy and statsmodels load only when a test is reported
+    plus its `title` and the plain-language `verdicts` per challenger (`metrics.abtest.verdict`). A snapshot's
+    saved test becomes an `AbResult` through `metrics.abtest.saved.analyze_config`."""
+    from metrics.abtest import verdict  # scipy and statsmodels load only when a test is reported
 
     return {**result.to_dict(), "title": title,
-            "verdicts": {c.variant: abtest.verdict(result, c) for c in result.comparisons}}
+            "verdicts": {c.variant: verdict(result, c) for c in result.comparisons}}
+
+
+# The A/B page's columns that fit a report page (its table also has intervals, differences and loss).
+AB_COLUMNS = ("Variant", "Units", "Conversions", "Rate", "Mean", "Numerator", "Denominator", "Ratio", "Lift",
+              "p-value", "Adjusted p", "Significant")
+AB_TEXT_COLUMNS = ("Variant", "Significant")
 
 
 def _ab_section(entries: Sequence[Mapping[str, Any]], notes: list[str]) -> Section:
+    from metrics.abtest.display import table_rows  # the A/B page's own formatting; loads scipy, so only here
+
     blocks: list[Block] = []
     unreadable = 0
     for entry in entries:
         try:
-            blocks.extend(_ab_blocks(entry))
+            blocks.extend(_ab_blocks(entry, table_rows(dict(entry))))
         except (KeyError, TypeError, ValueError, AttributeError):
             unreadable += 1
     if unreadable:
@@ -513,33 +522,14 @@ def _ab_section(entries: Sequence[Mapping[str, Any]], notes: list[str]) -> Secti
     return Section("A/B tests", tuple(blocks))
 
 
-def _ab_blocks(entry: Mapping[str, Any]) -> list[Block]:
-    proportion = entry["metric_kind"] == "proportion"
-    control = entry["control"]
-    by_variant = {c["variant"]: c for c in entry["comparisons"]}
-    if proportion:
-        columns = (Column("Variant", numeric=False), Column("Units"), Column("Conversions"), Column("Rate"),
-                   Column("Lift vs control"), Column("Significant", numeric=False))
-    else:
-        columns = (Column("Variant", numeric=False), Column("Units"), Column("Mean"), Column("Lift vs control"),
-                   Column("Significant", numeric=False))
-    rows = []
-    for variant in entry["variants"]:
-        name = str(variant["name"])
-        comparison = by_variant.get(variant["name"])
-        if name == str(control):
-            lift, significant = "control", MISSING
-        elif comparison is not None:
-            lift = format_change(comparison.get("lift_rel")) or MISSING
-            significant = "yes" if comparison.get("significant") else "no"
-        else:
-            lift, significant = MISSING, MISSING
-        values = ((format_value(variant["successes"], "number"), format_value(variant["rate"], "percent"))
-                  if proportion else (format_value(variant["mean"], "number"),))
-        rows.append((name, format_value(variant["n"], "number"), *values, lift, significant))
+def _ab_blocks(entry: Mapping[str, Any], rows: list[dict[str, str]]) -> list[Block]:
+    names = [name for name in AB_COLUMNS if any(name in row for row in rows)]
+    columns = tuple(Column(name, numeric=name not in AB_TEXT_COLUMNS) for name in names)
+    cells = tuple(tuple(row.get(name, MISSING) for name in names) for row in rows)
     level = f"{(1 - float(entry.get('alpha', 0.05))) * 100:g} %"
-    blocks: list[Block] = [Table(str(entry.get("title") or "A/B test"), columns, tuple(rows),
-                                 note=f"Significant: the difference holds at the {level} confidence level.")]
+    blocks: list[Block] = [Table(str(entry.get("title") or "A/B test"), columns, cells,
+                                 note=f"Lift is relative to the control; significant: the difference holds at the "
+                                      f"{level} confidence level.")]
     verdicts = entry.get("verdicts") or {}
     blocks.extend(Paragraph(str(verdicts[name])) for name in verdicts)
     blocks.extend(Paragraph(str(w["message"])) for w in entry.get("warnings") or () if w.get("message"))

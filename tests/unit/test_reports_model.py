@@ -116,14 +116,17 @@ def test_goals_are_measured_and_unreadable_ones_are_named():
 
 
 def test_ab_results_show_variants_and_the_verdict():
-    result = abtest.analyze(abtest.stats_from_counts(5000, 400, 5000, 480), "A", "proportion")
+    result = abtest.analyze(abtest.from_counts([("A", 5000, 400), ("B", 5000, 480)]))
     entry = ab_entry("Landing page headline", result)
     report = build_report(two_weeks(), ReportOptions(ab_results=(entry, {"garbage": True}), compare=None))
     table, *paragraphs = next(s for s in report.sections if s.title == "A/B tests").blocks
     assert table.title == "Landing page headline"
-    assert table.rows[0][:4] == ("A", "5,000", "400", "8.00 %") and table.rows[0][4] == "control"
-    assert table.rows[1][:5] == ("B", "5,000", "480", "9.60 %", "+20.0 %")
-    assert table.rows[1][5] == ("yes" if result.comparisons[0].significant else "no")
+    header = [c.label for c in table.columns]
+    assert header[:5] == ["Variant", "Units", "Conversions", "Rate", "Lift"]
+    # 400 / 5000 = 8 %, 480 / 5000 = 9.6 %, 9.6 / 8 − 1 = +20 %.
+    assert table.rows[0][:5] == ("A", "5,000", "400", "8.00 %", "control")
+    assert table.rows[1][:5] == ("B", "5,000", "480", "9.60 %", "+20.00 %")
+    assert table.rows[1][-1] == ("yes" if result.comparisons[0].significant else "no")
     assert paragraphs[0].text == abtest.verdict(result, result.comparisons[0])
     assert any("1 saved A/B result could not be read" in note for note in report.notes)
 
