@@ -37,6 +37,11 @@ OWN_CURRENCIES = ""  # the reporting-currency option "keep each file's own curre
 _MORE_CODES = ("AED", "ARS", "CLP", "COP", "EGP", "KZT", "NGN", "PEN", "RUB", "SAR", "TWD", "UAH", "VND")
 
 
+# Where the loader found a file's currency (`FileReport.currency_source`), for people.
+_SOURCES = {"column": "from its currency column", "header": "from a column header such as 'Amount spent (USD)'",
+            "values": "from the currency signs of its amounts", "family": "the currency this export always uses"}
+
+
 def _codes(extra=()) -> list[str]:
     return sorted({*currency.bundled_currencies(), *_MORE_CODES, *(c for c in extra if c)})
 
@@ -64,8 +69,8 @@ def file_currency_select(dataset: Dataset, report) -> None:
         st.caption(f"Currency: per row ({widgets.md_escape(', '.join(named))}), from the file's currency column.")
         return
     loaded = named[0] if named else None
-    source = getattr(report, "currency_source", None)
-    as_loaded = (f"As in the file: {loaded}" + (f" (from the {source})" if source else "")) if loaded else (
+    source = _SOURCES.get(getattr(report, "currency_source", None) or "")
+    as_loaded = (f"As in the file: {loaded}" + (f" ({source})" if source else "")) if loaded else (
         "Not stated in the file")
     widget_key = keyed(CURRENCY_FILE, report.name)
     chosen = currency_settings().file_currencies.get(report.name, AS_LOADED)
