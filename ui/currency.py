@@ -20,6 +20,7 @@ from metrics.kpis import MIXED
 from ui import data, widgets
 from ui.state import (
     CURRENCY_BUNDLED,
+    CURRENCY_CONVERT,
     CURRENCY_FILE,
     CURRENCY_RATES_EDITOR,
     CURRENCY_RATES_UPLOAD,
@@ -32,7 +33,6 @@ from ui.state import (
 )
 
 AS_LOADED = ""  # the file-currency option "as the file says"
-OWN_CURRENCIES = ""  # the reporting-currency option "keep each file's own currency"
 # Offered in every currency select besides the codes of the bundled ECB history and those in the data.
 _MORE_CODES = ("AED", "ARS", "CLP", "COP", "EGP", "KZT", "NGN", "PEN", "RUB", "SAR", "TWD", "UAH", "VND")
 
@@ -121,6 +121,11 @@ def build_rates(
     return rates.merged(typed_rates) if typed_rates.rows else rates
 
 
+def _keep_own_currencies_when_off() -> None:
+    if not st.session_state.get(CURRENCY_CONVERT):
+        set_currency_settings(replace(currency_settings(), rates=None))
+
+
 def currency_panel(dataset: Dataset) -> None:
     """The Data page's currency section: what the money is in, and a reporting currency with rates typed
     in, uploaded or taken from the bundled ECB history (offline)."""
@@ -137,14 +142,21 @@ def currency_panel(dataset: Dataset) -> None:
                    "empty where they would mix. Set each file's currency above, or convert everything into one "
                    "reporting currency here.", icon=":material/currency_exchange:")
 
+    # The rates form is shown when it is needed (money in several currencies) or asked for.
+    if settings.rates is not None or CURRENCY_CONVERT not in st.session_state:
+        st.session_state[CURRENCY_CONVERT] = settings.rates is not None or len(codes_in_data) > 1
+    if not st.toggle("Convert all money into one reporting currency", key=CURRENCY_CONVERT,
+                     on_change=_keep_own_currencies_when_off):
+        return
+
     first, last = data.date_bounds(dataset.key, dataset.frame)
     with st.form("currency_form"):
-        options = [OWN_CURRENCIES, *_codes(codes_in_data)]
-        current = settings.reporting or OWN_CURRENCIES
+        options = _codes(codes_in_data)
+        current = settings.reporting or next((c for c in codes_in_data if c), "USD")
         reporting = st.selectbox(
             "Reporting currency", options, index=options.index(current) if current in options else 0,
-            format_func=lambda c: "Keep each file's own currency" if c == OWN_CURRENCIES else c, key=CURRENCY_REPORTING,
-            help="Convert all money into one currency for the report. The loaded rows keep their own currency.",
+            key=CURRENCY_REPORTING,
+            help="All money of the report is converted into this currency. The loaded rows keep their own currency.",
         )
         bundled = st.toggle("Use the bundled ECB reference rates (offline)", value=True, key=CURRENCY_BUNDLED,
                             help="Daily euro reference rates shipped with the app: the rate of the row's day or of "
@@ -165,9 +177,6 @@ def currency_panel(dataset: Dataset) -> None:
                                     help="A dated table uses the latest rate on or before each row's date.")
         submitted = st.form_submit_button("Apply", type="primary")
     if submitted:
-        if reporting == OWN_CURRENCIES:
-            set_currency_settings(replace(settings, rates=None))
-            st.rerun()
         try:
             rates = build_rates(reporting, codes_in_data, first, last, bundled=bundled, typed=_typed(edited),
                                 uploaded=uploaded.getvalue() if uploaded is not None else None)

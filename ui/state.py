@@ -34,6 +34,7 @@ UPLOAD_FILES = "cl_upload_files"  # {"files": ((name, bytes), ...)} kept for re-
 # Data page widgets.
 CURRENCY_FILE = "file_currency"  # keyed per file name
 CURRENCY_REPORTING = "reporting_currency"
+CURRENCY_CONVERT = "convert_currency"
 CURRENCY_BUNDLED = "rates_bundled"
 CURRENCY_RATES_EDITOR = "rates_editor"
 CURRENCY_RATES_UPLOAD = "rates_upload"

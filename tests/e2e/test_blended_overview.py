@@ -19,7 +19,7 @@ def test_blended_overview(app_server, page, shared_datasets):
     page.goto(f"{server.url}/upload")
     wait_for_app(page)
     page.get_by_text("No data yet").wait_for()
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(
         [str(shared_datasets / META), str(shared_datasets / SHEET)]
     )
     page.get_by_text("Spend and revenue are in:").wait_for()
