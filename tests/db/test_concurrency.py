@@ -34,6 +34,8 @@ def _small_frame(seed: int) -> pl.DataFrame:
 
 
 def test_parallel_writers_and_readers(engine):
+    with Session(engine) as session:
+        workspace_id = repo.ensure_workspace(session=session).id
     errors: list[BaseException] = []
     done = threading.Event()
     reads = [0]
@@ -45,7 +47,7 @@ def test_parallel_writers_and_readers(engine):
             with Session(engine) as session:
                 for i in range(SAVES_PER_WRITER):
                     repo.save_snapshot(
-                        session=session, name=f"w{w}-{i}", frame=_small_frame(w * 1000 + i), settings={"w": w, "i": i}
+                        session=session, workspace_id=workspace_id, name=f"w{w}-{i}", frame=_small_frame(w * 1000 + i), settings={"w": w, "i": i}
                     )
         except BaseException as error:  # noqa: BLE001 - the test reports it
             errors.append(error)
@@ -55,7 +57,7 @@ def test_parallel_writers_and_readers(engine):
             start.wait()
             with Session(engine) as session:
                 while not done.is_set():
-                    listed = repo.list_snapshots(session=session, limit=20)
+                    listed = repo.list_snapshots(session=session, workspace_id=workspace_id, limit=20)
                     for snapshot in listed[:3]:
                         frame = repo.load_snapshot_frame(session=session, snapshot_id=snapshot.id)
                         assert frame.height == 20
@@ -106,9 +108,11 @@ KILLED_WRITER = textwrap.dedent(
 
     frame = demo.generate(rows=40_000)
     with Session(engine) as session:
+        workspace_id = repo.ensure_workspace(session=session).id
         i = 0
         while True:
-            snapshot = repo.save_snapshot(session=session, name=f"run {i}", frame=frame, settings={"i": i})
+            snapshot = repo.save_snapshot(session=session, workspace_id=workspace_id, name=f"run {i}", frame=frame,
+                                          settings={"i": i})
             print(snapshot.id, frame.height, flush=True)  # printed only after the commit
             i += 1
     """
@@ -147,7 +151,8 @@ def test_writer_killed_mid_save_leaves_a_consistent_database(engine, backend):
                 assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
                 assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
         with Session(fresh) as session:
-            listed = {s.id: s for s in repo.list_snapshots(session=session)}
+            workspace_id = repo.ensure_workspace(session=session).id
+            listed = {s.id: s for s in repo.list_snapshots(session=session, workspace_id=workspace_id)}
             # every committed snapshot is there; the one killed before its commit is not
             assert set(listed) == {sid for sid, _ in committed}
             for snapshot in listed.values():  # every row that exists is whole
@@ -157,7 +162,8 @@ def test_writer_killed_mid_save_leaves_a_consistent_database(engine, backend):
                     select(Snapshot.frame_parquet).where(Snapshot.id == snapshot.id)
                 ).one())
             # and the database still takes writes
-            repo.save_snapshot(session=session, name="after the crash", frame=_small_frame(1), settings={})
+            repo.save_snapshot(session=session, workspace_id=workspace_id, name="after the crash",
+                               frame=_small_frame(1), settings={})
             with fresh.connect() as conn:
                 assert conn.execute(sa.select(func.count()).select_from(Snapshot.__table__)).scalar() == len(listed) + 1
     finally:

@@ -102,7 +102,9 @@ def test_in_memory_sqlite_keeps_its_schema_and_foreign_keys():
     try:
         upgrade_database(engine)
         with Session(engine) as session:
-            saved = repo.save_snapshot(session=session, name="m", frame=pl.LazyFrame({"spend": [1.0]}), settings={})
+            workspace = repo.ensure_workspace(session=session)
+            saved = repo.save_snapshot(session=session, workspace_id=workspace.id, name="m",
+                                       frame=pl.LazyFrame({"spend": [1.0]}), settings={})
             repo.create_share_link(session=session, snapshot_id=saved.id)
             repo.delete_snapshot(session=session, snapshot_id=saved.id)
             assert repo.list_share_links(session=session) == []  # the cascade needs foreign_keys=ON
