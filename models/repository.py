@@ -19,8 +19,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import random
 import re
 import secrets
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -62,7 +64,7 @@ LOGO_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg
 ACCENT_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 # Concurrent refreshes of one source: each retries on the newest rows this many times.
-REFRESH_ATTEMPTS = 8
+REFRESH_ATTEMPTS = 20
 
 
 class _Keep:
@@ -667,7 +669,9 @@ def refresh_source(
     computed from, otherwise it is computed again on the newer rows. `base_parquet` and
     `expected_sha256` are for `redo_upload`.
     """
-    for _ in range(REFRESH_ATTEMPTS):
+    for attempt in range(REFRESH_ATTEMPTS):
+        if attempt:  # another writer won the last round: let it finish, at a random moment
+            time.sleep(random.uniform(0, 0.02 * attempt))
         source = _require_source(session, source_id, workspace_id)
         current_sha = source.frame_sha256
         if expected_sha256 is not None and current_sha != expected_sha256:
