@@ -1,6 +1,5 @@
 """Campaign Lens: the entry point. The router decides who is asking and which page runs (ui/router.py)."""
 
-from ui.access import run_page
-from ui.router import route
+from ui.router import route, run_page
 
 run_page(route())

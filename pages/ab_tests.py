@@ -1,26 +1,34 @@
-from ui.access import require_router
+"""A/B tests: a verdict from the campaign table's variants or a file of users, a quick calculator, a planner. 
+Every number comes from `metrics.abtest`, the engine behind `python -m metrics abtest`, so the page and the command
+line agree for the same input. Clients see the report's saved test read-only."""
+
+import polars as pl
+import streamlit as st
+
+from metrics import abtest
+from metrics.errors import InputError, UsageError
+from metrics.ingest import MAX_UPLOAD_BYTES
+from metrics.samplesize import samplesize_curve, samplesize_proportions
+from ui import ab, filters
+from ui.charts import show_chart
+from ui.router import require_router
+from ui.state import (
+    AB_CALC_GRID,
+    AB_CALC_MODE,
+    AB_CALC_ROWS,
+    AB_CONFIG,
+    AB_DATA_CAMPAIGN,
+    AB_DATA_METRIC,
+    AB_DATA_SOURCE,
+    AB_SEEDED,
+    current_viewer,
+    get_dataset,
+    keyed,
+)
+from ui.widgets import md_escape
 
 require_router(__file__)
 
-# A/B tests: a verdict from the campaign table's variants or a file of users, a quick calculator, a planner.
-#
-# Every number comes from `metrics.abtest`, the engine behind `python -m metrics abtest`, so the page and the command
-# line agree for the same input. Clients see the report's saved test read-only.
-
-import polars as pl  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from metrics import abtest  # noqa: E402
-from metrics.errors import InputError, UsageError  # noqa: E402
-from metrics.ingest import MAX_UPLOAD_BYTES  # noqa: E402
-from metrics.samplesize import samplesize_curve, samplesize_proportions  # noqa: E402
-from ui import ab, filters  # noqa: E402
-from ui.access import current_viewer  # noqa: E402
-from ui.charts import show_chart  # noqa: E402
-from ui.state import AB_CONFIG, get_dataset  # noqa: E402
-from ui.widgets import md_escape  # noqa: E402
-
-SEEDED = "ab_seeded_config"  # hash of the saved configuration last copied into the widgets
 ALL_CAMPAIGNS = ""
 VARIANT_HINTS = ("variant", "group", "version", "arm", "bucket", "treatment", "experiment", "test")
 OUTCOME_HINTS = ("convert", "outcome", "success", "purchase", "revenue", "retention", "click", "value", "sales")
@@ -43,26 +51,26 @@ def save_button(new_config: dict, *, key: str) -> None:
                  help="Stores these settings with the report; a snapshot shares them with clients (read-only)."):
         new_config = {"version": ab.CONFIG_VERSION, **new_config}
         st.session_state[AB_CONFIG] = new_config
-        st.session_state[SEEDED] = ab.config_hash(new_config)
+        st.session_state[AB_SEEDED] = ab.config_hash(new_config)
         st.toast("Saved as the report's A/B test.", icon=":material/bookmark_added:")
         st.rerun()
 
 
 # --- a saved configuration (opened snapshot or an earlier save) fills the widgets once -------------------------
-if config and st.session_state.get(SEEDED) != ab.config_hash(config):
-    st.session_state[SEEDED] = ab.config_hash(config)
+if config and st.session_state.get(AB_SEEDED) != ab.config_hash(config):
+    st.session_state[AB_SEEDED] = ab.config_hash(config)
     if config.get("source") == "campaign":
-        st.session_state["ab_data_source"] = "campaign"
-        st.session_state["ab_data_metric"] = config.get("metric")
-        st.session_state["ab_data_campaign"] = config.get("campaign") or ALL_CAMPAIGNS
+        st.session_state[AB_DATA_SOURCE] = "campaign"
+        st.session_state[AB_DATA_METRIC] = config.get("metric")
+        st.session_state[AB_DATA_CAMPAIGN] = config.get("campaign") or ALL_CAMPAIGNS
         ab.seed_settings("ab_data", config)
     elif config.get("source") == "upload":
-        st.session_state["ab_data_source"] = "upload"
+        st.session_state[AB_DATA_SOURCE] = "upload"
     elif config.get("source") == "calculator":
         mode = "means" if config.get("metric") == "means" else "counts"
-        st.session_state["ab_calc_mode"] = mode
-        st.session_state[f"ab_calc_rows_{mode}"] = list(config.get("calculator_rows") or [])
-        st.session_state.pop(f"ab_calc_{mode}", None)
+        st.session_state[AB_CALC_MODE] = mode
+        st.session_state[keyed(AB_CALC_ROWS, mode)] = list(config.get("calculator_rows") or [])
+        st.session_state.pop(keyed(AB_CALC_GRID, mode), None)
         ab.seed_settings("ab_calc", config)
 
 if config:
@@ -79,8 +87,8 @@ tab_data, tab_calc, tab_plan = st.tabs(["From your data", "Quick calculator", "P
 with tab_data:
     campaign_metrics = ab.available_campaign_metrics(frame) if frame is not None else []
     sources = {"campaign": "Campaign table (variant column)", "upload": "A file with one row per user"}
-    st.session_state.setdefault("ab_data_source", "campaign" if campaign_metrics else "upload")
-    source = st.segmented_control("Data", list(sources), format_func=sources.get, key="ab_data_source",
+    st.session_state.setdefault(AB_DATA_SOURCE, "campaign" if campaign_metrics else "upload")
+    source = st.segmented_control("Data", list(sources), format_func=sources.get, key=AB_DATA_SOURCE,
                                   required=True) or "campaign"
 
     if source == "campaign":
@@ -91,7 +99,7 @@ with tab_data:
         else:
             left, right = st.columns(2)
             ab._default("ab_data_metric", campaign_metrics[0], campaign_metrics)
-            metric = left.selectbox("Metric", campaign_metrics, key="ab_data_metric",
+            metric = left.selectbox("Metric", campaign_metrics, key=AB_DATA_METRIC,
                                     format_func=lambda m: ab.CAMPAIGN_METRICS[m][0])
             _, trials, successes = ab.CAMPAIGN_METRICS[metric]
             report_filters = filters.current()
@@ -99,7 +107,7 @@ with tab_data:
             campaigns = sorted(in_filters.filter(pl.col("variant").is_not_null()).get_column("campaign")
                                .drop_nulls().unique().to_list()) if "campaign" in in_filters.columns else []
             ab._default("ab_data_campaign", ALL_CAMPAIGNS, [ALL_CAMPAIGNS] + campaigns)
-            campaign = right.selectbox("Campaign", [ALL_CAMPAIGNS] + campaigns, key="ab_data_campaign",
+            campaign = right.selectbox("Campaign", [ALL_CAMPAIGNS] + campaigns, key=AB_DATA_CAMPAIGN,
                                        format_func=lambda c: c or "All campaigns",
                                        help="Restrict the test to the ads of one campaign.")
             rows = ab.campaign_rows(frame, filters=report_filters, campaign=campaign or None)
@@ -176,13 +184,13 @@ with tab_data:
 # --- Quick calculator -------------------------------------------------------------------------------------------
 with tab_calc:
     modes = {"counts": "Conversions (visitors, conversions)", "means": "Means (n, mean, sd)"}
-    st.session_state.setdefault("ab_calc_mode", "counts")
-    mode = st.segmented_control("Metric", list(modes), format_func=modes.get, key="ab_calc_mode",
+    st.session_state.setdefault(AB_CALC_MODE, "counts")
+    mode = st.segmented_control("Metric", list(modes), format_func=modes.get, key=AB_CALC_MODE,
                                 required=True) or "counts"
     st.caption("Type your numbers over the example; add a row for each further variant. The first variant is the "
                "control unless you pick another one below.")
     if mode == "counts":
-        base = st.session_state.setdefault("ab_calc_rows_counts", [dict(r) for r in ab.CALCULATOR_COUNTS])
+        base = st.session_state.setdefault(keyed(AB_CALC_ROWS, "counts"), [dict(r) for r in ab.CALCULATOR_COUNTS])
         schema = {"name": pl.String, "visitors": pl.Int64, "conversions": pl.Int64}
         column_config = {
             "name": st.column_config.TextColumn("Variant", width=160, required=True),
@@ -191,7 +199,7 @@ with tab_calc:
             "conversions": st.column_config.NumberColumn("Conversions", width=160, min_value=0, step=1),
         }
     else:
-        base = st.session_state.setdefault("ab_calc_rows_means", [dict(r) for r in ab.CALCULATOR_MEANS])
+        base = st.session_state.setdefault(keyed(AB_CALC_ROWS, "means"), [dict(r) for r in ab.CALCULATOR_MEANS])
         schema = {"name": pl.String, "n": pl.Int64, "mean": pl.Float64, "sd": pl.Float64}
         column_config = {
             "name": st.column_config.TextColumn("Variant", width=160, required=True),
@@ -201,7 +209,7 @@ with tab_calc:
                                                 help="Sample standard deviation of the value per user."),
         }
     base_frame = pl.DataFrame([{k: r.get(k) for k in schema} for r in base], schema=schema, strict=False)
-    edited = st.data_editor(base_frame, key=f"ab_calc_{mode}", num_rows="dynamic", hide_index=True,
+    edited = st.data_editor(base_frame, key=keyed(AB_CALC_GRID, mode), num_rows="dynamic", hide_index=True,
                             column_config=column_config, width="content")
     edited_rows = (edited if isinstance(edited, pl.DataFrame) else pl.from_pandas(edited)).to_dicts()
     calc_stats = ab.calculator_stats(edited_rows, mode)

@@ -1,18 +1,17 @@
-from ui.access import require_router
+"""Campaigns & content: a leaderboard by any KPI, a drill-down into one campaign, formats and audiences."""
+
+import json
+
+import polars as pl
+import streamlit as st
+
+from metrics.kpis import KPI_BY_NAME, KPI_NAMES
+from metrics.leaderboard import eligible, leaderboard
+from metrics.schema import MEASURES
+from ui import charts, content_charts, data, filters, report_tables, widgets
+from ui.router import require_router
 
 require_router(__file__)
-
-# Campaigns & content: a leaderboard by any KPI, a drill-down into one campaign, formats and audiences.
-
-import json  # noqa: E402
-
-import polars as pl  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from metrics.kpis import KPI_BY_NAME, KPI_NAMES  # noqa: E402
-from metrics.leaderboard import eligible, leaderboard  # noqa: E402
-from metrics.schema import MEASURES  # noqa: E402
-from ui import charts, content_charts, data, filters, report_tables, widgets  # noqa: E402
 
 VOLUME_MEASURES = ("clicks", "impressions", "spend", "conversions")
 BOARD_COLUMNS = ("impressions", "clicks", "spend", "conversions", "revenue", "ctr", "cpc", "cvr", "cpa", "roas")

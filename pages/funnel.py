@@ -1,16 +1,15 @@
-from ui.access import require_router
+"""Funnel: impressions → clicks → leads → conversions with step rates, and the marketing funnel stages."""
+
+import json
+
+import polars as pl
+import streamlit as st
+
+from metrics import funnel
+from ui import charts, content_charts, data, filters, report_tables, widgets
+from ui.router import require_router
 
 require_router(__file__)
-
-# Funnel: impressions → clicks → leads → conversions with step rates, and the marketing funnel stages.
-
-import json  # noqa: E402
-
-import polars as pl  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from metrics import funnel  # noqa: E402
-from ui import charts, content_charts, data, filters, report_tables, widgets  # noqa: E402
 
 ALL_PLATFORMS = "All platforms"
 STAGE_COLUMNS = (

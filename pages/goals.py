@@ -1,19 +1,17 @@
-from ui.access import require_router
+"""Goals: SMART targets with progress, the pace needed, a projection at the deadline and a status."""
+
+import json
+from datetime import timedelta
+
+import polars as pl
+import streamlit as st
+
+from metrics import goals as goal_math
+from ui import charts, content_charts, data, report_tables, widgets
+from ui.router import require_router
+from ui.state import GOAL_PICK, GOALS, current_viewer, kpi_settings
 
 require_router(__file__)
-
-# Goals: SMART targets with progress, the pace needed, a projection at the deadline and a status.
-
-import json  # noqa: E402
-from datetime import timedelta  # noqa: E402
-
-import polars as pl  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from metrics import goals as goal_math  # noqa: E402
-from ui import charts, content_charts, data, report_tables, widgets  # noqa: E402
-from ui.access import current_viewer  # noqa: E402
-from ui.state import GOALS, kpi_settings  # noqa: E402
 
 NEW_GOAL = "__new__"
 BADGES = {
@@ -97,7 +95,7 @@ def fmt(metric: str, value: float | None) -> str:
 if editable:
     with st.expander("Add or edit a goal", expanded=not goals, icon=":material/edit:"):
         titles = {g.id: g.title for g in goals}
-        picked = st.selectbox("Goal", [NEW_GOAL, *titles], key="goal_pick",
+        picked = st.selectbox("Goal", [NEW_GOAL, *titles], key=GOAL_PICK,
                               format_func=lambda i: "New goal" if i == NEW_GOAL else titles.get(i, i))
         editing = next((g for g in goals if g.id == picked), None)
         metrics = list(goal_math.goal_metrics())
@@ -157,7 +155,7 @@ if editable:
                 st.success(f"Saved: {widgets.md_escape(goal.title)}")
         if editing is not None and st.button("Delete this goal", icon=":material/delete:", key="goal_delete"):
             save_goals([g for g in goals if g.id != editing.id])
-            st.session_state.pop("goal_pick", None)
+            st.session_state.pop(GOAL_PICK, None)
             st.rerun()
 
 # --- export / import ----------------------------------------------------------------------------------

@@ -1,19 +1,18 @@
-from ui.access import require_router
+"""Overview: the headline KPIs and their change, one sentence on what moved, and the trend of any metric."""
+
+from datetime import date
+
+import streamlit as st
+
+from metrics import narrative
+from metrics.kpis import KPI_NAMES
+from metrics.schema import MEASURES
+from metrics.trends import comparison_range
+from ui import charts, data, filters, tiles, widgets
+from ui.router import require_router
+from ui.state import OVERVIEW_METRIC, OVERVIEW_SPLIT
 
 require_router(__file__)
-
-# Overview: the headline KPIs and their change, one sentence on what moved, and the trend of any metric.
-
-from datetime import date  # noqa: E402
-
-import streamlit as st  # noqa: E402
-
-from metrics import narrative  # noqa: E402
-from metrics.kpis import KPI_NAMES  # noqa: E402
-from metrics.schema import MEASURES  # noqa: E402
-from metrics.trends import comparison_range  # noqa: E402
-from ui import charts, data, filters, tiles, widgets  # noqa: E402
-from ui.state import OVERVIEW_METRIC, OVERVIEW_SPLIT  # noqa: E402
 
 # Rows of five tiles: volume, then cost and results, then return and audience.
 TILE_ROWS = (

@@ -1,17 +1,15 @@
-from ui.access import require_router
+"""Platforms: every KPI side by side, best and worst per KPI, and where the money and the results go."""
+
+import polars as pl
+import streamlit as st
+
+from metrics import narrative
+from metrics.kpis import KPI_NAMES
+from ui import charts, data, filters, tiles, widgets
+from ui.router import require_router
+from ui.state import PLATFORMS_METRIC
 
 require_router(__file__)
-
-# Platforms: every KPI side by side, best and worst per KPI, and where the money and the results go.
-
-
-import polars as pl  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from metrics import narrative  # noqa: E402
-from metrics.kpis import KPI_NAMES  # noqa: E402
-from ui import charts, data, filters, tiles, widgets  # noqa: E402
-from ui.state import PLATFORMS_METRIC  # noqa: E402
 
 # Column order: the totals and KPIs a marketer compares first, then the rest (reach is labelled as a
 # sum of rows by `tiles.label_of`).

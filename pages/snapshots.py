@@ -1,30 +1,42 @@
-from ui.access import require_router
+"""Snapshots & sharing (editor only): save the report, open/rename/delete snapshots, client links."""
+
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import polars as pl
+import streamlit as st
+
+from models import repository
+from models.settings import load_settings
+from ui import filters, session, widgets
+from ui.errors import user_errors
+from ui.persistence import session_scope
+from ui.router import require_router
+from ui.state import (
+    AB_CONFIG,
+    GOALS,
+    SNAP_CONFIRM_DELETE,
+    SNAP_LINK_EXPIRY,
+    SNAP_LINK_LABEL,
+    SNAP_LINK_PICK,
+    SNAP_LINK_UNTIL,
+    SNAP_NEW_CLIENT,
+    SNAP_NEW_LINK,
+    SNAP_NEW_NAME,
+    SNAP_NOTICE,
+    SNAP_RENAME_CLIENT,
+    SNAP_RENAME_NAME,
+    SNAP_SELECTED,
+    SNAP_TAB,
+    current_viewer,
+    get_dataset,
+    keyed,
+    kpi_settings,
+)
 
 require_router(__file__)
 
-# Snapshots & sharing (editor only): save the report, open/rename/delete snapshots, client links.
-
-from datetime import date, datetime, time, timedelta, timezone  # noqa: E402
-from pathlib import Path  # noqa: E402
-from urllib.parse import urlsplit, urlunsplit  # noqa: E402
-
-import polars as pl  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from metrics.errors import UsageError  # noqa: E402
-from models import repository  # noqa: E402
-from models.settings import load_settings  # noqa: E402
-from ui import filters, session, widgets  # noqa: E402
-from ui.access import current_viewer  # noqa: E402
-from ui.persistence import session_scope  # noqa: E402
-from ui.state import AB_CONFIG, GOALS, get_dataset, kpi_settings  # noqa: E402
-
-# Session keys of this page.
-SELECTED = "snap_selected"  # id of the snapshot the lower half works on
-NEW_LINK = "snap_new_link"  # {"link_id", "snapshot_id", "url"}: the raw token, shown once
-CONFIRM_DELETE = "snap_confirm_delete"  # id awaiting "Delete for good"
-NOTICE = "snap_notice"  # one success sentence carried over a rerun
-TAB = "snap_tab"  # the open tab survives the reruns its own buttons cause
 MANAGE_TAB, LINKS_TAB = "Open, rename, delete", "Client links"
 
 EXPIRY_CHOICES = {"7": "7 days", "30": "30 days", "90": "90 days", "date": "Until a date"}
@@ -66,20 +78,20 @@ def _share_url(token: str) -> str:
 
 
 def _notify(message: str, kind: str = "success") -> None:
-    st.session_state[NOTICE] = (kind, message)
+    st.session_state[SNAP_NOTICE] = (kind, message)
 
 
-def _db_error(action: str) -> None:
-    _notify(f"The {action}: the database did not answer. Try again in a moment.", "error")
+def _notify_error(message: str) -> None:
+    _notify(message, "error")
 
 
 def _save() -> None:
     dataset = get_dataset()
-    name = st.session_state.get("snap_new_name", "")
+    name = st.session_state.get(SNAP_NEW_NAME, "")
     if dataset is None:
-        return _notify("There is no data to save; upload exports on the Data page first.", "error")
+        return _notify_error("There is no data to save; upload exports on the Data page first.")
     if not name.strip():
-        return _notify("Give the snapshot a name.", "error")
+        return _notify_error("Give the snapshot a name.")
     current = filters.current()
     settings = {
         "filters": current.to_settings(),
@@ -89,113 +101,109 @@ def _save() -> None:
         "ab": dict(st.session_state.get(AB_CONFIG, {})),
         "kpi": dict(kpi_settings()),
     }
-    try:
+    with user_errors("The snapshot could not be saved", show=_notify_error) as outcome:
         with session_scope() as db:
             saved = repository.save_snapshot(
                 session=db, name=name, frame=dataset.frame, settings=settings,
-                client_label=st.session_state.get("snap_new_client") or None, source_files=dataset.source_files,
+                client_label=st.session_state.get(SNAP_NEW_CLIENT) or None, source_files=dataset.source_files,
             )
             saved_id = saved.id
-    except UsageError as error:  # e.g. a name too long: the repository's own sentence
-        return _notify(str(error), "error")
-    except Exception:
-        return _db_error("snapshot could not be saved")
-    st.session_state[SELECTED] = saved_id
-    st.session_state["snap_new_name"] = st.session_state["snap_new_client"] = ""
+    if outcome.failed:
+        return
+    st.session_state[SNAP_SELECTED] = saved_id
+    st.session_state[SNAP_NEW_NAME] = st.session_state[SNAP_NEW_CLIENT] = ""
     _notify("Snapshot saved. Create a client link for it under “Client links”.")
 
 
 def _open(snapshot_id: int) -> None:
     if not session.open_snapshot(snapshot_id):
-        return _notify("That snapshot no longer exists.", "error")
-    try:
+        return _notify_error("That snapshot no longer exists.")
+    # Remembering the last snapshot is a convenience: the snapshot is open either way, so a failure is only logged.
+    with user_errors("The last opened snapshot could not be remembered", show=lambda _: None):
         with session_scope() as db:
             repository.set_last_opened_snapshot_id(session=db, snapshot_id=snapshot_id)
-    except Exception:  # remembering is a convenience; the snapshot is open either way
-        pass
     _notify("Snapshot opened: the report pages now show it with its saved filters, goals and A/B settings.")
 
 
 def _rename(snapshot_id: int) -> None:
-    name = st.session_state.get(f"rename_name_{snapshot_id}", "")
+    name = st.session_state.get(keyed(SNAP_RENAME_NAME, snapshot_id), "")
     if not name.strip():
-        return _notify("Give the snapshot a name.", "error")
-    try:
+        return _notify_error("Give the snapshot a name.")
+    with user_errors("The snapshot could not be renamed", show=_notify_error) as outcome:
         with session_scope() as db:
-            repository.rename_snapshot(session=db, snapshot_id=snapshot_id, name=name,
-                                       client_label=st.session_state.get(f"rename_client_{snapshot_id}") or None)
-    except UsageError as error:
-        return _notify(str(error), "error")
-    except Exception:
-        return _db_error("snapshot could not be renamed")
-    _notify("Snapshot renamed.")
+            repository.rename_snapshot(
+                session=db, snapshot_id=snapshot_id, name=name,
+                client_label=st.session_state.get(keyed(SNAP_RENAME_CLIENT, snapshot_id)) or None)
+    if not outcome.failed:
+        _notify("Snapshot renamed.")
 
 
 def _ask_delete(snapshot_id: int | None) -> None:
     if snapshot_id is None:
-        st.session_state.pop(CONFIRM_DELETE, None)
+        st.session_state.pop(SNAP_CONFIRM_DELETE, None)
     else:
-        st.session_state[CONFIRM_DELETE] = snapshot_id
+        st.session_state[SNAP_CONFIRM_DELETE] = snapshot_id
 
 
 def _delete(snapshot_id: int) -> None:
-    try:
+    with user_errors("The snapshot could not be deleted", show=_notify_error) as outcome:
         with session_scope() as db:
             repository.delete_snapshot(session=db, snapshot_id=snapshot_id)
-    except Exception:
-        return _db_error("snapshot could not be deleted")
-    st.session_state.pop(CONFIRM_DELETE, None)
-    st.session_state.pop(SELECTED, None)
-    if (st.session_state.get(NEW_LINK) or {}).get("snapshot_id") == snapshot_id:
-        st.session_state.pop(NEW_LINK, None)
+    if outcome.failed:
+        return
+    st.session_state.pop(SNAP_CONFIRM_DELETE, None)
+    st.session_state.pop(SNAP_SELECTED, None)
+    if (st.session_state.get(SNAP_NEW_LINK) or {}).get("snapshot_id") == snapshot_id:
+        st.session_state.pop(SNAP_NEW_LINK, None)
     _notify("Snapshot deleted, with its client links.")
 
 
 def _create_link(snapshot_id: int) -> None:
-    expiry = st.session_state.get(f"link_expiry_{snapshot_id}", "30")
+    expiry = st.session_state.get(keyed(SNAP_LINK_EXPIRY, snapshot_id), "30")
     if expiry == "date":
-        until = st.session_state.get(f"link_until_{snapshot_id}") or date.today() + timedelta(days=30)
+        until = st.session_state.get(keyed(SNAP_LINK_UNTIL, snapshot_id)) or date.today() + timedelta(days=30)
         expires = {"expires_at": datetime.combine(until, time(23, 59, 59), tzinfo=timezone.utc)}
     else:
         expires = {"expires_in_days": int(expiry)}
-    try:
+    with user_errors("The link could not be created (the snapshot may have been deleted)",
+                     show=_notify_error) as outcome:
         with session_scope() as db:
             link, token = repository.create_share_link(
-                session=db, snapshot_id=snapshot_id, label=st.session_state.get(f"link_label_{snapshot_id}") or None,
-                **expires,
+                session=db, snapshot_id=snapshot_id,
+                label=st.session_state.get(keyed(SNAP_LINK_LABEL, snapshot_id)) or None, **expires,
             )
             link_id = link.id
-    except Exception:
-        return _db_error("link could not be created (the snapshot may have been deleted)")
-    st.session_state[f"link_label_{snapshot_id}"] = ""
-    st.session_state[NEW_LINK] = {"link_id": link_id, "snapshot_id": snapshot_id, "url": _share_url(token)}
-    st.session_state[f"link_pick_{snapshot_id}"] = link_id
+    if outcome.failed:
+        return
+    st.session_state[keyed(SNAP_LINK_LABEL, snapshot_id)] = ""
+    st.session_state[SNAP_NEW_LINK] = {"link_id": link_id, "snapshot_id": snapshot_id, "url": _share_url(token)}
+    st.session_state[keyed(SNAP_LINK_PICK, snapshot_id)] = link_id
 
 
 def _dismiss_link() -> None:
-    st.session_state.pop(NEW_LINK, None)
+    st.session_state.pop(SNAP_NEW_LINK, None)
 
 
 def _revoke(link_id: int) -> None:
-    try:
+    with user_errors("The link could not be revoked", show=_notify_error) as outcome:
         with session_scope() as db:
             repository.revoke_share_link(session=db, link_id=link_id)
-    except Exception:
-        return _db_error("link could not be revoked")
-    if (st.session_state.get(NEW_LINK) or {}).get("link_id") == link_id:
-        st.session_state.pop(NEW_LINK, None)
+    if outcome.failed:
+        return
+    if (st.session_state.get(SNAP_NEW_LINK) or {}).get("link_id") == link_id:
+        st.session_state.pop(SNAP_NEW_LINK, None)
     _notify("Link revoked: it no longer opens the report.")
 
 
 def _regenerate(snapshot_id: int, link_id: int) -> None:
-    try:
+    with user_errors("The link could not be regenerated", show=_notify_error) as outcome:
         with session_scope() as db:
             link, token = repository.regenerate_share_link(session=db, link_id=link_id)
             new_id = link.id
-    except Exception:
-        return _db_error("link could not be regenerated")
-    st.session_state[NEW_LINK] = {"link_id": new_id, "snapshot_id": snapshot_id, "url": _share_url(token)}
-    st.session_state[f"link_pick_{snapshot_id}"] = new_id
+    if outcome.failed:
+        return
+    st.session_state[SNAP_NEW_LINK] = {"link_id": new_id, "snapshot_id": snapshot_id, "url": _share_url(token)}
+    st.session_state[keyed(SNAP_LINK_PICK, snapshot_id)] = new_id
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -206,7 +214,7 @@ st.caption(
     "through a read-only link that expires; revoke the link at any time."
 )
 
-if notice := st.session_state.pop(NOTICE, None):
+if notice := st.session_state.pop(SNAP_NOTICE, None):
     kind, message = notice
     (st.error if kind == "error" else st.success)(message)
 
@@ -221,17 +229,16 @@ with st.container(border=True):
         with st.form("save_snapshot", border=False):
             left, right = st.columns(2)
             left.text_input("Snapshot name", max_chars=200, placeholder="e.g. March campaigns review",
-                            key="snap_new_name")
-            right.text_input("Client (optional)", max_chars=200, placeholder="e.g. Acme Corp", key="snap_new_client")
+                            key=SNAP_NEW_NAME)
+            right.text_input("Client (optional)", max_chars=200, placeholder="e.g. Acme Corp", key=SNAP_NEW_CLIENT)
             st.form_submit_button("Save snapshot", type="primary", icon=":material/save:", on_click=_save)
 
 # --- the list ---------------------------------------------------------------------------------
-try:
+with user_errors("The saved snapshots could not be read") as listing:
     with session_scope() as db:
         snapshots = repository.list_snapshots(session=db)
         links = repository.list_share_links(session=db)
-except Exception:
-    st.error("The saved snapshots could not be read: the database did not answer. Reload the page to try again.")
+if listing.failed:
     st.stop()
 
 now = datetime.now(timezone.utc)
@@ -261,16 +268,16 @@ table = pl.DataFrame(
 st.dataframe(table, hide_index=True, width="stretch", key="snapshot_table")
 
 by_id = {s.id: s for s in snapshots}
-if st.session_state.get(SELECTED) not in by_id:
-    st.session_state[SELECTED] = next(iter(by_id))
+if st.session_state.get(SNAP_SELECTED) not in by_id:
+    st.session_state[SNAP_SELECTED] = next(iter(by_id))
 selected_id = st.selectbox(
-    "Work with snapshot", list(by_id), key=SELECTED,
+    "Work with snapshot", list(by_id), key=SNAP_SELECTED,
     format_func=lambda i: f"{by_id[i].name} · {_when(by_id[i].created_at)}",
 )
 snapshot = by_id[selected_id]
 snapshot_links = [link for link in links if link.snapshot_id == selected_id]
 
-manage, share = st.tabs([MANAGE_TAB, LINKS_TAB], key=TAB, on_change="rerun")
+manage, share = st.tabs([MANAGE_TAB, LINKS_TAB], key=SNAP_TAB, on_change="rerun")
 
 with manage:
     st.button("Open in the report", type="primary", icon=":material/open_in_browser:", key="snapshot_open",
@@ -291,11 +298,11 @@ with manage:
     with st.form(f"rename_{selected_id}", border=True):
         st.write("Rename")
         left, right = st.columns(2)
-        left.text_input("Name", value=snapshot.name, max_chars=200, key=f"rename_name_{selected_id}")
-        right.text_input("Client", value=snapshot.client_label or "", max_chars=200, key=f"rename_client_{selected_id}")
+        left.text_input("Name", value=snapshot.name, max_chars=200, key=keyed(SNAP_RENAME_NAME, selected_id))
+        right.text_input("Client", value=snapshot.client_label or "", max_chars=200, key=keyed(SNAP_RENAME_CLIENT, selected_id))
         st.form_submit_button("Save name", on_click=_rename, args=(selected_id,))
 
-    if st.session_state.get(CONFIRM_DELETE) == selected_id:
+    if st.session_state.get(SNAP_CONFIRM_DELETE) == selected_id:
         count = len(snapshot_links)
         st.warning(
             f"Delete this snapshot and its {count} client link{'s' if count != 1 else ''}? Clients who open "
@@ -310,7 +317,7 @@ with manage:
                   args=(selected_id,))
 
 with share:
-    new_link = st.session_state.get(NEW_LINK)
+    new_link = st.session_state.get(SNAP_NEW_LINK)
     if new_link and new_link.get("snapshot_id") == selected_id:
         with st.container(border=True):
             st.success("Link ready. Copy it now: it is shown only this once (only its fingerprint is stored). "
@@ -322,11 +329,11 @@ with share:
         st.write("New client link")
         left, middle, right = st.columns(3)
         left.text_input("Label (who gets it)", max_chars=200, placeholder="e.g. Acme marketing team",
-                        key=f"link_label_{selected_id}")
+                        key=keyed(SNAP_LINK_LABEL, selected_id))
         middle.radio("Valid for", list(EXPIRY_CHOICES), index=1, format_func=EXPIRY_CHOICES.get, horizontal=True,
-                     key=f"link_expiry_{selected_id}")
+                     key=keyed(SNAP_LINK_EXPIRY, selected_id))
         right.date_input("Until (with “Until a date”)", value=date.today() + timedelta(days=30),
-                         min_value=date.today() + timedelta(days=1), key=f"link_until_{selected_id}")
+                         min_value=date.today() + timedelta(days=1), key=keyed(SNAP_LINK_UNTIL, selected_id))
         st.form_submit_button("Create link", type="primary", icon=":material/add_link:", on_click=_create_link,
                               args=(selected_id,))
 
@@ -350,7 +357,7 @@ with share:
         )
         by_link = {link.id: link for link in snapshot_links}
         chosen_link = st.selectbox(
-            "Link to revoke or regenerate", list(by_link), key=f"link_pick_{selected_id}",
+            "Link to revoke or regenerate", list(by_link), key=keyed(SNAP_LINK_PICK, selected_id),
             format_func=lambda i: (f"{by_link[i].label or 'Unlabelled link'} · "
                                    f"{STATUS_LABELS[by_link[i].status_at(now)]} · created {_when(by_link[i].created_at)}"),
         )

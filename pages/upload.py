@@ -1,18 +1,32 @@
-from ui.access import require_router
+"""Data: upload exports, see what was recognised, fix the column mapping, or use the demo account."""
+
+import polars as pl
+import streamlit as st
+
+from metrics.ingest import MAX_UPLOAD_BYTES
+from metrics.schema import COLUMN_BY_NAME, COLUMNS
+from models import repository
+from ui import data, widgets
+from ui.errors import user_errors
+from ui.persistence import session_scope
+from ui.router import require_router
+from ui.state import (
+    MAPPING_EDITOR,
+    MAPPING_FIX_SOURCE,
+    MAPPING_FIX_TARGET,
+    PROFILE_TARGETS,
+    UNREADABLE_PICK,
+    UPLOAD_FILES,
+    UPLOAD_MAPPINGS,
+    UPLOAD_WIDGET,
+    get_dataset,
+    keyed,
+    kpi_settings,
+    set_dataset,
+)
 
 require_router(__file__)
 
-# Data: upload exports, see what was recognised, fix the column mapping, or use the demo account.
-
-import polars as pl  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from metrics.ingest import MAX_UPLOAD_BYTES  # noqa: E402
-from metrics.schema import COLUMN_BY_NAME, COLUMNS  # noqa: E402
-from ui import data, widgets  # noqa: E402
-from ui.state import UPLOAD_MAPPINGS, get_dataset, kpi_settings, set_dataset  # noqa: E402
-
-UPLOAD_FILES = "cl_upload_files"
 IGNORE = "(ignore)"
 FAMILY_NAMES = {
     "meta_ads": "Meta Ads Manager", "google_ads": "Google Ads", "linkedin_ads": "LinkedIn Campaign Manager",
@@ -37,7 +51,7 @@ def _reload() -> None:
 
 def _on_upload() -> None:
     # Callbacks run before the script, so the router's sidebar already sees the new data.
-    uploaded = st.session_state.get("upload_files") or []
+    uploaded = st.session_state.get(UPLOAD_WIDGET) or []
     if not uploaded:
         return  # the visitor cleared the box: keep the loaded data
     st.session_state[UPLOAD_FILES] = {"files": tuple((f.name, f.getvalue()) for f in uploaded)}
@@ -58,7 +72,7 @@ def _set_mapping(file_name: str, mapping: dict[str, str]) -> None:
 
 def _apply_editor(file_name: str, index: int, base: dict[str, str]) -> None:
     """Apply the bulk editor's edits (rows in `base` order) as the file's mapping."""
-    edits = (st.session_state.get(f"mapping_editor_{index}") or {}).get("edited_rows", {})
+    edits = (st.session_state.get(keyed(MAPPING_EDITOR, index)) or {}).get("edited_rows", {})
     names = list(base)
     mapping = dict(base)
     for row, change in edits.items():
@@ -69,26 +83,26 @@ def _apply_editor(file_name: str, index: int, base: dict[str, str]) -> None:
 
 
 def _apply_one(file_name: str, index: int, base: dict[str, str]) -> None:
-    source = st.session_state[f"fix_src_{index}"]
-    target = st.session_state[f"fix_dst_{index}"]
+    source = st.session_state[keyed(MAPPING_FIX_SOURCE, index)]
+    target = st.session_state[keyed(MAPPING_FIX_TARGET, index)]
     _set_mapping(file_name, {**base, source: "" if target == IGNORE else target})
 
 
 def _apply_unreadable(file_name: str, index: int, headers: list[str]) -> None:
-    picks = [st.session_state.get(f"unreadable_{index}_{position}") for position in range(len(headers))]
+    picks = [st.session_state.get(keyed(UNREADABLE_PICK, f"{index}_{position}")) for position in range(len(headers))]
     chosen = {h: ("" if p in (None, IGNORE) else p) for h, p in zip(headers, picks)}
     if any(chosen.values()):
         _set_mapping(file_name, chosen)
 
 
 def _apply_profile(mapping: dict[str, str]) -> None:
-    for target in st.session_state.get("profile_targets") or []:
+    for target in st.session_state.get(PROFILE_TARGETS) or []:
         st.session_state.setdefault(UPLOAD_MAPPINGS, {})[target] = mapping
     _reload()
 
 
 st.file_uploader(
-    "Exports", type=["csv", "tsv", "txt", "xlsx", "parquet"], accept_multiple_files=True, key="upload_files",
+    "Exports", type=["csv", "tsv", "txt", "xlsx", "parquet"], accept_multiple_files=True, key=UPLOAD_WIDGET,
     max_upload_size=MAX_UPLOAD_BYTES // (1024 * 1024), on_change=_on_upload,
     help="Files are read in this session only.",
 )
@@ -116,7 +130,7 @@ for error_index, (name, message) in enumerate(dataset.errors.items()):
             with st.form(f"map_unreadable_{error_index}", border=False):
                 st.caption("Say what each column holds; leave (ignore) for columns that do not matter.")
                 for position, header in enumerate(headers):
-                    st.selectbox(header, canonical_options, key=f"unreadable_{error_index}_{position}")
+                    st.selectbox(header, canonical_options, key=keyed(UNREADABLE_PICK, f"{error_index}_{position}"))
                 st.form_submit_button("Load with this mapping", type="primary", on_click=_apply_unreadable,
                                       args=(name, error_index, headers))
 
@@ -154,7 +168,7 @@ for index, report in enumerate(dataset.reports):
             editor_frame = pl.DataFrame(rows, schema={"Column in file": pl.String, "Maps to": pl.String})
             edited = st.data_editor(
                 editor_frame,
-                key=f"mapping_editor_{index}",
+                key=keyed(MAPPING_EDITOR, index),
                 hide_index=True,
                 disabled=["Column in file"],
                 column_config={
@@ -174,8 +188,8 @@ for index, report in enumerate(dataset.reports):
             # One column at a time, from the keyboard: pick it, pick its meaning, press Enter.
             with st.form(f"fix_form_{index}", border=False, enter_to_submit=True):
                 fix_src, fix_dst, fix_go = st.columns([2, 2, 1], vertical_alignment="bottom")
-                fix_src.selectbox("Column in file", list(base), key=f"fix_src_{index}")
-                fix_dst.selectbox("Maps to", canonical_options, key=f"fix_dst_{index}")
+                fix_src.selectbox("Column in file", list(base), key=keyed(MAPPING_FIX_SOURCE, index))
+                fix_dst.selectbox("Maps to", canonical_options, key=keyed(MAPPING_FIX_TARGET, index))
                 fix_go.form_submit_button("Set column", disabled=stored is None, on_click=_apply_one,
                                           args=(report.name, index, base))
             apply_col, save_col = st.columns(2)
@@ -187,31 +201,24 @@ for index, report in enumerate(dataset.reports):
                     profile_name = st.text_input("Profile name", key=f"profile_name_{index}",
                                                  value=FAMILY_NAMES.get(report.source_format, "My export"))
                     if st.button("Save profile", key=f"save_profile_{index}"):
-                        try:
-                            from models import repository
-                            from ui.persistence import session_scope
-
+                        with user_errors("The profile could not be saved") as outcome:
                             with session_scope() as session:
                                 repository.save_mapping_profile(session=session, name=profile_name,
                                                                 mapping=new_mapping)
+                        if not outcome.failed:
                             st.success("Mapping profile saved.")
-                        except Exception as error:  # shown as one sentence, never a traceback
-                            st.error(f"The profile could not be saved ({type(error).__name__}); try another name.")
 
 # --- saved mapping profiles ----------------------------------------------------------------
 if stored:
-    try:
-        from models import repository
-        from ui.persistence import session_scope
-
+    profiles = {}
+    # Profiles are an aid: when they cannot be read the page works without them (the cause is logged).
+    with user_errors("The saved mapping profiles could not be read", show=st.caption):
         with session_scope() as session:
             profiles = {p.name: dict(p.mapping) for p in repository.list_mapping_profiles(session=session)}
-    except Exception:
-        profiles = {}
     if profiles:
         with st.expander("Apply a saved mapping profile"):
             chosen = st.selectbox("Profile", list(profiles), key="profile_pick")
-            targets = st.multiselect("To files", [name for name, _ in stored["files"]], key="profile_targets",
+            targets = st.multiselect("To files", [name for name, _ in stored["files"]], key=PROFILE_TARGETS,
                                      default=[name for name, _ in stored["files"]])
             st.button("Apply profile", key="apply_profile", on_click=_apply_profile, args=(profiles[chosen],))
 

@@ -41,6 +41,7 @@ from metrics import abtest
 from metrics.abtest import AbResult, Comparison, VariantStats
 from metrics.kpis import apply_filters
 from ui.charts import show_chart
+from ui.state import keyed
 from ui.widgets import download_table, md_escape
 
 CONFIG_VERSION = 1
@@ -583,34 +584,34 @@ def settings_widgets(prefix: str, names: Sequence[str]) -> TestSettings | None:
     names = list(names)
     cols = st.columns([1.2, 1, 1.2, 1.2])
     _default(f"{prefix}_control", abtest.guess_control(names), names)
-    control = cols[0].selectbox("Control", names, key=f"{prefix}_control", format_func=str,
+    control = cols[0].selectbox("Control", names, key=keyed(prefix, "control"), format_func=str,
                                 help="The variant the others are compared with (usually the current version).")
     alpha_options = list(ALPHAS)
-    remembered = st.session_state.get(f"{prefix}_alpha")
+    remembered = st.session_state.get(keyed(prefix, "alpha"))
     if isinstance(remembered, float) and 0 < remembered < 1 and remembered not in alpha_options:
         alpha_options = sorted(alpha_options + [remembered])
     _default(f"{prefix}_alpha", 0.05, alpha_options)
-    alpha = cols[1].selectbox("Significance level α", alpha_options, key=f"{prefix}_alpha",
+    alpha = cols[1].selectbox("Significance level α", alpha_options, key=keyed(prefix, "alpha"),
                               format_func=lambda a: f"{a:g} ({level_label(a)} confidence)",
                               help="The false-positive rate you accept; 0.05 is the usual choice.")
     _default(f"{prefix}_correction", "holm", list(CORRECTIONS))
-    correction = cols[2].selectbox("Correction for several variants", list(CORRECTIONS), key=f"{prefix}_correction",
+    correction = cols[2].selectbox("Correction for several variants", list(CORRECTIONS), key=keyed(prefix, "correction"),
                                    format_func=CORRECTIONS.get,
                                    help="With more than one challenger, p-values are adjusted so that the chance of "
                                         "any false winner stays at α. Holm is safe; Benjamini–Hochberg finds more "
                                         "winners and controls the share of false ones.")
     _default(f"{prefix}_split", "")
     split_text = cols[3].text_input(
-        "Expected split (%)", key=f"{prefix}_split", placeholder="equal",
+        "Expected split (%)", key=keyed(prefix, "split"), placeholder="equal",
         help="Planned traffic shares, control first, then the others in the order shown, e.g. 50,50 or 30,70. "
              "Used for the sample-ratio check; leave empty for an equal split.")
     seq_cols = st.columns([1.2, 1, 2.4])
     _default(f"{prefix}_sequential", False)
-    sequential = seq_cols[0].toggle("Sequential testing", key=f"{prefix}_sequential", help=TUNING_HELP)
+    sequential = seq_cols[0].toggle("Sequential testing", key=keyed(prefix, "sequential"), help=TUNING_HELP)
     tuning = float(abtest.DEFAULT_TUNING)
     if sequential:
         _default(f"{prefix}_tuning", abtest.DEFAULT_TUNING)
-        tuning = float(seq_cols[1].number_input("Tuning N*", min_value=1, step=1000, key=f"{prefix}_tuning",
+        tuning = float(seq_cols[1].number_input("Tuning N*", min_value=1, step=1000, key=keyed(prefix, "tuning"),
                                                 help=TUNING_HELP))
         seq_cols[2].caption("Always-valid results: safe to look every day, at the price of wider intervals.")
     try:
@@ -628,15 +629,15 @@ def settings_widgets(prefix: str, names: Sequence[str]) -> TestSettings | None:
 
 def seed_settings(prefix: str, config: dict[str, Any]) -> None:
     """Put a saved configuration's settings into the widgets of one tab (before they are drawn)."""
-    st.session_state[f"{prefix}_control"] = config.get("control")
+    st.session_state[keyed(prefix, "control")] = config.get("control")
     if config.get("alpha") is not None:
-        st.session_state[f"{prefix}_alpha"] = float(config["alpha"])
+        st.session_state[keyed(prefix, "alpha")] = float(config["alpha"])
     if config.get("correction") in CORRECTIONS:
-        st.session_state[f"{prefix}_correction"] = config["correction"]
+        st.session_state[keyed(prefix, "correction")] = config["correction"]
     split = config.get("expected_split")
-    st.session_state[f"{prefix}_split"] = ",".join(f"{x:g}" for x in split) if split else ""
-    st.session_state[f"{prefix}_sequential"] = bool(config.get("sequential"))
-    st.session_state[f"{prefix}_tuning"] = int(config.get("tuning") or abtest.DEFAULT_TUNING)
+    st.session_state[keyed(prefix, "split")] = ",".join(f"{x:g}" for x in split) if split else ""
+    st.session_state[keyed(prefix, "sequential")] = bool(config.get("sequential"))
+    st.session_state[keyed(prefix, "tuning")] = int(config.get("tuning") or abtest.DEFAULT_TUNING)
 
 
 def run_analysis(stats: Sequence[VariantStats], kind: abtest.MetricKind, settings: TestSettings) -> AbResult:

@@ -1,122 +1,33 @@
-"""Who is asking, and the guard every page starts with (SPEC §8, ARCHITECTURE "A trap in Streamlit itself").
+"""Who is asking (SPEC §8): `identify` decides the role of every run; the sign-in and dead-link pages.
 
 - A `?share=TOKEN` visitor is a client: one snapshot, read-only, nothing else reachable.
 - Otherwise the visitor is the editor; when a password hash (or an OIDC provider in
   secrets) is configured, the editor must log in first.
+The guard every page starts with lives in `ui.router` (it runs the router).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
-import threading
 import time
-from pathlib import Path
-from dataclasses import dataclass
-from typing import Literal
 
 import streamlit as st
 
-from ui.state import EDITOR_AUTHENTICATED, VIEWER
-
-Role = Literal["editor", "client", "invalid", "login"]
+from models import repository
+from models.auth import verify_password
+from models.settings import load_settings
+from ui.persistence import session_scope
+from ui.state import EDITOR_AUTHENTICATED, VIEWER, Viewer
 
 _LOGGER = logging.getLogger(__name__)
 # A wrong password costs the guesser this long (on top of scrypt's own cost).
 WRONG_PASSWORD_DELAY_SECONDS = 1.0
 
-# Set only while the router runs the page it chose, in the script thread running it. (Session
-# state cannot carry this: Streamlit scopes writes made before `page.run()` away from the page.)
-_routing = threading.local()
-
-
-@dataclass(frozen=True)
-class Viewer:
-    role: Role
-    snapshot_id: int | None = None
-    link_id: int | None = None
-    token: str | None = None
-
-    @property
-    def is_client(self) -> bool:
-        return self.role == "client"
-
-    @property
-    def is_editor(self) -> bool:
-        return self.role == "editor"
-
-
-def page_stem(page) -> str | None:
-    """File name (without .py) of a file-based st.Page; None for function pages."""
-    source = getattr(page, "_page", None)
-    return Path(str(source)).stem if isinstance(source, (str, Path)) else None
-
-
-def require_router(page_file: str) -> None:
-    """First line of every page: the page runs only when the router chose it for this visitor.
-
-    On a freshly started server (and in AppTest) Streamlit runs a deep-linked page
-    file on its own (legacy multipage mode) until a session has executed
-    `st.navigation`. Then this runs the router here: if it picks this very page the
-    page goes on; otherwise (a client asking for an editor page, a visitor who must
-    log in) the router's page runs instead and this one stops.
-    """
-    if getattr(_routing, "active", False):
-        return
-    from ui.router import route
-
-    page = route()
-    if page_stem(page) == Path(page_file).stem:
-        _run_rest_as(page)
-        return
-    run_page(page)
-    st.stop()
-
-
-def _run_rest_as(page) -> None:
-    """Give the rest of this page run the identity `page.run()` would give it.
-
-    Widget ids include the thread's active script hash. Under navigation the page runs with
-    its own hash; here `st.navigation` has just left the entry script's hash in place, so
-    without this every widget would change id on the next (navigation) run and the visitor's
-    first choice on a deep-linked page of a fresh server would be lost.
-    """
-    try:
-        from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
-
-        ThreadState.update(active_script_hash=page._script_hash)
-    except Exception:  # an internal API: if it moves, the page still works, only that first choice may reset
-        _LOGGER.warning("Could not align the page's widget ids with navigation", exc_info=True)
-
-
-def run_page(page) -> None:
-    """Run the page `st.navigation` chose, marking the run as routed for `require_router`.
-
-    For a client, any failure inside the page becomes one plain sentence: a shared report
-    never shows a traceback or an exception type (client.showErrorDetails is "none" too).
-    """
-    _routing.active = True
-    try:
-        if current_viewer().is_client:
-            try:
-                page.run()
-            except Exception:  # Streamlit's stop/rerun are BaseException and pass through
-                _LOGGER.exception("A page of a shared report failed")
-                st.error("This part of the report could not be shown. Reload the page, or ask the person "
-                         "who sent the link for a new one.")
-        else:
-            page.run()
-    finally:
-        _routing.active = False
-
 
 def log_client_failure(message: str) -> None:
     """Server log only: what a client sees is one plain sentence."""
     _LOGGER.exception(message)
-
-
-def current_viewer() -> Viewer:
-    return st.session_state.get(VIEWER) or Viewer("editor")
 
 
 def _oidc_configured() -> bool:
@@ -156,8 +67,6 @@ def _is_local_visitor() -> bool:
 
 
 def _password_hash() -> str:
-    from models.settings import load_settings
-
     return load_settings().password_hash or ""
 
 
@@ -198,9 +107,6 @@ def _client_viewer(token: str) -> Viewer:
     remembered = st.session_state.get(VIEWER)
     already_counted = remembered is not None and remembered.token == token and remembered.is_client
     try:
-        from models import repository
-        from ui.persistence import session_scope
-
         with session_scope() as session:
             link = repository.resolve_share_token(session=session, token=token, count_view=not already_counted)
             if link is None:
@@ -231,8 +137,6 @@ def login_page() -> None:
             "To open it from elsewhere, set CAMPAIGN_LENS_PASSWORD_HASH (see docs/operations.md)."
         )
         return
-    from models.auth import verify_password
-
     with st.form("login", border=True):
         st.write("This Campaign Lens is protected. Enter the editor password.")
         password = st.text_input("Password", type="password")

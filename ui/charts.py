@@ -6,7 +6,9 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from metrics.narrative import platform_label
 from metrics.schema import platform_color
+from ui.widgets import format_value
 
 # A chart never receives raw rows: pages aggregate first. This guards against mistakes.
 MAX_MARKS = 5_000
@@ -40,7 +42,7 @@ def show_chart(chart: alt.Chart, *, key: str, name: str) -> None:
 
 
 def chart_png(chart: alt.Chart, scale: float = 2.0) -> bytes:
-    import vl_convert as vlc
+    import vl_convert as vlc  # imported on a click: its engine costs start-up time no page run should pay
 
     return vlc.vegalite_to_png(chart.to_json(), scale=scale)
 
@@ -67,8 +69,6 @@ def axis_title(label: str, kind: str, currency: str | None) -> str:
 
 def with_platform_labels(frame: pl.DataFrame, field: str = "platform") -> pl.DataFrame:
     """Add `platform_label` ("Google Ads") next to the slug, for legends and axes."""
-    from metrics.narrative import platform_label
-
     return frame.with_columns(
         pl.col(field).map_elements(platform_label, return_dtype=pl.String, skip_nulls=False).alias("platform_label")
     )
@@ -76,8 +76,6 @@ def with_platform_labels(frame: pl.DataFrame, field: str = "platform") -> pl.Dat
 
 def platform_label_color(frame: pl.DataFrame, field: str = "platform", *, legend: bool = True) -> alt.Color:
     """Colour by the platform's display name, keeping the platform's colour (see `platform_scale`)."""
-    from metrics.narrative import platform_label
-
     slugs = sorted(set(frame.get_column(field).drop_nulls().to_list()))
     scale = alt.Scale(domain=[platform_label(s) for s in slugs], range=[platform_color(s) for s in slugs])
     return alt.Color("platform_label:N", scale=scale, title="Platform", legend=alt.Legend() if legend else None)
@@ -85,8 +83,6 @@ def platform_label_color(frame: pl.DataFrame, field: str = "platform", *, legend
 
 def _formatted(frame: pl.DataFrame, column: str, kind: str, currency: str | None, alias: str) -> pl.DataFrame:
     """A text column with the value formatted exactly like the tiles (tooltips show it)."""
-    from ui.widgets import format_value
-
     return frame.with_columns(
         pl.col(column).map_elements(lambda v: format_value(v, kind, currency), return_dtype=pl.String,
                                     skip_nulls=False).alias(alias)
@@ -169,8 +165,6 @@ def share_chart(frame: pl.DataFrame) -> alt.Chart:
 
 def efficiency_bubble_chart(frame: pl.DataFrame, *, currency: str | None = None) -> alt.Chart:
     """CPA (y) against conversions (x), bubble size = spend: big cheap bubbles on the right are the winners."""
-    from ui.widgets import format_value
-
     frame = with_platform_labels(check_size(frame)).filter(
         pl.col("cpa").is_not_null() & pl.col("conversions").is_not_null()
     )

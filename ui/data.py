@@ -11,6 +11,7 @@ import polars as pl
 import streamlit as st
 
 from metrics import demo, ingest, kpis
+from metrics.rollup import daily_rollup
 from ui.state import Dataset
 
 
@@ -106,8 +107,6 @@ def date_bounds(dataset_key: str, _frame: pl.DataFrame) -> tuple[date | None, da
 
 @st.cache_resource(max_entries=4, show_spinner="Preparing the dashboard…")
 def _rollup(dataset_key: str, _frame: pl.DataFrame) -> pl.DataFrame:
-    from metrics.rollup import daily_rollup
-
     rolled = daily_rollup(_frame)
     # Not worth a second copy when the rows are already daily per platform and campaign.
     return rolled if rolled.height * 2 <= _frame.height else _frame

@@ -10,7 +10,16 @@ import streamlit as st
 
 from metrics.trends import Comparison, Grain
 from ui import data
-from ui.state import FILTERS, Dataset
+from ui.state import (
+    FILTER_CAMPAIGNS,
+    FILTER_COMPARE,
+    FILTER_DATES,
+    FILTER_GRAIN,
+    FILTER_PLATFORMS,
+    FILTERS,
+    Dataset,
+    kpi_settings,
+)
 
 GRAIN_LABELS = {"day": "Day", "week": "Week", "month": "Month"}
 COMPARE_LABELS = {"previous": "Previous period", "previous_year": "Previous year", "none": "None"}
@@ -54,12 +63,12 @@ def current() -> Filters:
 def restore(settings: dict) -> None:
     """Put saved filter settings back into the sidebar widgets (used when a snapshot is opened)."""
     if settings.get("date_from") and settings.get("date_to"):
-        st.session_state["flt_dates"] = (date.fromisoformat(settings["date_from"]),
+        st.session_state[FILTER_DATES] = (date.fromisoformat(settings["date_from"]),
                                          date.fromisoformat(settings["date_to"]))
-    st.session_state["flt_platforms"] = list(settings.get("platforms") or [])
-    st.session_state["flt_campaigns"] = list(settings.get("campaigns") or [])
-    st.session_state["flt_grain"] = settings.get("grain") or "day"
-    st.session_state["flt_compare"] = settings.get("compare") or "none"
+    st.session_state[FILTER_PLATFORMS] = list(settings.get("platforms") or [])
+    st.session_state[FILTER_CAMPAIGNS] = list(settings.get("campaigns") or [])
+    st.session_state[FILTER_GRAIN] = settings.get("grain") or "day"
+    st.session_state[FILTER_COMPARE] = settings.get("compare") or "none"
     st.session_state.pop(FILTERS, None)
 
 
@@ -77,7 +86,7 @@ def sidebar(dataset: Dataset, *, mirror_in_url: bool) -> Filters:
         date_from = date_to = None
         if lo is not None and hi is not None:
             chosen = st.date_input(
-                "Date range", value=(lo, hi), min_value=lo, max_value=hi, key="flt_dates", bind=bind,
+                "Date range", value=(lo, hi), min_value=lo, max_value=hi, key=FILTER_DATES, bind=bind,
                 help="Defaults to the whole period in the data.",
             )
             if isinstance(chosen, (tuple, list)) and len(chosen) == 2:
@@ -87,19 +96,19 @@ def sidebar(dataset: Dataset, *, mirror_in_url: bool) -> Filters:
             elif isinstance(chosen, date):
                 date_from = date_to = chosen
         platforms = st.multiselect(
-            "Platforms", data.dimension_values(dataset.key, frame, "platform"), key="flt_platforms",
+            "Platforms", data.dimension_values(dataset.key, frame, "platform"), key=FILTER_PLATFORMS,
             placeholder="All platforms", bind=bind,
         )
         campaign_options = data.dimension_values(dataset.key, frame, "campaign")
         campaigns = st.multiselect(
-            "Campaigns", campaign_options, key="flt_campaigns", placeholder="All campaigns", bind=bind,
+            "Campaigns", campaign_options, key=FILTER_CAMPAIGNS, placeholder="All campaigns", bind=bind,
         )
         grain = st.segmented_control(
             "Time grain", list(GRAIN_LABELS), format_func=GRAIN_LABELS.get, default="day", required=True,
-            key="flt_grain", bind=bind,
+            key=FILTER_GRAIN, bind=bind,
         ) or "day"
         compare = st.selectbox(
-            "Compare with", list(COMPARE_LABELS), format_func=COMPARE_LABELS.get, key="flt_compare", bind=bind,
+            "Compare with", list(COMPARE_LABELS), format_func=COMPARE_LABELS.get, key=FILTER_COMPARE, bind=bind,
         )
     filters = Filters(
         date_from=date_from, date_to=date_to, platforms=tuple(platforms), campaigns=tuple(campaigns),
@@ -112,8 +121,6 @@ def sidebar(dataset: Dataset, *, mirror_in_url: bool) -> Filters:
 def summary_options(flt: Filters | None = None) -> dict:
     """Keyword arguments every page passes to `ui.data.summarize`: the date range and the KPI
     settings (extra costs, engagement weights). Dimension filters are passed per call."""
-    from ui.state import kpi_settings
-
     flt = flt or current()
     settings = kpi_settings()
     return dict(

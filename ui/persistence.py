@@ -8,11 +8,11 @@ from contextlib import contextmanager
 import streamlit as st
 from sqlmodel import Session
 
+from models.db import make_engine, upgrade_database
+
 
 @st.cache_resource(show_spinner=False)
 def engine():
-    from models.db import make_engine, upgrade_database
-
     created = make_engine()
     upgrade_database(created)
     return created

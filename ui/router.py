@@ -1,18 +1,29 @@
-"""The router's decisions, callable from `dashboard.py` and from a page's guard.
+"""The router: who is asking (editor, client with ?share=, someone who must log in), which pages
+exist for them, which data they see and the shared sidebar filters; and the guard every page
+starts with (ARCHITECTURE "A trap in Streamlit itself").
 
-Who is asking (editor, client with ?share=, someone who must log in), which pages
-exist for them, which data they see, and the shared sidebar filters.
+Imports flow one way: pages → router → access, session, filters, widgets → state.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+from pathlib import Path
+
 import streamlit as st
 
 from ui import access, filters, session, widgets
-from ui.state import VIEWER
+from ui.state import VIEWER, Viewer, current_viewer
+
+_LOGGER = logging.getLogger(__name__)
+
+# Set only while the router runs the page it chose, in the script thread running it. (Session
+# state cannot carry this: Streamlit scopes writes made before `page.run()` away from the page.)
+_routing = threading.local()
 
 
-def _pages_for(viewer: access.Viewer):
+def _pages_for(viewer: Viewer):
     analysis = [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/platforms.py", title="Platforms", icon=":material/compare_arrows:"),
@@ -52,7 +63,7 @@ def route():
         if viewer.is_client and dataset is None:
             # The snapshot vanished (deleted between the check and the load) or cannot be read:
             # the same "not valid" page as any other dead link, never the empty editor start.
-            viewer = access.Viewer("invalid", token=viewer.token)
+            viewer = Viewer("invalid", token=viewer.token)
             st.session_state[VIEWER] = viewer
     page = st.navigation(_pages_for(viewer), position="sidebar" if viewer.role in ("editor", "client") else "hidden")
     if dataset is not None and viewer.is_client:
@@ -77,3 +88,65 @@ def client_title(dataset) -> None:
     if dataset.data_as_of:
         line += f" · data as of {dataset.data_as_of}"
     st.caption(line)
+
+
+def page_stem(page) -> str | None:
+    """File name (without .py) of a file-based st.Page; None for function pages."""
+    source = getattr(page, "_page", None)
+    return Path(str(source)).stem if isinstance(source, (str, Path)) else None
+
+
+def require_router(page_file: str) -> None:
+    """The first statement of every page: the page runs only when the router chose it for this visitor.
+
+    On a freshly started server (and in AppTest) Streamlit runs a deep-linked page
+    file on its own (legacy multipage mode) until a session has executed
+    `st.navigation`. Then this runs the router here: if it picks this very page the
+    page goes on; otherwise (a client asking for an editor page, a visitor who must
+    log in) the router's page runs instead and this one stops.
+    """
+    if getattr(_routing, "active", False):
+        return
+    page = route()
+    if page_stem(page) == Path(page_file).stem:
+        _run_rest_as(page)
+        return
+    run_page(page)
+    st.stop()
+
+
+def _run_rest_as(page) -> None:
+    """Give the rest of this page run the identity `page.run()` would give it.
+
+    Widget ids include the thread's active script hash. Under navigation the page runs with
+    its own hash; here `st.navigation` has just left the entry script's hash in place, so
+    without this every widget would change id on the next (navigation) run and the visitor's
+    first choice on a deep-linked page of a fresh server would be lost.
+    """
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+
+        ThreadState.update(active_script_hash=page._script_hash)
+    except Exception:  # an internal API: if it moves, the page still works, only that first choice may reset
+        _LOGGER.warning("Could not align the page's widget ids with navigation", exc_info=True)
+
+
+def run_page(page) -> None:
+    """Run the page `st.navigation` chose, marking the run as routed for `require_router`.
+
+    For a client, any failure inside the page becomes one plain sentence: a shared report
+    never shows a traceback or an exception type (client.showErrorDetails is "none" too).
+    """
+    _routing.active = True
+    try:
+        if current_viewer().is_client:
+            try:
+                page.run()
+            except Exception:  # Streamlit's stop/rerun are BaseException and pass through
+                _LOGGER.exception("A page of a shared report failed")
+                st.error("This part of the report could not be shown. Reload the page, or ask the person "
+                         "who sent the link for a new one.")
+        else:
+            page.run()
+    finally:
+        _routing.active = False

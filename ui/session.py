@@ -5,25 +5,30 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from models import repository
 from ui import filters
-from ui.access import Viewer
-from ui.state import AB_CONFIG, GOALS, KPI_SETTINGS, OPEN_SNAPSHOT, Dataset, get_dataset, set_dataset
+from ui.persistence import session_scope
+from ui.state import (
+    AB_CONFIG,
+    GOALS,
+    KPI_SETTINGS,
+    OPEN_SNAPSHOT,
+    TRIED_LAST_SNAPSHOT,
+    Dataset,
+    Viewer,
+    get_dataset,
+    set_dataset,
+)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Opening the report…")
 def _snapshot_frame(snapshot_id: int) -> pl.DataFrame:
     """A snapshot never changes once saved, so its id is a sound cache key."""
-    from models import repository
-    from ui.persistence import session_scope
-
     with session_scope() as session:
         return repository.load_snapshot_frame(session=session, snapshot_id=snapshot_id)
 
 
 def snapshot_dataset(snapshot_id: int) -> tuple[Dataset, dict] | None:
-    from models import repository
-    from ui.persistence import session_scope
-
     with session_scope() as session:
         snapshot = repository.get_snapshot(session=session, snapshot_id=snapshot_id)
         if snapshot is None:
@@ -74,12 +79,9 @@ def ensure_dataset(viewer: Viewer) -> Dataset | None:
                 return None
             st.session_state[OPEN_SNAPSHOT] = f"client:{viewer.snapshot_id}"
         return get_dataset()
-    if viewer.is_editor and current is None and "cl_tried_last_snapshot" not in st.session_state:
-        st.session_state["cl_tried_last_snapshot"] = True
+    if viewer.is_editor and current is None and TRIED_LAST_SNAPSHOT not in st.session_state:
+        st.session_state[TRIED_LAST_SNAPSHOT] = True
         try:
-            from models import repository
-            from ui.persistence import session_scope
-
             with session_scope() as session:
                 last = repository.get_last_opened_snapshot_id(session=session)
             if last is not None:

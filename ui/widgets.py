@@ -9,6 +9,8 @@ import streamlit as st
 
 from metrics.exports import to_csv_bytes, to_xlsx_bytes
 from metrics.kpis import find_kpi
+from ui.data import demo_dataset
+from ui.state import get_dataset, set_dataset
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -90,9 +92,6 @@ def download_table(frame: pl.DataFrame, name: str, *, key: str, label: str = "Do
 
 
 def _use_demo() -> None:
-    from ui.data import demo_dataset
-    from ui.state import set_dataset
-
     set_dataset(demo_dataset())
 
 
@@ -112,8 +111,6 @@ NO_DATA = "No data yet. Upload your exports on the Data page, or explore the dem
 
 def require_dataset():
     """The current dataset; with none, the friendly empty start and the page stops here."""
-    from ui.state import get_dataset
-
     dataset = get_dataset()
     if dataset is None:
         empty_state(NO_DATA)

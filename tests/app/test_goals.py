@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-import ui.access
+import ui.state
 from metrics import demo, goals as goal_math
 from ui.state import GOALS
 
@@ -113,7 +113,7 @@ def test_unreadable_saved_goal_is_skipped(goals_page):
 def test_client_sees_goals_read_only(goals_page, monkeypatch):
     at = goals_page
     at.session_state[GOALS] = [{"metric": "conversions", "target": 12_000, "deadline": "2026-12-31"}]
-    monkeypatch.setattr(ui.access, "current_viewer", lambda: ui.access.Viewer("client", snapshot_id=1))
+    monkeypatch.setattr(ui.state, "current_viewer", lambda: ui.state.Viewer("client", snapshot_id=1))
     at.run()
     assert not at.exception
     assert len(_status_table(at)) == 1

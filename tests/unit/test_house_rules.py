@@ -65,13 +65,69 @@ def test_server_upload_cap_matches_the_loader():
     assert config["server"]["address"] == "127.0.0.1"
 
 
-def test_every_page_opens_with_the_router_guard():
-    """A fresh server may run a page file without dashboard.py; its first statements must be the guard."""
+def test_every_page_runs_the_router_guard_before_anything_else():
+    """A fresh server may run a page file without dashboard.py: after its imports, the first thing a page
+    does is the guard, and no import needs an order exception (imports flow one way)."""
     offenders = []
     for path in sorted((REPO / "pages").glob("*.py")):
-        body = ast.parse(path.read_text(encoding="utf-8")).body
-        first_two = [ast.unparse(node) for node in body[:2]]
-        if first_two != ["from ui.access import require_router", "require_router(__file__)"]:
+        source = path.read_text(encoding="utf-8")
+        body = [node for node in ast.parse(source).body
+                if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]  # the docstring
+        first = next(node for node in body if not isinstance(node, (ast.Import, ast.ImportFrom)))
+        if ast.unparse(first) != "require_router(__file__)" or "noqa: E402" in source:
+            offenders.append(path.name)
+        imported = {alias.name for node in body if isinstance(node, ast.ImportFrom) and node.module == "ui.router"
+                    for alias in node.names}
+        if "require_router" not in imported:
             offenders.append(path.name)
     assert offenders == []
-    assert len(list((REPO / "pages").glob("*.py"))) == 8
+
+
+def test_ui_modules_import_one_way():
+    """No module of ui/ imports the router (it sits on top), and access/session never import each other."""
+    for path in (REPO / "ui").glob("*.py"):
+        if path.name == "router.py":
+            continue
+        imports = _module_imports(path)
+        assert "ui.router" not in imports, f"{path.name} imports ui.router"
+    assert "ui.session" not in _module_imports(REPO / "ui" / "access.py")
+    assert "ui.access" not in _module_imports(REPO / "ui" / "session.py")
+
+
+def _module_imports(path: Path) -> set[str]:
+    """Full dotted names imported anywhere in a module (`from ui import x` counts as `ui.x`)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _literal_session_keys(path: Path) -> list[str]:
+    """`st.session_state[...]`, `.get(...)`, `.pop(...)`, `.setdefault(...)` and `in st.session_state`
+    with a written-out key (a string or an f-string) instead of a name from ui/state.py."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        key = None
+        if isinstance(node, ast.Subscript) and ast.unparse(node.value).endswith("session_state"):
+            key = node.slice
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in ("get", "pop", "setdefault")
+              and ast.unparse(node.func.value).endswith("session_state") and node.args):
+            key = node.args[0]
+        elif (isinstance(node, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops)
+              and ast.unparse(node.comparators[0]).endswith("session_state")):
+            key = node.left
+        if isinstance(key, (ast.Constant, ast.JoinedStr)):
+            found.append(f"{path.name}:{node.lineno}: {ast.unparse(key)}")
+    return found
+
+
+def test_session_keys_come_from_ui_state():
+    """Pages and ui/ read and write session state only through the named keys of ui/state.py."""
+    files = [*sorted((REPO / "pages").glob("*.py")), *sorted((REPO / "ui").glob("*.py"))]
+    offenders = [hit for path in files if path.name != "state.py" for hit in _literal_session_keys(path)]
+    assert offenders == []
