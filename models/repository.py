@@ -1004,9 +1004,17 @@ def list_share_links(
     return list(session.exec(statement).all())
 
 
-def revoke_share_link(*, session: Session, link_id: int) -> ShareLink:
+def _get_link(session: Session, link_id: int, workspace_id: int | None) -> ShareLink | None:
+    statement = select(ShareLink).where(ShareLink.id == link_id)
+    if workspace_id is not None:
+        statement = statement.join(Snapshot, col(ShareLink.snapshot_id) == col(Snapshot.id)).where(
+            Snapshot.workspace_id == workspace_id)
+    return session.exec(statement).first()
+
+
+def revoke_share_link(*, session: Session, link_id: int, workspace_id: int | None = None) -> ShareLink:
     """Revoke a link now (idempotent: an already revoked link keeps its first revocation time)."""
-    link = session.get(ShareLink, link_id)
+    link = _get_link(session, link_id, workspace_id)
     if link is None:
         raise NotFoundError(f"Share link {link_id} does not exist; its snapshot may have been deleted.")
     if link.revoked_at is None:
@@ -1016,10 +1024,12 @@ def revoke_share_link(*, session: Session, link_id: int) -> ShareLink:
     return link
 
 
-def regenerate_share_link(*, session: Session, link_id: int) -> tuple[ShareLink, str]:
+def regenerate_share_link(
+    *, session: Session, link_id: int, workspace_id: int | None = None
+) -> tuple[ShareLink, str]:
     """Revoke a link and issue a new token for the same snapshot, with the same label and the
     same validity length (counted from now). Returns (new_link, raw_token)."""
-    old = session.get(ShareLink, link_id)
+    old = _get_link(session, link_id, workspace_id)
     if old is None:
         raise NotFoundError(f"Share link {link_id} does not exist; its snapshot may have been deleted.")
     now = utcnow()

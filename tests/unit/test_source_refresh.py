@@ -135,3 +135,15 @@ def test_content_key_changes_with_the_enabled_sources_content(change):
     }[change]
     assert content_key(7, changed) != base
     assert content_key(8, sources) != base  # another workspace with the same rows is another dataset
+
+
+def test_overlapping_rows_between_two_sources_are_counted():
+    from metrics.schema import conform
+    from models.sources import overlapping_rows
+
+    a = conform(_daily(JAN, 5, 1.0, platforms=("facebook", "x")))
+    b = conform(_daily(JAN + timedelta(days=3), 4, 1.0, platforms=("facebook",)))  # 4-7 Jan, facebook
+    assert overlapping_rows(b, a) == 2  # 4 and 5 January on facebook
+    assert overlapping_rows(a, b) == 2
+    other_campaign = b.with_columns(pl.lit("Autumn").alias("campaign"))
+    assert overlapping_rows(other_campaign, a) == 0
