@@ -27,6 +27,7 @@ from ui.state import (
     UPLOAD_REPLACE_ALL,
     UPLOAD_TARGET,
     UPLOAD_WIDGET,
+    WS_SETTINGS_OPEN,
     get_dataset,
     keyed,
     kpi_settings,
@@ -399,8 +400,11 @@ with st.expander("KPI settings"):
             key=f"weight_{name}",
         )
 
-with st.expander("Workspace settings: currency, time zone, branding of report files"):
-    workspaces.settings_panel(workspace_id)
+# Drawn only while open (a lazy expander): its logo uploader is not a second drop zone on the page.
+with st.expander("Workspace settings: currency, time zone, branding of report files", key=WS_SETTINGS_OPEN,
+                 on_change="rerun") as workspace_settings:
+    if workspace_settings.open:
+        workspaces.settings_panel(workspace_id)
 
 # --- preview -------------------------------------------------------------------------------------------
 if dataset is not None:

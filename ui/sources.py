@@ -17,7 +17,7 @@ from models.repository import SourceUpload, StoreOutcome, UploadTarget
 from ui import session
 from ui.errors import user_errors
 from ui.persistence import session_scope
-from ui.state import LAST_UPLOAD
+from ui.state import LAST_UPLOAD, SOURCE_SELECTED
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,9 @@ def store_files(files: Sequence[tuple[str, bytes]], *, target: UploadTarget = "a
             upload = _store(workspace_id, upload, target, replace_all)
         stored.append(upload)
     st.session_state[LAST_UPLOAD] = LastUpload(target=target, replace_all=replace_all, files=tuple(stored))
-    if any(upload.outcome is not None for upload in stored):
+    outcomes = [upload.outcome for upload in stored if upload.outcome is not None]
+    if outcomes:
+        st.session_state[SOURCE_SELECTED] = outcomes[-1].source_id  # the sources list opens on it
         session.show_sources()
 
 

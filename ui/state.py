@@ -46,6 +46,7 @@ UPLOAD_REPLACE_ALL = "upload_replace_all"
 SOURCE_SELECTED = "source_selected"
 SOURCE_RENAME = "source_rename"  # keyed per source
 SOURCE_CONFIRM_DELETE = "source_confirm_delete"
+WS_SETTINGS_OPEN = "ws_settings_open"  # the Data page's workspace settings expander
 WS_CURRENCY = "ws_currency"
 WS_TIME_ZONE = "ws_time_zone"
 WS_ACCENT = "ws_accent"

@@ -4,8 +4,6 @@ the delete cascade, the size cap and failed writes."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date, timedelta
 
@@ -18,35 +16,10 @@ from metrics import demo, ingest
 from metrics.errors import UsageError
 from models import repository as repo
 from models.tables import DataSource, MappingProfile, ShareLink, Snapshot, Workspace
+from tests.export_fixtures import meta_export, totals_by_day
 
 JAN = date(2026, 1, 1)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-def meta_export(first: date, days: int, campaigns=("Spring", "Summer"), spend=1.0, name="meta.csv") -> tuple[str, bytes]:
-    """A small Ads Manager-style CSV: one row per day and campaign."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["Day", "Campaign name", "Amount spent (USD)", "Impressions", "Link clicks"])
-    for i in range(days):
-        for c, campaign in enumerate(campaigns):
-            writer.writerow([(first + timedelta(days=i)).isoformat(), campaign, f"{spend + c:.2f}", 100 + i, 3])
-    return name, out.getvalue().encode()
-
-
-def totals_by_day(*files: tuple[str, bytes]) -> dict[date, float]:
-    """Spend per day as the LAST of `files` covering that day says (read with the csv module)."""
-    by_day: dict[date, float] = {}
-    for _, data in files:
-        rows = list(csv.DictReader(io.StringIO(data.decode())))
-        days = {date.fromisoformat(r["Day"]) for r in rows}
-        first, last = min(days), max(days)
-        for day in [d for d in by_day if first <= d <= last]:
-            del by_day[day]
-        for row in rows:
-            day = date.fromisoformat(row["Day"])
-            by_day[day] = by_day.get(day, 0.0) + float(row["Amount spent (USD)"])
-    return by_day
 
 
 def upload_of(file: tuple[str, bytes]) -> repo.SourceUpload:
@@ -263,7 +236,7 @@ def test_two_workspaces_never_see_each_others_sources_snapshots_links_or_profile
     assert theirs.action == "added"  # the same file in another workspace is that workspace's own source
     snapshot = repo.save_snapshot(session=session, workspace_id=ws, name="mine", frame=demo.generate(rows=50),
                                   settings={})
-    repo.create_share_link(session=session, snapshot_id=snapshot.id)
+    link, _ = repo.create_share_link(session=session, snapshot_id=snapshot.id)
     repo.save_mapping_profile(session=session, workspace_id=ws, name="P", mapping={"a": "spend"})
 
     assert [s.id for s in repo.list_sources(session=session, workspace_id=other)] == [theirs.source_id]
@@ -280,12 +253,15 @@ def test_two_workspaces_never_see_each_others_sources_snapshots_links_or_profile
         lambda: repo.set_source_enabled(session=session, source_id=mine.source_id, enabled=False, workspace_id=other),
         lambda: repo.rename_snapshot(session=session, snapshot_id=snapshot.id, name="x", workspace_id=other),
         lambda: repo.create_share_link(session=session, snapshot_id=snapshot.id, workspace_id=other),
+        lambda: repo.revoke_share_link(session=session, link_id=link.id, workspace_id=other),
+        lambda: repo.regenerate_share_link(session=session, link_id=link.id, workspace_id=other),
         lambda: repo.store_upload(session=session, workspace_id=other, target=mine.source_id,
                                   upload=upload_of(meta_export(JAN, 1, name="new.csv"))),
     ):
         with pytest.raises(repo.NotFoundError):
             action()
     assert repo.get_source(session=session, source_id=mine.source_id, workspace_id=ws).name == "meta"
+    assert repo.list_share_links(session=session, workspace_id=ws)[0].status == "active"
 
 
 def test_deleting_a_workspace_deletes_everything_in_it_and_nothing_else(session, ws):
