@@ -34,7 +34,7 @@ from zoneinfo import available_timezones
 import polars as pl
 from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, undefer
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
@@ -571,15 +571,16 @@ def _file_entry(upload: SourceUpload, change: str) -> dict[str, Any]:
 
 
 def get_source(*, session: Session, source_id: int, workspace_id: int | None = None) -> DataSource | None:
-    """A source's metadata (no blob), or None (also when it belongs to another workspace than `workspace_id`)."""
-    statement = _sources_metadata().where(DataSource.id == source_id)
+    """A source's metadata with its load report (no blob), or None (also when it belongs to another
+    workspace than `workspace_id`)."""
+    statement = _sources_metadata().options(undefer(DataSource.load_report)).where(DataSource.id == source_id)
     if workspace_id is not None:
         statement = statement.where(DataSource.workspace_id == workspace_id)
     return session.exec(statement.execution_options(populate_existing=True)).first()
 
 
 def list_sources(*, session: Session, workspace_id: int, enabled_only: bool = False) -> list[DataSource]:
-    """The workspace's sources, oldest first, without their rows."""
+    """The workspace's sources, oldest first, without their rows or load reports (see `get_source`)."""
     statement = _sources_metadata().where(DataSource.workspace_id == workspace_id)
     if enabled_only:
         statement = statement.where(col(DataSource.enabled).is_(True))

@@ -81,7 +81,8 @@ class DataSource(SQLModel, table=True):
     """
 
     __tablename__ = "data_source"
-    __mapper_args__ = _deferred("frame_parquet")
+    # The load report can hold a thousand rejected rows: lists never fetch it (get_source does).
+    __mapper_args__ = _deferred("frame_parquet", "load_report")
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE", index=True)

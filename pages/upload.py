@@ -197,6 +197,10 @@ with st.container(border=True):
     st.button("Use demo data", icon=":material/auto_awesome:", key="use_demo", on_click=session.show_demo,
               help="A generated account to explore; nothing is stored.")
 
+dataset = get_dataset()
+if dataset is not None:
+    st.markdown(f"**Current data:** {widgets.md_escape(dataset.label)} · {dataset.frame.height:,} rows")
+
 # --- this session's last upload: what happened to each file, and its column mapping ---------------------
 last = sources.last_upload()
 canonical_options = [IGNORE] + [c.name for c in COLUMNS]
@@ -318,7 +322,6 @@ def _dates(source) -> str:
 
 
 st.subheader("Sources of this workspace")
-dataset = get_dataset()
 if not stored_sources:
     st.info("No data yet. Upload one or more exports above, or start with the demo account.")
 else:
@@ -374,7 +377,11 @@ else:
         else:
             actions.button("Delete…", icon=":material/delete:", key="source_delete", on_click=_ask_delete,
                            args=(selected_id,))
-        stored_report = selected.load_report or {}
+        stored_report = {}
+        with user_errors("What was read from this source could not be shown", show=st.caption):
+            with session_scope() as db:
+                detail = repository.get_source(session=db, source_id=selected_id, workspace_id=workspace_id)
+                stored_report = (detail.load_report if detail is not None else None) or {}
         with st.expander(f"What was read from {widgets.md_escape(selected.file_name)}"):
             st.caption(
                 f"Rows read {stored_report.get('rows_read', 0):,} · loaded {stored_report.get('rows_loaded', 0):,} · "
