@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlmodel import Session, select
 
 from metrics import demo
 from metrics.errors import UsageError
+from metrics.report_settings import ReportFilters, ReportSettings
 from metrics.schema import CANONICAL_SCHEMA
 from models import repository as repo
 from models.tables import ShareLink, Snapshot
@@ -122,13 +124,14 @@ def test_rename_and_update_settings(session):
     relabelled = repo.rename_snapshot(session=session, snapshot_id=saved.id, name="Final report", client_label=None)
     assert relabelled.client_label is None
 
-    settings = {"grain": "month", "comparison": "previous_period"}
+    written = ReportSettings(filters=ReportFilters(grain="month", compare="previous_year")).to_dict()
+    settings = copy.deepcopy(written)
     updated = repo.update_snapshot_settings(session=session, snapshot_id=saved.id, settings=settings)
-    settings["grain"] = "mutated afterwards"  # the stored copy must not follow the caller's dict
+    settings["filters"] = "mutated afterwards"  # the stored copy must not follow the caller's dict
     session.expire_all()
-    assert repo.get_snapshot(session=session, snapshot_id=saved.id).settings == {
-        "grain": "month", "comparison": "previous_period"
-    }
+    stored = repo.get_snapshot(session=session, snapshot_id=saved.id).settings
+    assert stored == written
+    assert ReportSettings.from_dict(stored).filters.grain == "month"
     _assert_utc(updated.updated_at)
 
     with pytest.raises(UsageError):
