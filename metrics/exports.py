@@ -3,7 +3,8 @@
 A text cell that begins with = + - @, tab, CR or LF is prefixed with a single quote so
 Excel, LibreOffice and Google Sheets show it as text instead of running it (OWASP
 "CSV injection"). Only text columns are touched: numbers stay numbers, so a negative
-delta is still -0.12.
+delta is still -0.12. Numbers are rounded to their format's precision (metrics.display), so a
+spreadsheet never shows 62687.130000000005.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import io
 
 import polars as pl
+
+from metrics.display import round_for_export
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 _FORMULA_PATTERN = r"^[=+\-@\t\r\n]"
@@ -37,7 +40,7 @@ def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
 def to_csv_bytes(frame: pl.DataFrame) -> bytes:
     """UTF-8 with a BOM so Excel detects the encoding; formula-like text escaped."""
     buffer = io.BytesIO()
-    escape_formula_cells(_flatten(frame)).write_csv(buffer)
+    escape_formula_cells(round_for_export(_flatten(frame))).write_csv(buffer)
     return b"\xef\xbb\xbf" + buffer.getvalue()
 
 
@@ -48,7 +51,7 @@ def to_xlsx_bytes(frame: pl.DataFrame, sheet: str = "Campaign Lens") -> bytes:
     buffer = io.BytesIO()
     # Belt and braces: even an unescaped "=..." string stays a string.
     with xlsxwriter.Workbook(buffer, {"strings_to_formulas": False, "strings_to_urls": False}) as workbook:
-        escape_formula_cells(_flatten(frame)).write_excel(
+        escape_formula_cells(round_for_export(_flatten(frame))).write_excel(
             workbook, worksheet=sheet[:31], autofit=True, include_header=True,
         )
     return buffer.getvalue()

@@ -20,7 +20,6 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import polars as pl
 
-
 FUNNEL_STEPS: tuple[str, ...] = ("impressions", "clicks", "leads", "conversions")
 STEP_LABELS: dict[str, str] = {
     "impressions": "Impressions", "clicks": "Clicks", "leads": "Leads", "conversions": "Conversions",

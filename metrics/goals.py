@@ -49,7 +49,7 @@ from typing import Literal
 
 import polars as pl
 
-from metrics import kpis
+from metrics import display, kpis
 from metrics.schema import COLUMN_BY_NAME, MEASURES
 
 Scope = Literal["all", "platform", "campaign"]
@@ -92,9 +92,7 @@ def goal_metrics() -> tuple[str, ...]:
 
 
 def metric_label(metric: str) -> str:
-    if metric in kpis.KPI_BY_NAME:
-        return kpis.KPI_BY_NAME[metric].label
-    return kpis.measure_label(metric)
+    return display.label(metric)
 
 
 def metric_kind(metric: str) -> MetricKind:

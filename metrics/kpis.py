@@ -13,17 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
 
 import polars as pl
 
-from metrics.schema import COLUMN_BY_NAME, DIMENSIONS, MEASURES
+from metrics.schema import COLUMN_BY_NAME, DIMENSIONS, MEASURES, Direction, Format
 from metrics.trends import Comparison, Grain, comparison_range, truncate_to_grain
 
 MeasureRef = Callable[[str], pl.Expr]
-Format = Literal["percent", "currency", "number", "ratio", "minutes"]
-# Direction tells the UI whether a rise is good news (lower CPA is good).
-Direction = Literal["higher", "lower", "neutral"]
 
 DEFAULT_ENGAGEMENT_WEIGHTS: dict[str, float] = {"likes": 1.0, "comments": 2.0, "saves": 3.0, "shares": 4.0}
 
@@ -193,18 +189,6 @@ def kpi(name: str) -> Kpi:
 def find_kpi(name: str) -> Kpi | None:
     """The KPI called `name` (share KPIs included), or None for a measure."""
     return KPI_BY_NAME.get(name) or SHARE_KPIS.get(name)
-
-
-# --- measures ---------------------------------------------------------------------------
-
-
-def measure_label(name: str) -> str:
-    """Human label for a measure; reach says it is a sum of rows (it counts unique users per row)."""
-    if name == "reach":
-        return "Reach (sum of rows)"
-    if name == "followers":
-        return "Followers (latest)"
-    return name.replace("_", " ").capitalize()
 
 
 _DAY = "__day"  # the row's own date, kept when `date` is bucketed to a grain

@@ -18,16 +18,8 @@ from typing import Any
 
 import polars as pl
 
+from metrics.display import describe, format_compact, platform_label
 from metrics.trends import Comparison
-
-# Display names of the SPEC §3 slugs; unknown slugs are shown as "My channel".
-PLATFORM_LABELS: dict[str, str] = {
-    "facebook": "Facebook", "instagram": "Instagram", "messenger": "Messenger", "linkedin": "LinkedIn",
-    "tiktok": "TikTok", "youtube": "YouTube", "x": "X", "threads": "Threads", "vk": "VK", "telegram": "Telegram",
-    "pinterest": "Pinterest", "snapchat": "Snapchat", "google_ads": "Google Ads", "bing_ads": "Bing Ads",
-    "email": "Email", "seo": "SEO", "affiliate": "Affiliate", "other": "Other",
-}
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "RUB": "₽", "BRL": "R$", "JPY": "¥", "INR": "₹"}
 
 # Which total leads the sentence: money first, reach of attention for organic-only data.
 _LEAD_MEASURES = ("spend", "impressions", "engagements")
@@ -38,13 +30,6 @@ _KPI_LABELS = {"cpa": "CPA", "roas": "ROAS", "cpc": "CPC", "ctr": "CTR", "engage
 _OUTCOMES = ("conversions", "leads", "engagements", "impressions")
 # Changes smaller than this (as a fraction) read as "flat".
 FLAT = 0.005
-
-
-def platform_label(slug: str | None) -> str:
-    """'google_ads' → 'Google Ads'; an unknown slug 'my_channel' → 'My channel'; None → 'Unknown'."""
-    if not slug:
-        return "Unknown"
-    return PLATFORM_LABELS.get(slug) or slug.replace("_", " ").capitalize()
 
 
 def period_phrase(compare: Comparison | None, days: int | None) -> str | None:
@@ -116,11 +101,11 @@ def _snapshot_clause(total: Mapping[str, Any], lead: str, currency: str | None) 
     opening = f"{lead.capitalize()} {_amount(total[lead], lead, currency)}"
     conversions, cpa = _num(total.get("conversions")), _num(total.get("cpa"))
     if lead == "spend" and conversions:
-        tail = f" brought {_count(conversions)} conversions"
-        return opening + (tail + f" at a CPA of {_money(cpa, currency)}" if cpa is not None else tail)
+        tail = f" brought {format_compact(conversions, 'number')} conversions"
+        return opening + (tail + f" at a CPA of {format_compact(cpa, 'currency', currency)}" if cpa is not None else tail)
     impressions = _num(total.get("impressions"))
     if lead != "impressions" and impressions:
-        return f"{opening} for {_count(impressions)} impressions"
+        return f"{opening} for {format_compact(impressions, 'number')} impressions"
     return opening
 
 
@@ -193,27 +178,5 @@ def _moved(fraction: float) -> str:
     return f"{'rose' if fraction > 0 else 'fell'} {_pct(fraction)}"
 
 
-def _money(value: float | None, currency: str | None) -> str:
-    if value is None:
-        return "—"
-    symbol = _SYMBOLS.get((currency or "").upper(), f"{currency.upper()} " if currency else "")
-    sign = "−" if value < 0 else ""
-    value = abs(value)
-    if value >= 1e6:
-        return f"{sign}{symbol}{value / 1e6:,.2f} M"
-    if value >= 1e4:
-        return f"{sign}{symbol}{value:,.0f}"
-    return f"{sign}{symbol}{value:,.2f}"
-
-
-def _count(value: float) -> str:
-    if abs(value) >= 1e6:
-        return f"{value / 1e6:,.1f} M"
-    return f"{value:,.0f}"
-
-
 def _amount(value: Any, measure: str, currency: str | None) -> str:
-    number = _num(value)
-    if number is None:
-        return "—"
-    return _money(number, currency) if measure in ("spend", "revenue") else _count(number)
+    return format_compact(_num(value), describe(measure).format, currency)

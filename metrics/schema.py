@@ -21,6 +21,11 @@ Kind = Literal["dimension", "measure", "meta"]
 #  stock  - a level at a date (followers): latest value per series, then summed
 #  key    - a dimension used for grouping
 Aggregation = Literal["sum", "unique", "stock", "key"]
+# How a value is shown (metrics.display formats each): counts, money in the group's currency,
+# fractions shown as percent, multiples (ROAS 3.20×), minutes.
+Format = Literal["percent", "currency", "number", "ratio", "minutes"]
+# Whether a rise is good news (more clicks), bad news (more unfollows) or neither (spend).
+Direction = Literal["higher", "lower", "neutral"]
 
 
 @dataclass(frozen=True)
@@ -33,14 +38,26 @@ class Column:
     # Header spellings seen in real exports, in English, Russian, German,
     # Portuguese, Spanish and French. Compared after `normalize_header`.
     aliases: tuple[str, ...] = field(default_factory=tuple)
+    # Display: the label people read (default: the name in words), its format and direction.
+    label: str = ""
+    format: Format = "number"
+    direction: Direction = "higher"
+
+    @property
+    def display_label(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
 
 
-def _dim(name: str, description: str, *aliases: str, dtype: pl.DataType = pl.String) -> Column:
-    return Column(name, dtype, "dimension", description, "key", aliases)
+def _dim(name: str, description: str, *aliases: str, dtype: pl.DataType = pl.String, label: str = "") -> Column:
+    return Column(name, dtype, "dimension", description, "key", aliases, label=label)
 
 
-def _measure(name: str, description: str, *aliases: str, aggregation: Aggregation = "sum") -> Column:
-    return Column(name, pl.Float64, "measure", description, aggregation, aliases)
+def _measure(
+    name: str, description: str, *aliases: str, aggregation: Aggregation = "sum", label: str = "",
+    format: Format = "number", direction: Direction = "higher",
+) -> Column:
+    return Column(name, pl.Float64, "measure", description, aggregation, aliases, label=label, format=format,
+                  direction=direction)
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -148,7 +165,7 @@ COLUMNS: tuple[Column, ...] = (
         "reach", "Unique accounts reached. Not additive: the sum of rows is an upper bound.",
         "reach", "unique reach", "accounts reached",
         "охват", "reichweite", "alcance", "couverture", "portée",
-        aggregation="unique",
+        aggregation="unique", label="Reach (sum of rows)",
     ),
     _measure(
         "clicks", "All clicks.",
@@ -210,7 +227,7 @@ COLUMNS: tuple[Column, ...] = (
         "followers", "followers total", "total followers", "subscribers", "fans",
         "подписчики", "всего подписчиков",
         "follower", "abonnenten", "seguidores", "abonnés",
-        aggregation="stock",
+        aggregation="stock", label="Followers (latest)",
     ),
     _measure(
         "new_followers", "New followers in the period (a flow).",
@@ -222,6 +239,7 @@ COLUMNS: tuple[Column, ...] = (
         "unfollows", "Unfollows in the period (a flow).",
         "unfollows", "lost followers", "unsubscribes",
         "отписки", "entfolgt", "deixaram de seguir", "dejaron de seguir", "désabonnements",
+        direction="lower",
     ),
     _measure(
         "spend", "Cost in `currency`.",
@@ -232,6 +250,7 @@ COLUMNS: tuple[Column, ...] = (
         "custo", "valor gasto", "gasto",
         "costo", "coste", "importe gastado",
         "coût", "dépenses", "montant dépensé",
+        format="currency", direction="neutral",
     ),
     _measure(
         "leads", "Leads / sign-ups.",
@@ -258,6 +277,7 @@ COLUMNS: tuple[Column, ...] = (
         "receita", "valor de conversão",
         "ingresos", "valor de conversión",
         "chiffre d'affaires", "valeur de conversion", "revenu",
+        format="currency",
     ),
     _measure(
         "messages", "Inbound messages.",
@@ -274,6 +294,7 @@ COLUMNS: tuple[Column, ...] = (
         "response minutes", "response time (min)", "total response minutes", "minutes to first response",
         "время ответа", "время ответа (мин)", "antwortzeit", "tempo de resposta", "tiempo de respuesta",
         "temps de réponse",
+        format="minutes", direction="lower",
     ),
 )
 

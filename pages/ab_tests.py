@@ -1,4 +1,4 @@
-"""A/B tests: a verdict from the campaign table's variants or a file of users, a quick calculator, a planner. 
+"""A/B tests: a verdict from the campaign table's variants or a file of users, a quick calculator, a planner.
 Every number comes from `metrics.abtest`, the engine behind `python -m metrics abtest`, so the page and the command
 line agree for the same input. Clients see the report's saved test read-only."""
 

@@ -5,6 +5,7 @@ import json
 import polars as pl
 import streamlit as st
 
+from metrics import display
 from metrics.kpis import KPI_BY_NAME, KPI_NAMES
 from metrics.leaderboard import eligible, leaderboard
 from metrics.schema import MEASURES
@@ -34,7 +35,7 @@ st.title("Campaigns & content")
 dataset = widgets.require_dataset()
 
 bar = filters.current()
-currency = report_tables.dataset_currency(dataset)
+currency = data.dataset_currency(dataset)
 common = filters.summary_options(bar)
 summary = data.summarize(
     dataset.key, dataset.frame, ("campaign",), filters_json=bar.filters_json(), compare=bar.compare, **common
@@ -69,7 +70,7 @@ left_out = summary.height - pool.height
 note = f"{'Lower' if lower else 'Higher'} {report_tables.label_of(metric)} ranks first."
 if left_out:
     note += (f" {left_out} of {summary.height} campaigns {'has' if left_out == 1 else 'have'} fewer than "
-             f"{widgets.format_value(min_volume, widgets.kind_of(volume), currency)} "
+             f"{display.format_metric(volume, min_volume, currency)} "
              f"{report_tables.label_of(volume).lower()} and are left out.")
 st.caption(note)
 
@@ -111,7 +112,7 @@ for tile, name in zip(tiles, ("spend", "revenue", "roas", "conversions", "cpa", 
     change = row.get(f"{name}_delta_rel")
     direction = KPI_BY_NAME[name].direction if name in KPI_BY_NAME else "higher"
     tile.metric(
-        report_tables.label_of(name), widgets.format_value(row.get(name), widgets.kind_of(name), currency),
+        report_tables.label_of(name), display.format_metric(name, row.get(name), currency),
         delta=None if change is None else f"{change * 100:+.1f} %",
         delta_color="inverse" if direction == "lower" else "normal", border=True,
     )

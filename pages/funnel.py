@@ -5,7 +5,7 @@ import json
 import polars as pl
 import streamlit as st
 
-from metrics import funnel
+from metrics import display, funnel
 from ui import charts, content_charts, data, filters, report_tables, widgets
 from ui.router import require_router
 
@@ -33,7 +33,7 @@ st.caption(
 dataset = widgets.require_dataset()
 
 bar = filters.current()
-currency = report_tables.dataset_currency(dataset)
+currency = data.dataset_currency(dataset)
 common = filters.summary_options(bar)
 by_platform = data.summarize(dataset.key, dataset.frame, ("platform",), filters_json=bar.filters_json(), **common)
 if by_platform.is_empty():
@@ -56,7 +56,7 @@ for tile, step in zip(tiles, steps.iter_rows(named=True)):
         value = count_text(step["value"]) if step["reported"] else "not reported"
         st.metric(step["label"], value, border=True)
         if step["step_rate"] is not None:
-            st.caption(f"{widgets.format_value(step['step_rate'], 'percent')} of "
+            st.caption(f"{display.format_value(step['step_rate'], 'percent')} of "
                        f"{funnel.STEP_LABELS[step['previous_step']].lower()}")
         elif step["reported"] and step["previous_step"] is None:
             st.caption("First step")
@@ -78,12 +78,12 @@ display = steps.select(
         return_dtype=pl.String,
     ).alias("Count"),
     *[
-        pl.col(name).map_elements(lambda v: widgets.format_value(v, "percent"), return_dtype=pl.String,
+        pl.col(name).map_elements(lambda v: display.format_value(v, "percent"), return_dtype=pl.String,
                                   skip_nulls=False).alias(title)
         for name, title in (("step_rate", "Of previous step"), ("drop_off_rate", "Drop-off"))
     ],
     pl.col("drop_off").map_elements(count_text, return_dtype=pl.String, skip_nulls=False).alias("Lost"),
-    pl.col("rate_from_first").map_elements(lambda v: widgets.format_value(v, "percent"),
+    pl.col("rate_from_first").map_elements(lambda v: display.format_value(v, "percent"),
                                            return_dtype=pl.String, skip_nulls=False).alias("Of first step"),
 )
 st.dataframe(display, hide_index=True, width="stretch", key="funnel_table")

@@ -6,8 +6,9 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
+from metrics import display
 from metrics import goals as goal_math
-from ui import charts, content_charts, data, report_tables, widgets
+from ui import charts, content_charts, data, widgets
 from ui.router import require_router
 from ui.state import GOAL_PICK, GOALS, current_viewer, kpi_settings
 
@@ -67,7 +68,7 @@ editable = not viewer.is_client
 settings = kpi_settings()
 extra_costs = float(settings["extra_costs"])
 weights_json = json.dumps(settings["weights"], sort_keys=True)
-currency = report_tables.dataset_currency(dataset)
+currency = data.dataset_currency(dataset)
 first_day, last_day = data.date_bounds(dataset.key, dataset.frame)
 
 # Goals live in session state as plain dicts (snapshots save them); read them defensively.
@@ -88,7 +89,7 @@ def save_goals(new_goals: list[goal_math.Goal]) -> None:
 
 
 def fmt(metric: str, value: float | None) -> str:
-    return widgets.format_value(value, widgets.kind_of(metric), currency)
+    return display.format_metric(metric, value, currency)
 
 
 # --- add / edit (editor only) ----------------------------------------------------------------------
@@ -201,7 +202,7 @@ st.caption(
     "(for costs such as CPA: stays at or below it); at risk: within 10 % of the target; off track: further away. "
     "Once the data covers the deadline a goal is achieved or missed."
 )
-display = pl.DataFrame(
+goal_table = pl.DataFrame(
     [
         {
             "Goal": r.goal.title, "Scope": scope_label(r.goal), "Status": r.status_label,
@@ -218,7 +219,7 @@ display = pl.DataFrame(
             "Days left": pl.Int64},
 )
 st.dataframe(
-    display, hide_index=True, width="stretch", key="goals_table",
+    goal_table, hide_index=True, width="stretch", key="goals_table",
     column_config={"Progress": st.column_config.ProgressColumn("Progress", min_value=0.0, max_value=1.0,
                                                                format="percent")},
 )

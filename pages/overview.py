@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from metrics import narrative
+from metrics import display, narrative
 from metrics.kpis import KPI_NAMES
 from metrics.schema import MEASURES
 from metrics.trends import comparison_range
@@ -32,7 +32,7 @@ dataset = widgets.require_dataset()
 
 flt = filters.current()
 common = dict(filters.summary_options(flt), filters_json=flt.filters_json())
-currency = tiles.dataset_currency(dataset)
+currency = data.dataset_currency(dataset)
 # Daily platform × campaign totals: the same results as the raw rows for this page, far fewer rows.
 frame_key, frame = data.dashboard_frame(dataset)
 
@@ -103,7 +103,7 @@ available = [n for n in (*MEASURES, *KPI_NAMES) if total.get(n) is not None]
 options = [n for n in TREND_FIRST if n in available] + [n for n in available if n not in TREND_FIRST]
 left, right, _ = st.columns([2, 2, 3])
 with left:
-    metric = st.selectbox("Metric", options, format_func=tiles.label_of, key=OVERVIEW_METRIC)
+    metric = st.selectbox("Metric", options, format_func=display.label, key=OVERVIEW_METRIC)
 with right:
     split = st.segmented_control(
         "Show", list(SPLIT_LABELS), format_func=SPLIT_LABELS.get, default="platform", required=True,
@@ -116,7 +116,7 @@ if split == "platform":
 else:
     trend = trend_total
 trend = trend.select([c for c in ("date", "platform", metric) if c in trend.columns]).drop_nulls("date")
-label = tiles.label_of(metric)
+label = display.label(metric)
 if trend.get_column(metric).drop_nulls().is_empty():
     st.info(f"{label} has no values in this selection.")
 else:

@@ -3,23 +3,23 @@
 import polars as pl
 import streamlit as st
 
-from metrics import narrative
+from metrics import display
 from metrics.kpis import KPI_NAMES
-from ui import charts, data, filters, tiles, widgets
+from metrics.leaderboard import best_and_worst, top_per_group
+from ui import charts, data, filters, report_tables, widgets
 from ui.router import require_router
 from ui.state import PLATFORMS_METRIC
 
 require_router(__file__)
 
 # Column order: the totals and KPIs a marketer compares first, then the rest (reach is labelled as a
-# sum of rows by `tiles.label_of`).
+# sum of rows by `display.label`).
 LEADING_MEASURES = ("spend", "impressions", "clicks", "conversions", "revenue")
 TRAILING_MEASURES = ("reach", "link_clicks", "leads", "engagements", "video_views", "new_followers")
 TABLE_MEASURES = LEADING_MEASURES + TRAILING_MEASURES
 # The KPIs a marketer compares first lead the table and the picker.
 KPI_ORDER = ("ctr", "cpc", "cpm", "cpa", "cvr", "roas", "roi", "engagement_rate", "net_follower_growth",
              "share_of_spend", "share_of_conversions")
-CURRENCY_FORMATS = {"USD": "dollar", "EUR": "euro", "JPY": "yen"}
 
 st.title("Platforms")
 
@@ -27,7 +27,7 @@ dataset = widgets.require_dataset()
 
 flt = filters.current()
 common = dict(filters.summary_options(flt), filters_json=flt.filters_json())
-currency = tiles.dataset_currency(dataset)
+currency = data.dataset_currency(dataset)
 # Daily platform × campaign totals: the same results as the raw rows for this page, far fewer rows.
 frame_key, frame = data.dashboard_frame(dataset)
 
@@ -46,17 +46,6 @@ st.caption(f"{period} · {by_platform.height} platform(s) · every KPI is a rati
 
 
 # --- the comparison table -----------------------------------------------------------------
-def top_campaigns(frame: pl.DataFrame) -> pl.DataFrame:
-    """Per platform, the campaign with the most conversions (then spend, then impressions)."""
-    ranked = frame.filter(pl.col("campaign").is_not_null()).sort(
-        ["platform", "conversions", "spend", "impressions", "campaign"],
-        descending=[False, True, True, True, False], nulls_last=True,
-    )
-    return ranked.group_by("platform", maintain_order=True).first().select(
-        "platform", pl.col("campaign").alias("top_campaign")
-    )
-
-
 kpi_columns = [n for n in KPI_ORDER if n in by_platform.columns] + [
     n for n in KPI_NAMES if n not in KPI_ORDER and n in by_platform.columns
 ]
@@ -72,43 +61,17 @@ shown = [n for n in ordered if by_platform.get_column(n).drop_nulls().len() > 0]
 table = by_platform.select("platform", *shown)
 if "campaign" in frame.columns:
     by_campaign = data.summarize(frame_key, frame, ("platform", "campaign"), **common)
-    table = table.join(top_campaigns(by_campaign), on="platform", how="left", nulls_equal=True)
+    table = table.join(top_per_group(by_campaign), on="platform", how="left", nulls_equal=True)
     table = table.select("platform", "top_campaign", *shown)
 table = table.with_columns(
-    pl.col("platform").map_elements(narrative.platform_label, return_dtype=pl.String, skip_nulls=False)
+    pl.col("platform").map_elements(display.platform_label, return_dtype=pl.String, skip_nulls=False)
 ).sort("spend" if "spend" in shown else shown[0], descending=True, nulls_last=True)
 
-
-def number_format(name: str) -> str:
-    kind = widgets.kind_of(name)
-    if kind == "percent":
-        return "percent"
-    if kind == "currency":
-        return CURRENCY_FORMATS.get(currency or "", "accounting")
-    if kind == "ratio":
-        return "%.2f×"
-    if kind == "minutes":
-        return "%.1f min"
-    return "localized"
-
-
-def column_label(name: str) -> str:
-    label = tiles.label_of(name)
-    if widgets.kind_of(name) == "currency" and currency and currency not in CURRENCY_FORMATS:
-        return f"{label} ({currency})"
-    return label
-
-
-column_config: dict = {
-    "platform": st.column_config.TextColumn("Platform", pinned=True),
-    "top_campaign": st.column_config.TextColumn(
-        "Top campaign", help="The platform's campaign with the most conversions (then spend)."
-    ),
-}
-for name in shown:
-    column_config[name] = st.column_config.NumberColumn(
-        column_label(name), format=number_format(name), help=tiles.description_of(name)
-    )
+column_config = report_tables.column_config(
+    table, currency, labels={"top_campaign": "Top campaign"},
+    help={"top_campaign": "The platform's campaign with the most conversions (then spend)."},
+)
+column_config["platform"] = st.column_config.TextColumn("Platform", pinned=True)
 
 st.subheader("Every KPI per platform")
 st.dataframe(table, hide_index=True, width="stretch", column_config=column_config)
@@ -119,27 +82,14 @@ with st.columns([2, 3])[0]:
 
 
 # --- best and worst -----------------------------------------------------------------------
-def best_and_worst(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
-    """One row per KPI with a direction: the best and the worst platform and their values (as text)."""
-    rows = []
-    for name in names:
-        direction = tiles.direction_of(name)
-        if direction == "neutral":
-            continue
-        values = frame.select("platform", name).drop_nulls(name)
-        if values.height < 2:
-            continue
-        ordered = values.sort([name, "platform"], descending=[direction == "higher", False])
-        best, worst = ordered.row(0), ordered.row(-1)
-        if best[1] == worst[1]:
-            continue
-        kind = widgets.kind_of(name)
-        rows.append({
-            "KPI": tiles.label_of(name),
-            "Better when": "higher ▲" if direction == "higher" else "lower ▼",
-            "Best": best[0], "Best value": widgets.format_value(best[1], kind, currency),
-            "Worst": worst[0], "Worst value": widgets.format_value(worst[1], kind, currency),
-        })
+def ranking_table(names: list[str]) -> pl.DataFrame:
+    """Best and worst platform per KPI (values formatted like the tiles)."""
+    rows = [
+        {"KPI": display.label(row["metric"]), "Better when": "higher ▲" if row["direction"] == "higher" else "lower ▼",
+         "Best": row["best"], "Best value": display.format_metric(row["metric"], row["best_value"], currency),
+         "Worst": row["worst"], "Worst value": display.format_metric(row["metric"], row["worst_value"], currency)}
+        for row in best_and_worst(table, names)
+    ]
     return pl.DataFrame(rows, schema={c: pl.String for c in ("KPI", "Better when", "Best", "Best value", "Worst",
                                                               "Worst value")})
 
@@ -149,11 +99,11 @@ def show_ranking(ranking: pl.DataFrame) -> None:
 
 
 st.subheader("Best and worst per KPI")
-ranking = best_and_worst(table, [n for n in kpi_columns if n in shown])
+ranking = ranking_table([n for n in kpi_columns if n in shown])
 if ranking.is_empty():
     st.info("Pick two or more platforms in the sidebar to see which one does best on each KPI.")
 else:
-    main_labels = [tiles.label_of(n) for n in KPI_ORDER]
+    main_labels = [display.label(n) for n in KPI_ORDER]
     show_ranking(ranking.filter(pl.col("KPI").is_in(main_labels)))
     more = ranking.filter(~pl.col("KPI").is_in(main_labels))
     if not more.is_empty():
@@ -168,11 +118,11 @@ left, right = st.columns(2, gap="large")
 with left:
     st.subheader("KPI by platform")
     metric = st.selectbox(
-        "KPI", picker_options, format_func=tiles.label_of, key=PLATFORMS_METRIC,
+        "KPI", picker_options, format_func=display.label, key=PLATFORMS_METRIC,
         index=picker_options.index("cpa") if "cpa" in picker_options else 0,
     )
     charts.show_chart(
-        charts.platform_bar_chart(chart_source.select("platform", metric), metric, label=tiles.label_of(metric),
+        charts.platform_bar_chart(chart_source.select("platform", metric), metric, label=display.label(metric),
                                   kind=widgets.kind_of(metric), currency=currency),
         key="platforms_kpi", name=f"platforms_{metric}",
     )

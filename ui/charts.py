@@ -6,9 +6,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from metrics.narrative import platform_label
+from metrics.display import format_value, platform_label
 from metrics.schema import platform_color
-from ui.widgets import format_value
 
 # A chart never receives raw rows: pages aggregate first. This guards against mistakes.
 MAX_MARKS = 5_000

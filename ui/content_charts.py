@@ -11,8 +11,9 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from metrics.display import currency_symbol
 from ui.charts import check_size, platform_color_encoding
-from ui.widgets import currency_symbol, kind_of
+from ui.widgets import kind_of
 
 ACCENT = "#4C6EF5"
 MUTED = "#ADB5BD"

@@ -12,32 +12,14 @@ from collections.abc import Sequence
 import polars as pl
 import streamlit as st
 
-from metrics.kpis import KPI_BY_NAME, SHARE_KPIS, measure_label
-from metrics.schema import MEASURES
-from ui import data, widgets
-
-DIMENSION_LABELS = {
-    "campaign": "Campaign", "ad_group": "Ad group", "ad": "Ad", "variant": "Variant", "platform": "Platform",
-    "content_format": "Format", "funnel_stage": "Stage", "audience": "Audience", "date": "Date",
-}
+from metrics.display import currency_symbol, describe
+from metrics.kpis import find_kpi
+from ui import widgets
 
 
 def label_of(name: str) -> str:
-    """Display label of a measure, KPI, dimension or a `<kpi>_delta_rel` column."""
-    if name.endswith("_delta_rel"):
-        return f"{label_of(name[: -len('_delta_rel')])} change"
-    if name.endswith("_prev"):
-        return f"{label_of(name[: -len('_prev')])} (previous)"
-    if name in KPI_BY_NAME:
-        return KPI_BY_NAME[name].label
-    if name in SHARE_KPIS:
-        return SHARE_KPIS[name].label
-    if name in MEASURES:
-        return measure_label(name)
-    return DIMENSION_LABELS.get(name, name.replace("_", " ").capitalize())
-
-
-dataset_currency = data.dataset_currency  # one definition, re-exported for the pages
+    """Display label of a measure, KPI, dimension or a derived (`_prev`, `_delta_rel`) column."""
+    return describe(name).label
 
 
 def number_format(name: str, currency: str | None = None) -> str:
@@ -45,17 +27,17 @@ def number_format(name: str, currency: str | None = None) -> str:
     if name.endswith(("_delta_rel", "_rate")):  # step rates and every *_rate KPI are fractions
         return "percent"
     base = name[: -len("_prev")] if name.endswith("_prev") else name
-    kind = widgets.kind_of(base)
+    kind = describe(base).format
     if kind == "percent":
         return "percent"
     if kind == "currency":
-        symbol = widgets.currency_symbol(currency).replace("%", "%%")
+        symbol = currency_symbol(currency).replace("%", "%%")
         return f"{symbol}%,.2f"
     if kind == "ratio":
         return "%,.2f×"
     if kind == "minutes":
         return "%,.1f min"
-    if base in KPI_BY_NAME:  # counts such as weighted engagement or net follower growth
+    if find_kpi(base) is not None:  # counts such as weighted engagement or net follower growth
         return "%,.0f"
     return "%,.1f" if base.endswith("_per_1k") else "localized"
 
@@ -67,7 +49,7 @@ def column_config(
     """Labels and formats for every column of `frame` (numbers formatted, text as text)."""
     config = {}
     for name, dtype in frame.schema.items():
-        tip = (help or {}).get(name) or (KPI_BY_NAME[name].description if name in KPI_BY_NAME else None)
+        tip = (help or {}).get(name) or describe(name).description or None
         label = (labels or {}).get(name) or label_of(name)
         if dtype.is_numeric():
             config[name] = st.column_config.NumberColumn(label, format=number_format(name, currency), help=tip)

@@ -7,8 +7,8 @@ import re
 import polars as pl
 import streamlit as st
 
+from metrics.display import describe
 from metrics.exports import to_csv_bytes, to_xlsx_bytes
-from metrics.kpis import find_kpi
 from ui.session import show_demo
 from ui.state import get_dataset
 
@@ -20,40 +20,9 @@ def md_escape(text: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "RUB": "₽", "BRL": "R$", "JPY": "¥", "INR": "₹"}
-
-
-def currency_symbol(code: str | None) -> str:
-    if not code:
-        return ""
-    return CURRENCY_SYMBOLS.get(code.upper(), f"{code.upper()} ")
-
-
-def format_value(value: float | None, kind: str, currency: str | None = None) -> str:
-    """Display a measure or KPI: '—' for null, percent for rates, thousands separators."""
-    if value is None or value != value:
-        return "—"
-    if kind == "percent":
-        return f"{value * 100:,.2f} %"
-    if kind == "currency":
-        symbol = currency_symbol(currency)
-        return f"{symbol}{value:,.2f}" if abs(value) < 1e6 else f"{symbol}{value / 1e6:,.2f} M"
-    if kind == "ratio":
-        return f"{value:,.2f}×"
-    if kind == "minutes":
-        return f"{value:,.1f} min"
-    if abs(value) >= 1e7:
-        return f"{value / 1e6:,.1f} M"
-    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.2f}"
-
-
-MEASURE_FORMATS = {"spend": "currency", "revenue": "currency"}
-
-
 def kind_of(name: str) -> str:
-    """How to display a measure or KPI: percent, currency, number, ratio or minutes."""
-    found = find_kpi(name)
-    return found.format if found else MEASURE_FORMATS.get(name, "number")
+    """How to display a measure or KPI: percent, currency, number, ratio or minutes (the display catalog's)."""
+    return describe(name).format
 
 
 def issue_panel(issues, *, title: str | None = None) -> None:

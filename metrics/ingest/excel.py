@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from metrics import schema
-from metrics.ingest.sniff import header_score
 from metrics.ingest.report import UnreadableFileError
+from metrics.ingest.sniff import header_score
 
 ZIP_MAGIC = b"PK\x03\x04"
 MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024

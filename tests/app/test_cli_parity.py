@@ -12,10 +12,8 @@ import polars as pl
 import pytest
 
 from metrics import demo
-from metrics.narrative import platform_label
+from metrics.display import describe, format_change, format_compact, platform_label
 from tests.conftest import REPO
-from ui import tiles as tile_format
-from ui.widgets import kind_of
 
 FROM, TO = date(2026, 10, 2), date(2026, 10, 31)
 PLATFORMS = ["facebook", "tiktok", "linkedin"]
@@ -56,9 +54,9 @@ def test_overview_tiles_equal_the_command_line(app, export):
     at = dashboard_on(app, export, "pages/overview.py")
     shown = {m.label: m for m in at.metric}
     for name in TILE_NAMES:
-        metric = shown[tile_format.label_of(name)]
-        assert metric.value == tile_format.tile_value(total[name], kind_of(name), "USD"), name
-        assert metric.proto.delta == tile_format.delta_text(total[f"{name}_delta_rel"]), name
+        metric = shown[describe(name).label]
+        assert metric.value == format_compact(total[name], describe(name).format, "USD"), name
+        assert metric.proto.delta == format_change(total[f"{name}_delta_rel"]), name
 
 
 def test_platform_table_equals_the_command_line(app, export):

@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 
 import ui.state
-from metrics import demo, goals as goal_math
+from metrics import demo
+from metrics import goals as goal_math
 from ui.state import GOALS
 
 PAGE = "pages/goals.py"

@@ -7,13 +7,23 @@ import json
 import pytest
 
 from metrics import kpis, narrative
+from metrics.display import describe, format_change, format_compact
 from metrics.kpis import DEFAULT_ENGAGEMENT_WEIGHTS
 from tests.app.dashboard_helpers import (
-    DEMO_FIRST, DEMO_LAST, GRAY, GREEN, LAST_30, RED, app_with_demo, demo_frame, tiles, treat_as_local_visitor,
+    DEMO_FIRST,
+    DEMO_LAST,
+    GRAY,
+    GREEN,
+    LAST_30,
+    RED,
+    app_with_demo,
+    demo_frame,
+    tiles,
+    treat_as_local_visitor,
     vega_charts,
 )
 from ui import tiles as tile_format
-from ui.widgets import kind_of, md_escape
+from ui.widgets import md_escape
 
 TILE_NAMES = ("spend", "impressions", "reach", "clicks", "ctr", "cpc", "cpm", "conversions", "cpa", "revenue",
               "roas", "roi", "engagement_rate", "net_follower_growth")
@@ -36,8 +46,8 @@ def test_fourteen_tiles_show_the_engine_totals_for_the_default_range():
     assert len(at.metric) == 14
     total = _total(DEMO_FIRST, DEMO_LAST)
     for name in TILE_NAMES:
-        label = tile_format.label_of(name)
-        assert shown[label].value == tile_format.tile_value(total[name], kind_of(name), "USD"), name
+        label = describe(name).label
+        assert shown[label].value == format_compact(total[name], describe(name).format, "USD"), name
     assert "Reach (sum of rows)" in shown
     # The whole data range has no previous period inside the data: no change is shown, and the page says why.
     assert all(not m.proto.delta for m in at.metric)
@@ -49,9 +59,9 @@ def test_changes_and_their_colours_follow_each_kpis_direction():
     shown = tiles(at)
     total = _total(*LAST_30)
     for name in TILE_NAMES:
-        metric = shown[tile_format.label_of(name)]
-        assert metric.value == tile_format.tile_value(total[name], kind_of(name), "USD"), name
-        assert metric.proto.delta == tile_format.delta_text(total[f"{name}_delta_rel"]), name
+        metric = shown[describe(name).label]
+        assert metric.value == format_compact(total[name], describe(name).format, "USD"), name
+        assert metric.proto.delta == format_change(total[f"{name}_delta_rel"]), name
 
     # Higher is better: more conversions is green.
     assert total["conversions_delta_rel"] > 0
@@ -75,10 +85,10 @@ def test_delta_colour_mapping():
     assert tile_format.delta_color("cpa") == "inverse"
     assert tile_format.delta_color("cpm") == "inverse"
     assert tile_format.delta_color("spend") == "off"
-    assert tile_format.delta_text(0.1234) == "+12.3 %"
-    assert tile_format.delta_text(-0.08) == "-8.0 %"
-    assert tile_format.delta_text(-0.0001) == "0.0 %"
-    assert tile_format.delta_text(None) is None
+    assert format_change(0.1234) == "+12.3 %"
+    assert format_change(-0.08) == "-8.0 %"
+    assert format_change(-0.0001) == "0.0 %"
+    assert format_change(None) is None
 
 
 @pytest.mark.parametrize(
@@ -88,7 +98,7 @@ def test_delta_colour_mapping():
      (-250000.0, "currency", "-$250.0K")],
 )
 def test_tile_values_are_short(value, kind, text):
-    assert tile_format.tile_value(value, kind, "USD") == text
+    assert format_compact(value, kind, "USD") == text
 
 
 def test_no_comparison_means_no_change():
@@ -96,7 +106,7 @@ def test_no_comparison_means_no_change():
     assert len(at.metric) == 14
     assert all(not m.proto.delta for m in at.metric)
     total = _total(*LAST_30, compare=None)
-    assert tiles(at)["CPA"].value == tile_format.tile_value(total["cpa"], "currency", "USD")
+    assert tiles(at)["CPA"].value == format_compact(total["cpa"], "currency", "USD")
 
 
 def test_the_sentence_states_the_main_movements():
@@ -116,7 +126,7 @@ def test_platform_filter_changes_every_tile():
     total = _total(*LAST_30, platform=["tiktok"])
     shown = tiles(at)
     for name in ("spend", "conversions", "cpa", "ctr"):
-        assert shown[tile_format.label_of(name)].value == tile_format.tile_value(total[name], kind_of(name), "USD")
+        assert shown[describe(name).label].value == format_compact(total[name], describe(name).format, "USD")
     assert any("TikTok" in c.value for c in at.caption)
 
 

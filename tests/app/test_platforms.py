@@ -9,9 +9,15 @@ import polars as pl
 import pytest
 
 from metrics import kpis
-from metrics.narrative import platform_label
+from metrics.display import platform_label
 from tests.app.dashboard_helpers import (
-    DEMO_FIRST, DEMO_LAST, LAST_30, app_with_demo, demo_frame, treat_as_local_visitor, vega_charts,
+    DEMO_FIRST,
+    DEMO_LAST,
+    LAST_30,
+    app_with_demo,
+    demo_frame,
+    treat_as_local_visitor,
+    vega_charts,
 )
 
 PAGE = "pages/platforms.py"

@@ -92,9 +92,9 @@ def test_models_never_import_streamlit():
 
 
 def test_in_memory_sqlite_keeps_its_schema_and_foreign_keys():
+    import polars as pl
     from sqlmodel import Session
 
-    import polars as pl
     from models import repository as repo
     from models.db import upgrade_database
 

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 import metrics.ingest as ingest
+from metrics import schema
 from metrics.errors import InputError
 from metrics.ingest import UnreadableFileError, load
+from metrics.ingest.report import MAX_REJECTED_IN_REPORT
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -197,6 +199,22 @@ def test_dot_decimal_with_thousands_commas():
     assert frame["spend"].to_list() == pytest.approx([1234.56, 12345678.9, 0.5])
 
 
+def assert_sound_load(result) -> None:
+    """What any successful load guarantees, whatever the bytes: the canonical columns, counts that add up
+    (every row is loaded, rejected with a reason or excluded as a total), and only finite, non-negative
+    measures (anything else rejects its row)."""
+    report, frame = result.report, result.frame
+    assert frame.schema == schema.CANONICAL_SCHEMA
+    assert report.rows_read == report.rows_loaded + report.rows_rejected + report.rows_excluded
+    assert frame.height == report.rows_loaded
+    assert len(report.rejected) == min(report.rows_rejected, MAX_REJECTED_IN_REPORT)
+    assert all(row.reason for row in report.rejected)
+    for name in schema.MEASURES:
+        values = frame.get_column(name).drop_nulls()
+        assert not values.is_nan().any() and not values.is_infinite().any(), name
+        assert (values >= 0).all(), name
+
+
 def test_never_another_exception_on_random_bytes():
     rng = random.Random(7)
     pieces = [b"date,spend,clicks\n", b"2024-01-01,1,2\n", b'"', b",", b";", b"\r", b"\n", b"\x00", b"\xff\xfe",
@@ -208,8 +226,7 @@ def test_never_another_exception_on_random_bytes():
         except UnreadableFileError as error:
             assert_one_sentence(str(error))
         else:
-            report = result.report
-            assert report.rows_read == report.rows_loaded + report.rows_rejected + report.rows_excluded
+            assert_sound_load(result)
 
 
 @pytest.mark.parametrize("fixture", ["tiktok_header_row3.xlsx", "generic_small.parquet"])
@@ -222,6 +239,8 @@ def test_corrupted_binary_files_never_raise_anything_else(fixture):
         for _ in range(rng.randint(1, 20)):
             data[rng.randrange(len(data))] = rng.randrange(256)
         try:
-            load(bytes(data), fixture)
+            result = load(bytes(data), fixture)
         except UnreadableFileError as error:
             assert_one_sentence(str(error))
+        else:
+            assert_sound_load(result)

@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 
 from metrics import kpis
-from metrics.narrative import headline, period_phrase, platform_label
+from metrics.display import platform_label
+from metrics.narrative import headline, period_phrase
 from metrics.schema import conform
 
 
