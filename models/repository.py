@@ -27,7 +27,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import available_timezones
 
@@ -533,7 +532,8 @@ class StoreOutcome:
     def message(self) -> str:
         """One sentence for the editor, e.g. "export.csv updated “Meta”: +7 days, 3 days replaced."."""
         if self.action == "added":
-            return f"{self.file_name} was stored as a new source “{self.source_name}” ({self.rows:,} rows)."
+            named = "" if self.source_name == self.file_name else f" “{self.source_name}”"
+            return f"{self.file_name} was stored as a new source{named} ({self.rows:,} rows)."
         if self.action == "refreshed":
             return f"{self.file_name} updated “{self.source_name}”: {self.change.describe()}."
         if self.action == "replaced":
@@ -629,14 +629,14 @@ def _source_with_file(session: Session, workspace_id: int, sha256: str) -> DataS
 
 
 def add_source(*, session: Session, workspace_id: int, upload: SourceUpload, name: str | None = None) -> StoreOutcome:
-    """Store `upload` as a new source of the workspace (named after the file unless `name` is given)."""
+    """Store `upload` as a new source of the workspace (named like the file unless `name` is given)."""
     _require_workspace(session, workspace_id)
     frame = conform(upload.frame)
     blob = _frame_to_parquet(frame)  # before the transaction: keep the write lock short
     now = utcnow()
     source = DataSource(
         workspace_id=workspace_id,
-        name=_clean_name(name if name is not None else PurePath(upload.file_name).stem or upload.file_name, "source"),
+        name=_clean_name(name if name is not None else upload.file_name, "source"),
         family=upload.family,
         dimensions=upload.dimensions,
         file_name=upload.file_name[:255],

@@ -322,8 +322,10 @@ def _dates(source) -> str:
 
 
 st.subheader("Sources of this workspace")
-if not stored_sources:
+if not stored_sources and dataset is None:
     st.info("No data yet. Upload one or more exports above, or start with the demo account.")
+elif not stored_sources:
+    st.caption("No sources are stored in this workspace yet: upload exports above.")
 else:
     st.dataframe(
         pl.DataFrame(

@@ -87,7 +87,7 @@ def test_an_upload_is_stored_and_comes_back_after_a_reload(engine):
     assert any("stored as a new source" in m for m in _messages(at))
     table = _sources_table(at)
     row = table.iloc[0]
-    assert (row["Source"], row["Rows"], row["Platforms"], row["Currency"]) == ("meta-1-10", 20, "facebook", "USD")
+    assert (row["Source"], row["Rows"], row["Platforms"], row["Currency"]) == ("meta-1-10.csv", 20, "facebook", "USD")
     assert row["Dates"] == "01 Jan 2026 – 10 Jan 2026" and bool(row["In report"]) is True
     assert at.query_params["ws"]
 
@@ -99,14 +99,14 @@ def test_an_upload_is_stored_and_comes_back_after_a_reload(engine):
 def test_a_newer_export_refreshes_its_source_and_says_what_changed(engine):
     at = _upload(_data_page(), WEEK1)
     _upload(at, WEEK2)
-    assert any("meta-8-14.csv updated “meta-1-10”: +4 days, 3 days replaced." in m for m in _messages(at))
+    assert any("meta-8-14.csv updated “meta-1-10.csv”: +4 days, 3 days replaced." in m for m in _messages(at))
     assert _spend(at) == pytest.approx(sum(totals_by_day(WEEK1, WEEK2).values()))
     assert len(_sources_table(at)) == 1
     # the identical file again: nothing changes, and the page says so
     before = _spend(at)
     at.file_uploader(key="upload_files").set_value([]).run()
     _upload(at, WEEK2)
-    assert any("already stored in “meta-1-10”; nothing changed" in m for m in _messages(at))
+    assert any("already stored in “meta-1-10.csv”; nothing changed" in m for m in _messages(at))
     assert _spend(at) == before
 
 
@@ -143,7 +143,7 @@ def test_rename_disable_and_delete_a_source(engine):
     at.button(key="source_delete").click().run()
     assert any("cannot be undone" in m for m in _messages(at))
     at.button(key="source_delete_confirm").click().run()
-    assert _sources_table(at)["Source"].tolist() == ["meta-1-10"]
+    assert _sources_table(at)["Source"].tolist() == ["meta-1-10.csv"]
     assert _spend(at) == pytest.approx(both - 150.0)
 
 
@@ -165,7 +165,7 @@ def test_the_demo_is_one_click_and_survives_a_reload(engine):
     assert _reload(at).session_state[DATASET].label == "Demo account"
     # an upload brings the workspace's own data back
     _upload(at, WEEK1)
-    assert at.session_state[DATASET].label == "meta-1-10"
+    assert at.session_state[DATASET].label == "meta-1-10.csv"
 
 
 def test_goals_and_ab_settings_belong_to_the_workspace(engine):
@@ -202,18 +202,18 @@ def test_switcher_creates_and_switches_workspaces_that_never_share_data(engine):
     assert any("No data yet" in m for m in _messages(at))
     _upload(at, OTHER_CLIENT)
     assert _spend(at) == pytest.approx(150.0)
-    assert _sources_table(at)["Source"].tolist() == ["acme"]
+    assert _sources_table(at)["Source"].tolist() == ["acme.csv"]
 
     at.sidebar.selectbox(key="ws_switcher").set_value(first).run()
     assert at.query_params["ws"] == str(first)
     assert _spend(at) == pytest.approx(sum(totals_by_day(WEEK1).values()))
-    assert _sources_table(at)["Source"].tolist() == ["meta-1-10"]
+    assert _sources_table(at)["Source"].tolist() == ["meta-1-10.csv"]
 
     # editing ?ws= in the URL opens that workspace, and only that one
     edited = _app(ws=str(acme))
     edited.run()
     edited.switch_page("pages/upload.py").run()
-    assert _spend(edited) == pytest.approx(150.0) and _sources_table(edited)["Source"].tolist() == ["acme"]
+    assert _spend(edited) == pytest.approx(150.0) and _sources_table(edited)["Source"].tolist() == ["acme.csv"]
 
 
 @pytest.mark.parametrize("wrong", ["999", "abc", "-1"])

@@ -254,8 +254,8 @@ def test_editors_in_several_processes_storing_sources_at_once_all_land(engine):
     with Session(engine) as session:
         sources = repo.list_sources(session=session, workspace_id=workspace_id)
         assert len(sources) == 1 + SOURCE_WRITERS * SOURCES_PER_WRITER
-        assert {s.name for s in sources} == {"shared"} | {
-            f"own-{w}-{i}" for w in range(SOURCE_WRITERS) for i in range(SOURCES_PER_WRITER)}
+        assert {s.name for s in sources} == {"shared.csv"} | {
+            f"own-{w}-{i}.csv" for w in range(SOURCE_WRITERS) for i in range(SOURCES_PER_WRITER)}
         frame = repo.load_source_frame(session=session, source_id=shared.source_id)
         expected_days = 1 + SOURCE_WRITERS * SOURCES_PER_WRITER
         assert frame.get_column("date").n_unique() == frame.height == expected_days

@@ -119,11 +119,11 @@ def test_refresh_with_a_newer_export_replaces_overlapping_dates(session, ws):
 
     first = repo.store_upload(session=session, workspace_id=ws, upload=upload_of(week1))
     assert first.action == "added" and first.rows == 20
-    assert first.message == "meta-jan-1-10.csv was stored as a new source “meta-jan-1-10” (20 rows)."
+    assert first.message == "meta-jan-1-10.csv was stored as a new source (20 rows)."
     second = repo.store_upload(session=session, workspace_id=ws, upload=upload_of(week2))
 
     assert second.action == "refreshed" and second.source_id == first.source_id
-    assert second.message == "meta-jan-8-14.csv updated “meta-jan-1-10”: +4 days, 3 days replaced."
+    assert second.message == "meta-jan-8-14.csv updated “meta-jan-1-10.csv”: +4 days, 3 days replaced."
     expected = totals_by_day(week1, week2)
     assert stored_spend_by_day(session, ws) == pytest.approx(expected)
     assert sum(expected.values()) == pytest.approx(7 * (1 + 2) + 7 * (5 + 6))
@@ -145,7 +145,7 @@ def test_the_identical_file_again_changes_nothing(session, ws):
     again = repo.store_upload(session=session, workspace_id=ws, upload=upload_of(week1))
 
     assert again.action == "unchanged"
-    assert again.message == "meta.csv is already stored in “meta”; nothing changed."
+    assert again.message == "meta.csv is already stored in “meta.csv”; nothing changed."
     [after] = repo.list_sources(session=session, workspace_id=ws)
     assert (after.frame_sha256, after.updated_at, len(after.files)) == (before_sha, before_updated, 1)
     assert stored_spend_by_day(session, ws) == pytest.approx(totals_by_day(week1))
@@ -261,7 +261,7 @@ def test_two_workspaces_never_see_each_others_sources_snapshots_links_or_profile
     ):
         with pytest.raises(repo.NotFoundError):
             action()
-    assert repo.get_source(session=session, source_id=mine.source_id, workspace_id=ws).name == "meta"
+    assert repo.get_source(session=session, source_id=mine.source_id, workspace_id=ws).name == "meta.csv"
     assert repo.list_share_links(session=session, workspace_id=ws)[0].status == "active"
 
 
