@@ -8,7 +8,9 @@ with the median seconds of `--repeat` runs of what the app calls:
 - `add_s`: `store_upload` of a new file (Parquet encoding + insert + size-cap check + commit);
 - `refresh_s`: `store_upload` of a newer export (read the stored rows, replace its dates, write back);
 - `list_s`: `list_sources` (what every editor rerun asks, to see whether the data changed);
-- `load_s`: `load_sources_frame` (a cold open of the workspace's data; the UI caches it by content key).
+- `load_s`: `load_sources_frame` (a cold open of the workspace's data; the UI caches it by content key);
+- `snapshot_save_s`: the baseline measured in the same run, `save_snapshot` of the same frame, and
+  `add_vs_snapshot`: add_s / snapshot_save_s (storing a source should cost about a snapshot).
 """
 
 from __future__ import annotations
@@ -46,11 +48,14 @@ def run(url: str, frame: pl.DataFrame, newer: pl.DataFrame, repeat: int) -> dict
 
     engine = make_engine(url)
     upgrade_database(engine)
-    times: dict[str, list[float]] = {"add_s": [], "refresh_s": [], "list_s": [], "load_s": []}
+    times: dict[str, list[float]] = {"add_s": [], "refresh_s": [], "list_s": [], "load_s": [], "snapshot_save_s": []}
     try:
         for i in range(repeat):
             with Session(engine) as session:
                 workspace_id = repo.create_workspace(session=session, name=f"bench {i}").id
+                t0 = time.perf_counter()
+                repo.save_snapshot(session=session, workspace_id=workspace_id, name="baseline", frame=frame, settings={})
+                times["snapshot_save_s"].append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
                 added = repo.store_upload(session=session, workspace_id=workspace_id, upload=_upload(frame, f"a{i}"))
                 times["add_s"].append(time.perf_counter() - t0)
@@ -67,7 +72,9 @@ def run(url: str, frame: pl.DataFrame, newer: pl.DataFrame, repeat: int) -> dict
                 loaded = repo.load_sources_frame(session=session, source_ids=[s.id for s in sources])
                 times["load_s"].append(time.perf_counter() - t0)
                 assert loaded.height == refreshed.rows
-        return {name: _median(values) for name, values in times.items()} | {"source_bytes": sources[0].size_bytes}
+        medians = {name: _median(values) for name, values in times.items()}
+        return medians | {"add_vs_snapshot": round(medians["add_s"] / medians["snapshot_save_s"], 2),
+                          "source_bytes": sources[0].size_bytes}
     finally:
         engine.dispose()
 
