@@ -6,7 +6,7 @@ from datetime import timezone
 import polars as pl
 import streamlit as st
 
-from metrics.ingest import MAX_UPLOAD_BYTES
+from metrics.ingest import MAPPING_TARGETS, MAX_UPLOAD_BYTES, family_label
 from metrics.schema import COLUMN_BY_NAME, COLUMNS
 from models import repository
 from ui import session, sources, widgets, workspaces
@@ -36,10 +36,6 @@ from ui.state import (
 require_router(__file__)
 
 IGNORE = "(ignore)"
-FAMILY_NAMES = {
-    "meta_ads": "Meta Ads Manager", "google_ads": "Google Ads", "linkedin_ads": "LinkedIn Campaign Manager",
-    "tiktok_ads": "TikTok Ads Manager", "x_ads": "X Ads", "generic": "Generic sheet",
-}
 TARGET_LABELS = {"auto": "Automatically: a newer export updates its source, anything else is added",
                  "new": "As a new source"}
 
@@ -203,7 +199,8 @@ if dataset is not None:
 
 # --- this session's last upload: what happened to each file, and its column mapping ---------------------
 last = sources.last_upload()
-canonical_options = [IGNORE] + [c.name for c in COLUMNS]
+# Meta's Results and Result type are roles (read per row by result type), kept through a re-mapping.
+canonical_options = [IGNORE] + [c.name for c in COLUMNS] + sorted(MAPPING_TARGETS - set(COLUMN_BY_NAME))
 for index, upload in enumerate(last.files if last else ()):
     with st.container(border=True):
         if upload.result is None:
@@ -225,7 +222,7 @@ for index, upload in enumerate(last.files if last else ()):
         elif upload.outcome is not None:
             (st.info if upload.outcome.action == "unchanged" else st.success)(widgets.md_escape(upload.outcome.message))
         cols = st.columns(5)
-        cols[0].metric("Recognised as", FAMILY_NAMES.get(report.source_format, report.source_format))
+        cols[0].metric("Recognised as", family_label(report.source_format))
         cols[1].metric("Rows read", f"{report.rows_read:,}")
         cols[2].metric("Rows loaded", f"{report.rows_loaded:,}")
         cols[3].metric("Rows rejected", f"{report.rows_rejected:,}")
@@ -244,6 +241,12 @@ for index, upload in enumerate(last.files if last else ()):
             details.append(f"{report.masked_cells:,} masked cells (like <5) read as empty")
         st.caption(" · ".join(widgets.md_escape(d) for d in details))
         widgets.issue_panel(report.issues)
+        if report.value_guesses:
+            st.caption("We read these values as shown; check them, and map the column by hand if a reading is wrong.")
+            st.dataframe(pl.DataFrame([{"Column": g.column, "Value in file": g.value, "Read as": g.reading,
+                                        "How sure": "a guess" if g.kind == "guess" else "not a platform we know",
+                                        "Rows": g.rows} for g in report.value_guesses]),
+                         hide_index=True, key=f"value_guesses_{index}")
 
         with st.expander("Column mapping", expanded=bool(report.unmapped) and index == 0):
             rows = [{"Column in file": src, "Maps to": dst or IGNORE} for src, dst in report.mapping.items()]
@@ -283,7 +286,7 @@ for index, upload in enumerate(last.files if last else ()):
             with save_col:
                 with st.popover("Save as profile", icon=":material/save:"):
                     profile_name = st.text_input("Profile name", key=f"profile_name_{index}",
-                                                 value=FAMILY_NAMES.get(report.source_format, "My export"))
+                                                 value=family_label(report.source_format))
                     if st.button("Save profile", key=f"save_profile_{index}"):
                         with user_errors("The profile could not be saved") as saved:
                             with session_scope() as db:
@@ -336,7 +339,7 @@ else:
                 "Rows": [s.row_count for s in stored_sources],
                 "Platforms": [", ".join(s.platforms) for s in stored_sources],
                 "Currency": [", ".join(s.currencies) or "not given" for s in stored_sources],
-                "Export": [FAMILY_NAMES.get(s.family, s.family) for s in stored_sources],
+                "Export": [family_label(s.family) for s in stored_sources],
                 "Updated": [s.updated_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
                             for s in stored_sources],
                 "Files": [len(s.files or []) for s in stored_sources],
