@@ -328,13 +328,13 @@ def _editor_dataset() -> Dataset | None:
             return get_dataset()
         show_sources()  # the snapshot was deleted: back to the workspace's data
         current = None
-    elif showing == "demo":
-        demo = data.demo_dataset()
-        if current is None or current.key != demo.key:
-            set_dataset(demo)
-        return get_dataset()
     if current is not None and current.workspace_id is None and current.snapshot_id is None:
-        return current  # handed to the session directly (a test, a notebook): not the workspace's to replace
+        # The demo, or data handed to the session directly (a test, a notebook): switching to the
+        # workspace's sources (show_sources, another workspace) drops it first.
+        return current
+    if showing == "demo":
+        set_dataset(data.demo_dataset())
+        return get_dataset()
     dataset = sources_dataset(workspace_id)
     if dataset is None:
         st.session_state.pop(DATASET, None)
