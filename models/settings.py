@@ -35,6 +35,8 @@ class Settings:
     public_url: str | None
     # Most compressed Parquet (sources + snapshots) one workspace may store, in MB.
     workspace_max_mb: int
+    # The SMTP URL as configured (parsed and checked by reports.mail), or None when email is not set up.
+    smtp_url: str | None = None
 
     @property
     def editor_password_required(self) -> bool:
@@ -131,6 +133,12 @@ SETTINGS: tuple[Setting, ...] = (
         "CAMPAIGN_LENS_WORKSPACE_MAX_MB", "workspace_max_mb", "2048",
         "Most stored data one workspace (client) may hold: its sources and snapshots as compressed Parquet, in MB.",
         _whole_number("CAMPAIGN_LENS_WORKSPACE_MAX_MB", "MB", 1, MAX_WORKSPACE_MB),
+    ),
+    Setting(
+        "CAMPAIGN_LENS_SMTP_URL", "smtp_url", "",
+        "Mail server for scheduled reports, e.g. smtp://user:pass@host:587?from=reports@example.com "
+        "(STARTTLS; smtps:// for TLS from the start, ?starttls=0 for a local relay). Empty: no email.",
+        _optional_text,
     ),
 )
 

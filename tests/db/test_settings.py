@@ -22,6 +22,7 @@ def test_defaults(tmp_path, monkeypatch):
     assert settings.share_days == 30
     assert settings.public_url is None
     assert settings.workspace_max_mb == 2048 and settings.workspace_max_bytes == 2 * 1024**3
+    assert settings.smtp_url is None  # no email delivery until a mail server is configured
 
 
 def test_every_settings_field_is_declared_once():
@@ -36,7 +37,9 @@ def test_values_from_the_environment(tmp_path):
         "CAMPAIGN_LENS_SHARE_DAYS": " 7 ",
         "CAMPAIGN_LENS_PUBLIC_URL": "https://reports.example.com/",
         "CAMPAIGN_LENS_WORKSPACE_MAX_MB": "10",
+        "CAMPAIGN_LENS_SMTP_URL": " 'smtps://m.example.com?from=r@example.com' ",
     })
+    assert settings.smtp_url == "smtps://m.example.com?from=r@example.com"
     assert settings.database_url == f"sqlite:///{tmp_path / 'campaign_lens.db'}"
     assert settings.password_hash == "scrypt$16384$8$1$abc$def" and settings.editor_password_required
     assert settings.share_days == 7
