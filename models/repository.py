@@ -56,7 +56,7 @@ TOKEN_BYTES = 32
 MAX_TOKEN_LENGTH = 200
 NAME_MAX_LENGTH = 200
 DEFAULT_WORKSPACE_NAME = "My workspace"
-FOOTER_MAX_LENGTH = 500
+FOOTER_MAX_LENGTH = 200  # reports.branding.MAX_FOOTER_CHARS
 LOGO_MAX_BYTES = 1024 * 1024
 # Magic bytes -> MIME type. No SVG: it can carry scripts into the HTML report files.
 LOGO_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
@@ -206,8 +206,9 @@ def _commit_within_cap(session: Session, workspace_id: int) -> None:
 
 
 @dataclass(frozen=True)
-class Branding:
-    """What a client report file shows of its workspace (SPEC §9)."""
+class WorkspaceBranding:
+    """What a client report file shows of its workspace (SPEC §9); `reports.branding.Branding` draws it
+    (accent and footer None = that module's defaults). Limits match that module's."""
 
     name: str
     accent_color: str | None
@@ -381,6 +382,7 @@ def set_workspace_logo(*, session: Session, workspace_id: int, logo: bytes | Non
         mime = next((kind for magic, kind in LOGO_TYPES if logo.startswith(magic)), None)
         if mime is None:
             raise UsageError("The logo must be a PNG or JPEG image.")
+        _check_image(logo)
     workspace = _require_workspace(session, workspace_id)
     workspace.logo = logo
     workspace.logo_mime = mime
@@ -391,11 +393,22 @@ def set_workspace_logo(*, session: Session, workspace_id: int, logo: bytes | Non
     return workspace
 
 
-def workspace_branding(*, session: Session, workspace_id: int) -> Branding:
+def _check_image(data: bytes) -> None:
+    """Refuse image bytes that will not draw (the report files open them with Pillow too)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise UsageError("The logo image is damaged and cannot be read; save it again as PNG or JPEG.") from None
+
+
+def workspace_branding(*, session: Session, workspace_id: int) -> WorkspaceBranding:
     """Name, accent colour, footer, logo (bytes + MIME type), currency and time zone for report files."""
     workspace = _require_workspace(session, workspace_id)
     logo = _read_blob(session, Workspace.logo, workspace_id)
-    return Branding(name=workspace.name, accent_color=workspace.accent_color, report_footer=workspace.report_footer,
+    return WorkspaceBranding(name=workspace.name, accent_color=workspace.accent_color, report_footer=workspace.report_footer,
                     logo=logo, logo_mime=workspace.logo_mime if logo else None, currency=workspace.currency,
                     time_zone=workspace.time_zone)
 

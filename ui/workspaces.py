@@ -166,7 +166,8 @@ def settings_panel(workspace_id: int) -> None:
                         help="The client's time zone: report dates and scheduled deliveries use it.")
         left.color_picker("Accent colour of report files", value=branding.accent_color or DEFAULT_ACCENT,
                           key=WS_ACCENT)
-        right.text_input("Report footer", value=branding.report_footer or "", max_chars=500, key=WS_FOOTER,
+        right.text_input("Report footer", value=branding.report_footer or "", max_chars=repository.FOOTER_MAX_LENGTH,
+                         key=WS_FOOTER,
                          placeholder="e.g. Prepared by Your Agency · hello@agency.example")
         st.file_uploader("Logo (PNG or JPEG, up to 1 MB)", type=["png", "jpg", "jpeg"], key=WS_LOGO)
         st.form_submit_button("Save workspace settings", type="primary", on_click=_save_settings, args=(workspace_id,))

@@ -4,6 +4,7 @@ the delete cascade, the size cap and failed writes."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date, timedelta
 
@@ -19,7 +20,17 @@ from models.tables import DataSource, MappingProfile, ShareLink, Snapshot, Works
 from tests.export_fixtures import meta_export, totals_by_day
 
 JAN = date(2026, 1, 1)
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 2), (255, 0, 0)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG = _png()
 
 
 def upload_of(file: tuple[str, bytes]) -> repo.SourceUpload:
@@ -59,7 +70,7 @@ def test_create_rename_and_validate_workspaces(session):
     with pytest.raises(UsageError, match="already a workspace"):
         repo.update_workspace(session=session, workspace_id=beta.id, name="ACME CORP")
     for bad in ({"time_zone": "Mars/Olympus"}, {"time_zone": "../../etc/passwd"}, {"currency": "Euro"},
-                {"accent_color": "red"}, {"report_footer": "x" * 501}, {"name": " "}):
+                {"accent_color": "red"}, {"report_footer": "x" * 201}, {"name": " "}):
         with pytest.raises(UsageError) as info:
             repo.update_workspace(session=session, workspace_id=beta.id, **bad)
         assert str(info.value).endswith(".") and "\n" not in str(info.value)
@@ -85,8 +96,16 @@ def test_branding_for_report_files(session, engine):
 
     with pytest.raises(UsageError, match="PNG or JPEG"):
         repo.set_workspace_logo(session=session, workspace_id=workspace.id, logo=b"<svg onload=alert(1)>")
+    with pytest.raises(UsageError, match="damaged"):
+        repo.set_workspace_logo(session=session, workspace_id=workspace.id, logo=PNG[:20])
     with pytest.raises(UsageError, match="under"):
         repo.set_workspace_logo(session=session, workspace_id=workspace.id, logo=PNG + b"\x00" * (1024 * 1024))
+    # what is stored is what the report files accept (reports.branding validates on creation)
+    from reports.branding import Branding
+
+    drawn = Branding(logo=branding.logo, logo_mime=branding.logo_mime, accent=branding.accent_color,
+                     footer="x" * repo.FOOTER_MAX_LENGTH)
+    assert drawn.accent_rgb == (255, 0, 0) and drawn.logo_mime == "image/png"
     repo.set_workspace_logo(session=session, workspace_id=workspace.id, logo=None)
     assert repo.workspace_branding(session=session, workspace_id=workspace.id).logo is None
 
