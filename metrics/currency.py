@@ -140,9 +140,17 @@ class CurrencySettings:
 
     @classmethod
     def from_dict(cls, data: Mapping | None) -> CurrencySettings:
-        data = data or {}
-        rates = data.get("rates")
-        return cls(dict(data.get("file_currencies") or {}), Rates.from_dict(rates) if rates else None)
+        """Settings from `to_dict` output; anything else (None, {}, a damaged record) reads as no settings,
+        so a stored report always opens (its money then shows in each file's own currency)."""
+        if not isinstance(data, Mapping):
+            return cls()
+        try:
+            rates = data.get("rates")
+            files = {str(n): code for n, c in dict(data.get("file_currencies") or {}).items()
+                     if (code := currency_code(c))}
+            return cls(files, Rates.from_dict(rates) if rates else None)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return cls()
 
 
 # --- which currency the money is in ---------------------------------------------------------------

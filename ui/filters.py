@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
 from datetime import date
 
 import streamlit as st
 
-from metrics.trends import Comparison, Grain
+from metrics.report_settings import ReportFilters
 from ui import data
 from ui.state import (
     FILTER_CAMPAIGNS,
@@ -25,54 +24,23 @@ GRAIN_LABELS = {"day": "Day", "week": "Week", "month": "Month"}
 COMPARE_LABELS = {"previous": "Previous period", "previous_year": "Previous year", "none": "None"}
 
 
-@dataclass(frozen=True)
-class Filters:
-    date_from: date | None = None
-    date_to: date | None = None
-    platforms: tuple[str, ...] = ()
-    campaigns: tuple[str, ...] = ()
-    grain: Grain = "day"
-    compare: Comparison | None = "previous"
-    extra: dict = field(default_factory=dict)
-
-    def dimension_filters(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        if self.platforms:
-            out["platform"] = list(self.platforms)
-        if self.campaigns:
-            out["campaign"] = list(self.campaigns)
-        return out
-
-    def filters_json(self) -> str:
-        return json.dumps(self.dimension_filters(), sort_keys=True)
-
-    def to_settings(self) -> dict:
-        """JSON-able form saved with snapshots."""
-        raw = asdict(self)
-        raw["date_from"] = self.date_from.isoformat() if self.date_from else None
-        raw["date_to"] = self.date_to.isoformat() if self.date_to else None
-        raw["platforms"], raw["campaigns"] = list(self.platforms), list(self.campaigns)
-        return raw
-
-
-def current() -> Filters:
+def current() -> ReportFilters:
     """The filters the sidebar holds now (defaults before the sidebar first ran)."""
-    return st.session_state.get(FILTERS) or Filters()
+    return st.session_state.get(FILTERS) or ReportFilters()
 
 
-def restore(settings: dict) -> None:
-    """Put saved filter settings back into the sidebar widgets (used when a snapshot is opened)."""
-    if settings.get("date_from") and settings.get("date_to"):
-        st.session_state[FILTER_DATES] = (date.fromisoformat(settings["date_from"]),
-                                         date.fromisoformat(settings["date_to"]))
-    st.session_state[FILTER_PLATFORMS] = list(settings.get("platforms") or [])
-    st.session_state[FILTER_CAMPAIGNS] = list(settings.get("campaigns") or [])
-    st.session_state[FILTER_GRAIN] = settings.get("grain") or "day"
-    st.session_state[FILTER_COMPARE] = settings.get("compare") or "none"
+def restore(saved: ReportFilters) -> None:
+    """Put saved filters back into the sidebar widgets (used when a snapshot is opened)."""
+    if saved.date_from and saved.date_to:
+        st.session_state[FILTER_DATES] = (saved.date_from, saved.date_to)
+    st.session_state[FILTER_PLATFORMS] = list(saved.platforms)
+    st.session_state[FILTER_CAMPAIGNS] = list(saved.campaigns)
+    st.session_state[FILTER_GRAIN] = saved.grain
+    st.session_state[FILTER_COMPARE] = saved.compare or "none"
     st.session_state.pop(FILTERS, None)
 
 
-def sidebar(dataset: Dataset, *, mirror_in_url: bool) -> Filters:
+def sidebar(dataset: Dataset, *, mirror_in_url: bool) -> ReportFilters:
     """Render the filter bar for `dataset` and store the result for the pages.
 
     Widgets keep their values across page switches (they are rendered on every run
@@ -110,7 +78,7 @@ def sidebar(dataset: Dataset, *, mirror_in_url: bool) -> Filters:
         compare = st.selectbox(
             "Compare with", list(COMPARE_LABELS), format_func=COMPARE_LABELS.get, key=FILTER_COMPARE, bind=bind,
         )
-    filters = Filters(
+    filters = ReportFilters(
         date_from=date_from, date_to=date_to, platforms=tuple(platforms), campaigns=tuple(campaigns),
         grain=grain, compare=None if compare in (None, "none") else compare,
     )
@@ -118,7 +86,7 @@ def sidebar(dataset: Dataset, *, mirror_in_url: bool) -> Filters:
     return filters
 
 
-def summary_options(flt: Filters | None = None) -> dict:
+def summary_options(flt: ReportFilters | None = None) -> dict:
     """Keyword arguments every page passes to `ui.data.summarize`: the date range and the KPI
     settings (extra costs, engagement weights). Dimension filters are passed per call."""
     flt = flt or current()

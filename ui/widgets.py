@@ -9,8 +9,8 @@ import streamlit as st
 
 from metrics.display import describe
 from metrics.exports import to_csv_bytes, to_xlsx_bytes
-from ui.data import demo_dataset
-from ui.state import get_dataset, set_dataset
+from ui.session import show_demo
+from ui.state import get_dataset
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -60,10 +60,6 @@ def download_table(frame: pl.DataFrame, name: str, *, key: str, label: str = "Do
         )
 
 
-def _use_demo() -> None:
-    set_dataset(demo_dataset())
-
-
 def empty_state(message: str) -> None:
     """The friendly start when there is no data: one sentence and the demo button.
 
@@ -72,7 +68,7 @@ def empty_state(message: str) -> None:
     """
     st.info(message)
     st.button("Use demo data", type="primary", icon=":material/auto_awesome:", key="empty_state_demo",
-              on_click=_use_demo)
+              on_click=show_demo)
 
 
 NO_DATA = "No data yet. Upload your exports on the Data page, or explore the demo account."

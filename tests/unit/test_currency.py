@@ -252,3 +252,10 @@ def test_row_currencies_tell_whether_rows_money_compares():
     one = kpis.summarize(frame([{"platform": "x", "currency": "USD", "spend": 1.0},
                                 {"platform": "seo", "impressions": 5.0}]), ["platform"])
     assert currency.row_currencies(one) == ["USD"]
+
+
+def test_damaged_stored_settings_read_as_none_instead_of_failing():
+    assert currency.CurrencySettings.from_dict({"rates": {"rates": []}}) == currency.CurrencySettings()
+    assert currency.CurrencySettings.from_dict("nonsense") == currency.CurrencySettings()
+    assert currency.CurrencySettings.from_dict({"file_currencies": {"a.csv": "eur", "b.csv": "euro"}}) == (
+        currency.CurrencySettings({"a.csv": "EUR"}))
