@@ -112,3 +112,37 @@ def test_a_reporting_currency_with_a_typed_rate_converts_everything(app, shared_
     total = 0.9 * meta_spend(shared_datasets) + 1.2 * sheet_spend(shared_datasets)
     assert tiles(at)["Spend"] == format_compact(total, "currency", "EUR")
     assert tiles(at)["Spend"].startswith("€")
+
+
+def test_a_snapshot_keeps_the_files_currencies_and_the_rates(app, shared_datasets):
+    from sqlmodel import Session
+
+    from metrics.currency import CurrencySettings
+    from models import repository
+    from models.db import make_engine
+    from ui.state import CURRENCY_SETTINGS
+
+    at = upload(app, [shared_datasets / META, shared_datasets / SHEET], "pages/upload.py")
+    at.selectbox(key=f"file_currency_{SHEET_NAME}").set_value("GBP").run()
+    at.selectbox(key="reporting_currency").set_value("EUR")
+    at.toggle(key="rates_bundled").set_value(False)
+    at.session_state["rates_editor"] = {"edited_rows": {0: {"Rate": 1.2}, 1: {"Rate": 0.9}}, "added_rows": [],
+                                        "deleted_rows": []}
+    at.button(key="FormSubmitter:currency_form-Apply").click().run()
+    chosen = at.session_state[CURRENCY_SETTINGS]
+    at.switch_page("pages/snapshots.py").run()
+    [name_box] = [t for t in at.text_input if t.label == "Snapshot name"]
+    name_box.input("Blended, in EUR")
+    at.button(key="FormSubmitter:save_snapshot-Save snapshot").click().run()
+    assert not at.exception, at.exception
+    engine = make_engine()
+    with Session(engine) as session:
+        saved = repository.get_snapshot(session=session, snapshot_id=at.session_state["snap_selected"])
+        assert CurrencySettings.from_dict(saved.settings["currency"]) == chosen
+    engine.dispose()
+
+    at.session_state[CURRENCY_SETTINGS] = CurrencySettings()  # the editor changes the report afterwards...
+    at.button(key="snapshot_open").click().run()  # ...and the snapshot brings its currencies and rates back
+    at.switch_page("pages/overview.py").run()
+    total = 0.9 * meta_spend(shared_datasets) + 1.2 * sheet_spend(shared_datasets)
+    assert tiles(at)["Spend"] == format_compact(total, "currency", "EUR")
