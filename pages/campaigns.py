@@ -38,7 +38,7 @@ bar = filters.current()
 currency = data.dataset_currency(dataset)
 common = filters.summary_options(bar)
 summary = data.summarize(
-    dataset.key, dataset.frame, ("campaign",), filters_json=bar.filters_json(), compare=bar.compare, **common
+    dataset.key, dataset.frame, ("campaign",), filters_json=bar.filters_json(), compare=bar.comparison, **common
 )
 if summary.is_empty():
     st.info("No rows match the filters. Widen the date range or clear the platform and campaign filters.")

@@ -56,8 +56,8 @@ def open_snapshot(snapshot_id: int) -> bool:
     if loaded is None:
         return False
     dataset, settings = loaded
-    set_dataset(dataset)
-    filters.restore(settings.get("filters") or {})
+    set_dataset(dataset, filters_restored_by_caller=True)
+    filters.restore(settings.get("filters") or {}, dataset)
     st.session_state[GOALS] = list(settings.get("goals") or [])
     st.session_state[AB_CONFIG] = dict(settings.get("ab") or {})
     if isinstance(settings.get("kpi"), dict) and settings["kpi"]:

@@ -11,7 +11,7 @@ from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from metrics import demo
 from tests.conftest import REPO
 
-DEMO_FIRST, DEMO_LAST = date(2026, 8, 3), date(2026, 10, 31)
+DEMO_FIRST, DEMO_LAST = date(2025, 9, 1), date(2026, 10, 31)
 LAST_30 = (date(2026, 10, 2), date(2026, 10, 31))
 GREEN, RED, GRAY = MetricProto.MetricColor.GREEN, MetricProto.MetricColor.RED, MetricProto.MetricColor.GRAY
 

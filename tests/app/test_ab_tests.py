@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tests.app.dashboard_helpers import LAST_30
 from tests.conftest import REPO
 from ui import ab
 from ui.state import AB_CONFIG
@@ -193,7 +194,8 @@ def test_campaign_variants_match_the_cli(demo_app, tmp_path):
     assert len(data.get("vega_lite_chart")) == 3  # rates, lift distribution, lift over time
     rows = table(data)
 
-    frame = demo_app.session_state["cl_dataset"].frame
+    # The page reads the sidebar's period: the default view, the last 30 days.
+    frame = demo_app.session_state["cl_dataset"].frame.filter(pl.col("date").is_between(*LAST_30))
     path = tmp_path / "campaign.csv"
     frame.select("date", "campaign", "variant", "clicks", "conversions").write_csv(path)
     args = (str(path), "--variant", "variant", "--trials", "clicks", "--successes", "conversions")
@@ -221,7 +223,12 @@ def test_cumulative_lift_ends_at_the_overall_lift():
     comparison = result.comparisons[0]
     assert last["lift"] == pytest.approx(comparison.lift_rel, rel=1e-12)
     assert (last["low"], last["high"]) == pytest.approx(comparison.ci_rel, rel=1e-12)
-    assert daily.get_column("date").n_unique() == frame.get_column("date").n_unique()
+    # Every day from the first on which both arms have 25 conversions (the engine's guardrail).
+    cumulative = (frame.filter(pl.col("variant").is_not_null()).group_by("date", "variant")
+                  .agg(pl.col("conversions").sum()).sort("date")
+                  .with_columns(pl.col("conversions").cum_sum().over("variant")))
+    ready = cumulative.group_by("date").agg(pl.col("conversions").min()).filter(pl.col("conversions") >= 25)
+    assert daily.get_column("date").n_unique() == ready.height
 
 
 def _users_csv(path: Path) -> Path:

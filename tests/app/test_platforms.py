@@ -11,8 +11,6 @@ import pytest
 from metrics import kpis
 from metrics.display import platform_label
 from tests.app.dashboard_helpers import (
-    DEMO_FIRST,
-    DEMO_LAST,
     LAST_30,
     app_with_demo,
     demo_frame,
@@ -28,7 +26,7 @@ def _local_visitor(monkeypatch):
     treat_as_local_visitor(monkeypatch)
 
 
-def _by_platform(date_from=DEMO_FIRST, date_to=DEMO_LAST, **filters) -> pl.DataFrame:
+def _by_platform(date_from=LAST_30[0], date_to=LAST_30[1], **filters) -> pl.DataFrame:
     return kpis.summarize(demo_frame(), ["platform"], date_from=date_from, date_to=date_to,
                           filters=filters or None).with_columns(
         pl.col("platform").map_elements(platform_label, return_dtype=pl.String)
@@ -65,7 +63,7 @@ def test_table_has_every_kpi_per_platform_equal_to_the_engine():
 def test_top_campaign_is_the_one_with_most_conversions():
     at = app_with_demo(PAGE)
     table = _table(at)
-    by_campaign = kpis.summarize(demo_frame(), ["platform", "campaign"], date_from=DEMO_FIRST, date_to=DEMO_LAST)
+    by_campaign = kpis.summarize(demo_frame(), ["platform", "campaign"], date_from=LAST_30[0], date_to=LAST_30[1])
     for slug in ("google_ads", "tiktok", "linkedin"):
         rows = by_campaign.filter(pl.col("platform") == slug).sort("conversions", descending=True, nulls_last=True)
         shown = table.filter(pl.col("platform") == platform_label(slug))["top_campaign"][0]
