@@ -118,4 +118,4 @@ else:
         trend, metric, label=label, kind=widgets.kind_of(metric), currency=currency,
         by_platform=split == "platform", grain=flt.grain,
     )
-    charts.show_chart(chart, key="overview_trend", name=f"trend_{metric}")
+    charts.show_chart(chart, key="overview_trend", name=f"trend_{metric}", title=f"{label} by {grain_label}")

@@ -3,10 +3,11 @@
 import polars as pl
 import streamlit as st
 
+from metrics.display import platform_label
 from metrics.ingest import MAX_UPLOAD_BYTES
-from metrics.schema import COLUMN_BY_NAME, COLUMNS
+from metrics.schema import COLUMNS
 from models import repository
-from ui import data, widgets
+from ui import data, report_tables, widgets
 from ui.errors import user_errors
 from ui.persistence import session_scope
 from ui.router import require_router
@@ -153,7 +154,7 @@ for index, report in enumerate(dataset.reports):
             details.append("delimiter " + {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(
                 report.delimiter, report.delimiter))
         if report.platform:
-            details.append(f"platform {report.platform}")
+            details.append(f"platform {platform_label(report.platform)}")
         if report.currency:
             details.append(f"currency {report.currency}")
         if report.masked_cells:
@@ -233,7 +234,7 @@ if rejected:
     st.caption("These rows could not be read and are not in the report; the other rows were kept.")
     rejected_frame = pl.DataFrame(rejected, schema={"file": pl.String, "line": pl.Int64, "reason": pl.String,
                                                     "raw": pl.String})
-    st.dataframe(rejected_frame, hide_index=True, width="stretch")
+    report_tables.dataframe(rejected_frame)
     widgets.download_table(rejected_frame, "rejected_rows", key="rejected", label="Download rejected rows")
 
 # --- KPI settings --------------------------------------------------------------------------
@@ -255,6 +256,4 @@ with st.expander("KPI settings"):
 st.subheader("Canonical table")
 st.caption(f"{dataset.frame.height:,} rows · first 200 shown · measures are empty where the export "
            "did not report them.")
-st.dataframe(dataset.frame.head(200), hide_index=True, width="stretch",
-             column_config={c: st.column_config.Column(help=COLUMN_BY_NAME[c].description)
-                            for c in dataset.frame.columns if c in COLUMN_BY_NAME})
+report_tables.preview(dataset.frame, rows=200)

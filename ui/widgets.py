@@ -64,18 +64,33 @@ def _use_demo() -> None:
     set_dataset(demo_dataset())
 
 
+PRODUCT_NAME = "Campaign Lens"
+PRODUCT_SENTENCE = (
+    "Drop in the exports you already have — Meta Ads Manager, Google Ads, LinkedIn, TikTok, X, organic stats or "
+    "your own sheets — and see KPIs, platform comparisons, funnels, goal progress and A/B test verdicts in seconds."
+)
+
+
 def empty_state(message: str) -> None:
-    """The friendly start when there is no data: one sentence and the demo button.
+    """The first screen when there is no data: the product's name, what it does, and the two ways in —
+    upload exports (on the Data page) or the demo account — side by side.
 
-    The button works through a callback (runs before the script), so the router's
-    sidebar already shows the demo data in the same run; no st.rerun needed.
+    The demo button works through a callback (runs before the script), so the router's sidebar
+    already shows the demo data in the same run; no st.rerun needed.
     """
-    st.info(message)
-    st.button("Use demo data", type="primary", icon=":material/auto_awesome:", key="empty_state_demo",
-              on_click=_use_demo)
+    with st.container(border=True):
+        st.markdown(f"## :material/insights: {PRODUCT_NAME}")
+        st.markdown(PRODUCT_SENTENCE)
+        upload, demo = st.columns(2, gap="small")
+        if upload.button("Upload your exports", type="primary", icon=":material/upload_file:",
+                         key="empty_state_upload", width="stretch"):
+            st.switch_page("pages/upload.py")
+        demo.button("Use demo data", icon=":material/auto_awesome:", key="empty_state_demo", width="stretch",
+                    on_click=_use_demo)
+        st.caption(f"{message} Files are read on this server only; nothing is sent anywhere else.")
 
 
-NO_DATA = "No data yet. Upload your exports on the Data page, or explore the demo account."
+NO_DATA = "No data yet: upload your exports, or explore a demo account of eight platforms over fourteen months."
 
 
 def require_dataset():

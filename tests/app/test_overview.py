@@ -54,6 +54,14 @@ def test_the_default_view_is_the_last_30_days_against_the_30_before():
     assert any("2 – 31 Oct 2026 · compared with 2 Sep – 1 Oct 2026" in c.value for c in at.caption)
 
 
+def test_the_upload_button_of_the_first_screen_opens_the_data_page(app):
+    app.run()
+    app.button(key="empty_state_upload").click().run()
+    assert not app.exception
+    assert [t.value for t in app.title] == ["Data"]
+    assert app.get("file_uploader")
+
+
 def test_the_whole_range_has_nothing_before_it_and_says_so():
     at = app_with_demo(flt_dates=(DEMO_FIRST, DEMO_LAST))
     assert at.selectbox(key="flt_period").value == "all"
@@ -163,9 +171,13 @@ def test_filters_that_match_nothing_say_so_without_an_empty_chart():
 
 def test_no_data_shows_the_empty_state_and_the_demo_button_fills_the_page(app):
     app.run()
-    from ui.widgets import NO_DATA
+    from ui.widgets import PRODUCT_NAME, PRODUCT_SENTENCE
 
-    assert [i.value for i in app.info] == [NO_DATA]
+    # The first screen says what this is and offers both ways in, side by side.
+    assert any(PRODUCT_NAME in m.value for m in app.markdown)
+    assert any(m.value == PRODUCT_SENTENCE for m in app.markdown)
+    assert app.button(key="empty_state_upload").label == "Upload your exports"
+    assert app.button(key="empty_state_demo").label == "Use demo data"
     app.button(key="empty_state_demo").click().run()
     assert not app.exception
     assert len(app.metric) == 14

@@ -10,6 +10,7 @@ import pytest
 
 from metrics import kpis
 from metrics.display import platform_label
+from metrics.schema import PLATFORM_COLORS
 from tests.app.dashboard_helpers import (
     LAST_30,
     app_with_demo,
@@ -96,7 +97,7 @@ def test_exports_and_charts_are_there():
     assert len(charts) == 4
     # Platform colours on every chart.
     for chart in charts:
-        assert "#34A853" in chart.proto.spec  # Google Ads green
+        assert PLATFORM_COLORS["google_ads"] in chart.proto.spec
 
 
 def test_kpi_picker_changes_the_bar_chart():
@@ -125,5 +126,5 @@ def test_no_data_shows_the_empty_state(app):
     app.run()
     app.switch_page(PAGE).run()
     assert not app.exception
-    assert any("No data yet" in i.value for i in app.info)
+    assert any("No data yet" in c.value for c in app.caption)
     assert app.button(key="empty_state_demo").label == "Use demo data"
