@@ -53,6 +53,7 @@ SNAP_SELECTED = "snap_selected"  # id of the snapshot the lower half works on
 SNAP_NEW_LINK = "snap_new_link"  # {"link_id", "snapshot_id", "url"}: the raw token, shown once
 SNAP_CONFIRM_DELETE = "snap_confirm_delete"  # id awaiting "Delete for good"
 SNAP_NOTICE = "snap_notice"  # (kind, sentence) carried over the rerun a button causes
+SNAP_LINK_NOTICE = "snap_link_notice"  # what Revoke / Regenerate did, shown next to the link picker
 SNAP_TAB = "snap_tab"  # the open tab survives the reruns its own buttons cause
 SNAP_NEW_NAME = "snap_new_name"
 SNAP_NEW_CLIENT = "snap_new_client"

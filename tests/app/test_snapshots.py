@@ -165,6 +165,10 @@ def test_save_list_rename_open_share_revoke_delete(app, engine):
     # revoke (the picker starts on the newest link: the regenerated one)
     at.button(key="link_revoke").click().run()
     assert _table(at, "Last view")["Status"].tolist() == ["Revoked", "Revoked"]
+    # Said next to the picker, and the picker's options carry no status a browser could keep showing stale.
+    assert [m.value for m in at.success] == ["Link revoked: it no longer opens the report."]
+    assert any(c.value == "Status: Revoked" for c in at.caption)
+    assert not any("Active" in option for option in at.selectbox(key=f"link_pick_{snapshot_id}").options)
     assert not at.code, "revoking the link just shown hides its URL"
     with Session(engine) as session:
         assert repository.resolve_share_token(session=session, token=new_token, count_view=False) is None
