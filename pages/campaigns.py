@@ -112,9 +112,8 @@ row = summary.filter(pl.col("campaign") == chosen).row(0, named=True)
 
 period = narrative.period_phrase(bar.comparison, (bar.date_to - bar.date_from).days + 1) \
     if bar.date_from and bar.date_to else None
-columns = [*st.columns(3), *st.columns(3)]
-for column, name in zip(columns, ("spend", "revenue", "roas", "conversions", "cpa", "ctr")):
-    with column:
+with tiles.grid("campaign", 3):
+    for name in ("spend", "revenue", "roas", "conversions", "cpa", "ctr"):
         tiles.kpi_tile(row, name, currency=currency, period=period)
 
 if chosen == NO_CAMPAIGN:
@@ -157,49 +156,50 @@ with ads_tab:
                                  currency=currency)
 
 # --- content formats -------------------------------------------------------------------------
-st.subheader("Content formats")
-formats = data.summarize(dataset.key, dataset.frame, ("content_format",), filters_json=bar.filters_json(), **common)
-formats = formats.filter(pl.col("content_format").is_not_null())
-if formats.is_empty():
-    st.caption("The data has no content format column (image, video, carousel, …).")
-else:
-    formats = formats.with_columns(
-        pl.when(pl.col("impressions") > 0)
-        .then(pl.col("weighted_engagement") / pl.col("impressions") * 1000)
-        .alias("weighted_per_1k")
-    ).sort("engagement_rate", descending=True, nulls_last=True)
-    st.caption("Engagement rate = engagements / reach; weighted engagement = 1×likes + 2×comments + 3×saves + "
-               "4×shares (weights on the Data page), also per 1,000 impressions so formats of different size "
-               "compare fairly.")
-    panels = {m: report_tables.label_of(m) if m != "weighted_per_1k" else "Weighted engagement / 1,000 impr."
-              for m in ("engagement_rate", "weighted_per_1k", "ctr") if m in present(formats, (m,))}
-    if panels:
-        charts.show_chart(
-            content_charts.metric_panels(formats, category="content_format", metrics=panels,
-                                         category_title="Format"),
-            key="formats", name="content_formats", title="Content formats",
+# Long pages fold their detail sections (clients read them on phones).
+with st.expander("Content formats", icon=":material/category:"):
+    formats = data.summarize(dataset.key, dataset.frame, ("content_format",), filters_json=bar.filters_json(), **common)
+    formats = formats.filter(pl.col("content_format").is_not_null())
+    if formats.is_empty():
+        st.caption("The data has no content format column (image, video, carousel, …).")
+    else:
+        formats = formats.with_columns(
+            pl.when(pl.col("impressions") > 0)
+            .then(pl.col("weighted_engagement") / pl.col("impressions") * 1000)
+            .alias("weighted_per_1k")
+        ).sort("engagement_rate", descending=True, nulls_last=True)
+        st.caption("Engagement rate = engagements / reach; weighted engagement = 1×likes + 2×comments + 3×saves + "
+                   "4×shares (weights on the Data page), also per 1,000 impressions so formats of different size "
+                   "compare fairly.")
+        panels = {m: report_tables.label_of(m) if m != "weighted_per_1k" else "Weighted engagement / 1,000 impr."
+                  for m in ("engagement_rate", "weighted_per_1k", "ctr") if m in present(formats, (m,))}
+        if panels:
+            charts.show_chart(
+                content_charts.metric_panels(formats, category="content_format", metrics=panels,
+                                             category_title="Format"),
+                key="formats", name="content_formats", title="Content formats",
+            )
+        report_tables.show_table(
+            formats.select("content_format", *present(formats, FORMAT_COLUMNS)), key="formats_table",
+            file_name="content_formats", currency=currency,
         )
-    report_tables.show_table(
-        formats.select("content_format", *present(formats, FORMAT_COLUMNS)), key="formats_table",
-        file_name="content_formats", currency=currency,
-    )
 
 # --- audiences -----------------------------------------------------------------------------------
 audiences = data.summarize(dataset.key, dataset.frame, ("audience",), filters_json=bar.filters_json(), **common)
 audiences = audiences.filter(pl.col("audience").is_not_null())
 if not audiences.is_empty():
-    st.subheader("Audiences")
-    audience_metrics = present(audiences, AUDIENCE_COLUMNS)
-    pick = st.selectbox("Chart", audience_metrics, format_func=report_tables.label_of, key="cmp_audience_metric",
-                        index=audience_metrics.index("cpa") if "cpa" in audience_metrics else 0)
-    left, right = st.columns([2, 3], gap="large")
-    with left:
-        charts.show_chart(
-            content_charts.ranked_bars(audiences, category="audience", metric=pick,
-                                       label=report_tables.label_of(pick), category_title="Audience",
-                                       currency=currency, color="#1098AD"),
-            key="audiences", name="audiences", title=f"{report_tables.label_of(pick)} by audience",
-        )
-    with right:
-        report_tables.show_table(audiences.select("audience", *audience_metrics), key="audiences_table",
-                                 file_name="audiences", currency=currency)
+    with st.expander("Audiences", icon=":material/groups:"):
+        audience_metrics = present(audiences, AUDIENCE_COLUMNS)
+        pick = st.selectbox("Chart", audience_metrics, format_func=report_tables.label_of, key="cmp_audience_metric",
+                            index=audience_metrics.index("cpa") if "cpa" in audience_metrics else 0)
+        left, right = st.columns([2, 3], gap="large")
+        with left:
+            charts.show_chart(
+                content_charts.ranked_bars(audiences, category="audience", metric=pick,
+                                           label=report_tables.label_of(pick), category_title="Audience",
+                                           currency=currency, color="#1098AD"),
+                key="audiences", name="audiences", title=f"{report_tables.label_of(pick)} by audience",
+            )
+        with right:
+            report_tables.show_table(audiences.select("audience", *audience_metrics), key="audiences_table",
+                                     file_name="audiences", currency=currency)

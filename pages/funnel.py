@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from metrics import display, funnel
-from ui import charts, content_charts, data, filters, report_tables, widgets
+from ui import charts, content_charts, data, filters, report_tables, tiles, widgets
 from ui.router import require_router
 
 require_router(__file__)
@@ -49,18 +49,19 @@ totals = data.summarize(dataset.key, dataset.frame, (), filters_json=scope_json,
 steps = funnel.funnel_steps(totals)
 
 # --- the journey -------------------------------------------------------------------------------
-tiles = st.columns(len(steps))
-for tile, step in zip(tiles, steps.iter_rows(named=True)):
-    with tile:
+with tiles.grid("funnel", 4):
+    for step in steps.iter_rows(named=True):
         # Tiles are compact (they must fit two to a phone's row); the table below has every digit.
         value = display.format_compact(step["value"], "number") if step["reported"] else "not reported"
-        st.metric(step["label"], value, border=True,
-                  help=f"Exactly {count_text(step['value'])}." if step["reported"] else None)
+        rate = None
         if step["step_rate"] is not None:
-            st.caption(f"{display.format_value(step['step_rate'], 'percent')} of "
-                       f"{display.label(step['previous_step']).lower()}")
+            rate = (f"{display.format_value(step['step_rate'], 'percent')} of "
+                    f"{display.label(step['previous_step']).lower()}")
         elif step["reported"] and step["previous_step"] is None:
-            st.caption("First step")
+            rate = "First step"
+        # The rate of the previous step sits where a change would: grey, without an arrow (it is no change).
+        st.metric(step["label"], value, delta=rate, delta_color="off", delta_arrow="off", border=True,
+                  help=f"Exactly {count_text(step['value'])}." if step["reported"] else None)
 
 log_scale = st.toggle("Logarithmic scale", value=True, key="funnel_log",
                       help="Impressions are often a thousand times conversions; a log scale keeps every "
@@ -95,15 +96,16 @@ widgets.download_table(
 )
 
 if choice == ALL_PLATFORMS and len(platforms) > 1:
-    st.subheader("Step rates by platform")
-    st.caption("Each rate is the fraction of the platform's previous reported step.")
-    per_platform = funnel.funnel_by_group(by_platform, "platform")
-    report_tables.show_table(
-        per_platform, key="funnel_platforms", file_name="funnel_by_platform", currency=currency,
-        labels={"clicks_rate": "Clicks / impressions", "leads_rate": "Leads / clicks",
-                "conversions_rate": "Conversions / leads"},
-        help={"conversions_rate": "Of leads; of clicks when the platform does not report leads."},
-    )
+    # Folded: a detail of a long page (clients read it on phones).
+    with st.expander("Step rates by platform", icon=":material/table_rows:"):
+        st.caption("Each rate is the fraction of the platform's previous reported step.")
+        per_platform = funnel.funnel_by_group(by_platform, "platform")
+        report_tables.show_table(
+            per_platform, key="funnel_platforms", file_name="funnel_by_platform", currency=currency,
+            labels={"clicks_rate": "Clicks / impressions", "leads_rate": "Leads / clicks",
+                    "conversions_rate": "Conversions / leads"},
+            help={"conversions_rate": "Of leads; of clicks when the platform does not report leads."},
+        )
 
 # --- marketing funnel stages -------------------------------------------------------------------
 st.subheader("Marketing funnel stages")

@@ -81,14 +81,12 @@ if currency is None and "currency" in dataset.frame.columns:
 
 # --- tiles --------------------------------------------------------------------------------
 trend_total = data.summarize(frame_key, frame, (), grain=flt.grain, **common)
-for row in TILE_ROWS:
-    columns = st.columns(TILES_PER_ROW, gap="small")
-    for column, name in zip(columns, row):
-        with column:
-            tiles.kpi_tile(
-                total, name, currency=currency, period=period if compare else None,
-                chart_data=trend_total.get_column(name).drop_nulls().to_list(),
-            )
+with tiles.grid("overview", TILES_PER_ROW):
+    for name in (name for row in TILE_ROWS for name in row):
+        tiles.kpi_tile(
+            total, name, currency=currency, period=period if compare else None,
+            chart_data=trend_total.get_column(name).drop_nulls().to_list(),
+        )
 
 # --- trend --------------------------------------------------------------------------------
 st.subheader("Trend")

@@ -365,7 +365,6 @@ with share:
         st.caption(f"Status: {STATUS_LABELS[by_link[chosen_link].status_at(now)]}")
         if link_notice := st.session_state.pop(SNAP_LINK_NOTICE, None):
             st.success(link_notice, icon=":material/check_circle:")
-            st.toast(link_notice)
         actions = st.container(horizontal=True)
         active = by_link[chosen_link].status_at(now) == "active"
         actions.button("Revoke", icon=":material/link_off:", key="link_revoke", disabled=not active,

@@ -142,7 +142,9 @@ for index, report in enumerate(dataset.reports):
     with st.container(border=True):
         st.markdown(f"**{widgets.md_escape(report.name)}**")
         cols = st.columns(5)
-        cols[0].metric("Recognised as", FAMILY_NAMES.get(report.source_format, report.source_format))
+        # A name, not a number: as text it wraps instead of running out of a tile.
+        cols[0].markdown("Recognised as  \n**" + widgets.md_escape(
+            FAMILY_NAMES.get(report.source_format, report.source_format)) + "**")
         cols[1].metric("Rows read", f"{report.rows_read:,}")
         cols[2].metric("Rows loaded", f"{report.rows_loaded:,}")
         cols[3].metric("Rows rejected", f"{report.rows_rejected:,}")

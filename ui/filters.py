@@ -133,7 +133,9 @@ def restore(settings: dict, dataset: Dataset) -> None:
     st.session_state[FILTER_PLATFORMS] = list(settings.get("platforms") or [])
     st.session_state[FILTER_CAMPAIGNS] = list(settings.get("campaigns") or [])
     st.session_state[FILTER_GRAIN] = settings.get("grain") or "day"
-    compare = settings.get("compare")
+    # Saved without a comparison key (or no filters at all): the default view's comparison; saved as None:
+    # none.
+    compare = settings.get("compare", DEFAULT_COMPARE)
     st.session_state[FILTER_COMPARE] = compare if compare in COMPARE_LABELS else "none"
     compare_from, compare_to = _day(settings.get("compare_from")), _day(settings.get("compare_to"))
     if compare == "custom" and compare_from and compare_to and compare_from <= compare_to:

@@ -54,6 +54,7 @@ def _pages_for(viewer: Viewer):
 def route():
     """Decide everything for this run and return the page `st.navigation` chose (not yet run)."""
     st.set_page_config(page_title="Campaign Lens", page_icon=str(FAVICON), layout="wide")
+    widgets.page_style()
     viewer = access.identify()
     dataset = None
     if viewer.role in ("editor", "client"):

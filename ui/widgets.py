@@ -20,6 +20,30 @@ def md_escape(text: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
+# Static CSS for layout Streamlit has no setting for (never any upload text in here):
+# - KPI tile grids (`ui.tiles.grid`): 3, 4 or 5 tiles to a row, the last row aligned under the others;
+#   two to a row on a phone, with a smaller value font so "-$250.0K" fits a half-width tile;
+# - the toolbar of a table or chart (search, download, full screen) floats just above its top edge: on a
+#   phone, and under a heading, the element leaves room for it, so it never covers the heading.
+PAGE_STYLE = """<style>
+[class*="st-key-tiles5_"] > * { flex: 0 0 calc(20% - 0.8rem); min-width: 0; }
+[class*="st-key-tiles4_"] > * { flex: 0 0 calc(25% - 0.75rem); min-width: 0; }
+[class*="st-key-tiles3_"] > * { flex: 0 0 calc(33.333% - 0.667rem); min-width: 0; }
+[data-testid="stElementContainer"]:has([data-testid="stHeading"]) + [data-testid="stElementContainer"]
+  div:has(> [data-testid="stElementToolbar"]) { margin-top: 2.75rem; }
+@media (max-width: 640px) {
+  [class*="st-key-tiles"] > * { flex: 0 0 calc(50% - 0.5rem); }
+  [data-testid="stMetricValue"] { font-size: 1.75rem; }
+  div:has(> [data-testid="stElementToolbar"]) { margin-top: 2.75rem; }
+}
+</style>"""
+
+
+def page_style() -> None:
+    """The static layout CSS above, once per run (st.html puts a style-only block out of the flow)."""
+    st.html(PAGE_STYLE)
+
+
 def kind_of(name: str) -> str:
     """How to display a measure or KPI: percent, currency, number, ratio or minutes (the display catalog's)."""
     return describe(name).format
