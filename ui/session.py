@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from metrics.display import format_timestamp
 from models import repository
 from ui import filters
 from ui.persistence import session_scope
@@ -42,7 +43,7 @@ def snapshot_dataset(snapshot_id: int) -> tuple[Dataset, dict] | None:
         source_files=tuple(meta["source_files"]),
         snapshot_id=snapshot_id,
         snapshot_name=meta["name"],
-        data_as_of=meta["created_at"].strftime("%d %b %Y, %H:%M UTC"),
+        data_as_of=format_timestamp(meta["created_at"]),
     ), meta["settings"]
 
 
