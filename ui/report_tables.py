@@ -25,6 +25,11 @@ from metrics.kpis import find_kpi
 from ui import widgets
 
 
+# Percents with the catalog's two decimals ("4.60 %", "0.49 %"; Streamlit's own "percent" writes "4.6%").
+# A number column with this format holds fractions: `dataframe` shows them × 100.
+PERCENT_FORMAT = "%.2f %%"
+
+
 def label_of(name: str) -> str:
     """Display label of a measure, KPI, dimension or a derived (`_prev`, `_delta_rel`) column."""
     return describe(name).label
@@ -36,7 +41,7 @@ def number_format(name: str, currency: str | None = None) -> str:
     if kind == "number" and name.endswith("_rate"):  # step rates of the funnel tables are fractions
         kind = "percent"
     if kind == "percent":
-        return "percent"
+        return PERCENT_FORMAT
     if kind == "currency":
         symbol = currency_symbol(currency).replace("%", "%%")
         return f"{symbol}%,.2f"
@@ -85,10 +90,16 @@ def readable(frame: pl.DataFrame) -> pl.DataFrame:
 
 def dataframe(frame: pl.DataFrame, *, column_config: dict | None = None, **options) -> None:
     """st.dataframe with the catalog's conventions: '—' for a missing value (never "None"), dates as
-    '9 Aug 2025' (never '00:00:00'), platforms by name; `column_config` entries win."""
-    dates = {name: _date_column(dtype, None) for name, dtype in frame.schema.items() if _date_column(dtype, None)}
+    '9 Aug 2025' (never '00:00:00'), platforms by name, percents with two decimals; `column_config`
+    entries win. Only the display changes: the frame (and its downloads) keep fractions."""
+    config = {name: _date_column(dtype, None) for name, dtype in frame.schema.items() if _date_column(dtype, None)}
+    config |= column_config or {}
+    percents = [name for name, entry in config.items() if name in frame.columns and isinstance(entry, dict)
+                and entry.get("type_config", {}).get("type") == "number"
+                and entry.get("type_config", {}).get("format") == PERCENT_FORMAT]
+    shown = readable(frame).with_columns(pl.col(name) * 100 for name in percents)
     options = {"hide_index": True, "width": "stretch", **options}
-    st.dataframe(readable(frame), column_config=dates | (column_config or {}), placeholder=MISSING, **options)
+    st.dataframe(shown, column_config=config, placeholder=MISSING, **options)
 
 
 def show_table(

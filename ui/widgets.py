@@ -23,18 +23,17 @@ def md_escape(text: object) -> str:
 # Static CSS for layout Streamlit has no setting for (never any upload text in here):
 # - KPI tile grids (`ui.tiles.grid`): 3, 4 or 5 tiles to a row, the last row aligned under the others;
 #   two to a row on a phone, with a smaller value font so "-$250.0K" fits a half-width tile;
-# - the toolbar of a table or chart (search, download, full screen) floats just above its top edge: on a
-#   phone, and under a heading, the element leaves room for it, so it never covers the heading.
+# - the toolbar of a table or chart (search, download, full screen) floats just above its top edge, where
+#   a phone (which shows it on touch) has the heading: there the element leaves room for it. (On a wide
+#   screen it appears on hover at the right end, clear of a heading's text.)
 PAGE_STYLE = """<style>
 [class*="st-key-tiles5_"] > * { flex: 0 0 calc(20% - 0.8rem); min-width: 0; }
 [class*="st-key-tiles4_"] > * { flex: 0 0 calc(25% - 0.75rem); min-width: 0; }
 [class*="st-key-tiles3_"] > * { flex: 0 0 calc(33.333% - 0.667rem); min-width: 0; }
-[data-testid="stElementContainer"]:has([data-testid="stHeading"]) + [data-testid="stElementContainer"]
-  div:has(> [data-testid="stElementToolbar"]) { margin-top: 2.75rem; }
 @media (max-width: 640px) {
   [class*="st-key-tiles"] > * { flex: 0 0 calc(50% - 0.5rem); }
   [data-testid="stMetricValue"] { font-size: 1.75rem; }
-  div:has(> [data-testid="stElementToolbar"]) { margin-top: 2.75rem; }
+  [data-testid="stElementContainer"]:has([data-testid="stElementToolbar"]) { margin-top: 2.75rem; }
 }
 </style>"""
 

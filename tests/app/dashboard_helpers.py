@@ -52,3 +52,10 @@ def tiles(at) -> dict:
 def vega_charts(at) -> list:
     """Altair charts (AppTest shows them as unknown `vega_lite_chart` elements)."""
     return list(at.get("vega_lite_chart"))
+
+
+def shown_fraction(name: str, shown: float) -> float:
+    """A table cell as the engine holds it: percent columns are shown × 100 ("4.61 %" from 0.0461)."""
+    from metrics.display import describe
+
+    return shown / 100 if describe(name).format == "percent" else shown

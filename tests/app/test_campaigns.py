@@ -54,7 +54,8 @@ def test_leaderboard_values_equal_summarize(campaigns):
     expected = _default_view(["campaign"]).filter(pl.col("ctr").is_not_null())
     expected = expected.sort("ctr", descending=True)
     assert board["campaign"].tolist()[: expected.height] == expected["campaign"].to_list()
-    assert board["ctr"].tolist()[: expected.height] == pytest.approx(expected["ctr"].to_list())
+    # Percents are shown × 100 with two decimals ("0.78 %"); the downloads keep fractions.
+    assert [v / 100 for v in board["ctr"].tolist()[: expected.height]] == pytest.approx(expected["ctr"].to_list())
     assert board["spend"].tolist()[: expected.height] == pytest.approx(expected["spend"].to_list())
     assert {"leaderboard_csv", "leaderboard_xlsx", "ad_groups_csv", "ads_xlsx"} <= _download_keys(at)
 
@@ -108,7 +109,7 @@ def test_formats_and_audiences(campaigns):
     at = campaigns
     formats = _frame_with_columns(at, "content_format")
     expected = _default_view(["content_format"])
-    by_format = dict(zip(formats["content_format"], formats["engagement_rate"]))
+    by_format = dict(zip(formats["content_format"], formats["engagement_rate"] / 100))
     assert by_format == pytest.approx(dict(expected.select("content_format", "engagement_rate").iter_rows()))
     audiences = _frame_with_columns(at, "audience")
     assert audiences["audience"].tolist() == ["18-24", "25-34", "35-44", "45-54", "55+"]
