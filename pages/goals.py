@@ -331,6 +331,8 @@ for index, result in enumerate(results):
                     bound = "can run at up to" if goal.lower_is_better else "need at least"
                     needed = f"To land on the target the remaining days {bound} {fmt(goal.metric, result.pace_needed)}; "
                 lines.append(f"{needed}the last 14 days gave {fmt(goal.metric, result.pace_recent)}.")
+        elif goal.recurrence == "monthly":
+            lines.append(f"{result.start:%B %Y} is complete: {fmt(goal.metric, result.current)}.")
         else:
             lines.append(f"The deadline is covered by the data: final value {fmt(goal.metric, result.current)}.")
         st.caption(widgets.md_escape(" ".join(lines)))

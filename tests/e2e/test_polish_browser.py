@@ -12,6 +12,8 @@ Every wait is for content (the script state and an element), never for time.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 
 import pytest
@@ -20,7 +22,7 @@ from sqlmodel import Session
 from metrics import demo
 from models import repository
 from models.db import make_engine, upgrade_database
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.conftest import docs_screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -43,6 +45,15 @@ TOOLBARS_ON_HEADINGS = """() => {
     return bars.flatMap(t => heads.filter(h => hit(t.getBoundingClientRect(), h.getBoundingClientRect()))
                                    .map(h => h.innerText));
 }"""
+# Goals imported on the Goals page (relative, monthly and a cost ceiling), for the page's checks and screenshot.
+GOALS_JSON = json.dumps([
+    {"id": "followers", "name": "+30 % Instagram followers", "metric": "followers", "target": 0.3,
+     "target_mode": "relative", "start": "2026-08-01", "deadline": "2026-11-01", "scope": "platform",
+     "scope_value": "instagram"},
+    {"id": "leads", "metric": "leads", "target": 4000, "recurrence": "monthly", "start": "2026-06-01",
+     "deadline": "2026-12-31"},
+    {"id": "cpa", "metric": "cpa", "target": 25, "deadline": "2026-12-31", "start": "2026-10-01"},
+]).encode("utf-8")
 TILE_BOXES = """() => [...document.querySelectorAll('[data-testid=stMetric]')].map(e => {
     const r = e.getBoundingClientRect(); return {left: r.left, top: r.top, right: r.right}; })"""
 
@@ -73,6 +84,21 @@ def _visible_text(page) -> str:
     return page.evaluate("() => document.querySelector('[data-testid=stApp]').innerText")
 
 
+def _docs_shot(page, name: str) -> None:
+    """Refresh docs/screenshots/<name>.png, only when asked (UPDATE_SCREENSHOTS=1): a viewport as tall as the
+    page, since Streamlit scrolls inside its main block. Only then is there a pause, for charts to redraw."""
+    if os.environ.get("UPDATE_SCREENSHOTS") != "1":
+        return
+    size = page.viewport_size
+    height = page.evaluate("() => Math.max(...[...document.querySelectorAll('[data-testid=stMain] *')]"
+                           ".slice(0, 60).map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": size["width"], "height": min(max(size["height"], int(height) + 40), 6000)})
+    page.wait_for_timeout(1500)
+    wait_for_app(page)
+    docs_screenshot(page, name)
+    page.set_viewport_size(size)
+
+
 def _check_page(page, name: str) -> None:
     assert page.locator("[data-testid='stException']").count() == 0, name
     slugs = RAW_SLUG.findall(_visible_text(page))
@@ -89,6 +115,7 @@ def test_first_screen_presets_comparison_names_and_nothing_leaves_the_machine(ap
     # The first screen: the product, one sentence, and upload and demo side by side.
     page.get_by_role("heading", name="Campaign Lens").wait_for()
     assert page.get_by_text("Drop in the exports you already have").is_visible()
+    _docs_shot(page, "first_screen")
     upload = page.get_by_role("button", name="Upload your exports").bounding_box()
     demo_button = page.get_by_role("button", name="Use demo data").bounding_box()
     assert abs(upload["y"] - demo_button["y"]) < 2 and upload["x"] + upload["width"] <= demo_button["x"]
@@ -115,7 +142,19 @@ def test_first_screen_presets_comparison_names_and_nothing_leaves_the_machine(ap
 
     for name in EDITOR_PAGES[1:]:
         _go(page, name)
+        if name == "Goals":
+            page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+                files=[{"name": "goals.json", "mimeType": "application/json", "buffer": GOALS_JSON}])
+            # The button appears in the rerun the upload starts; click it once that rerun is over.
+            page.get_by_role("button", name="Import goals", exact=True).wait_for()
+            wait_for_app(page)
+            page.get_by_role("button", name="Import goals", exact=True).click()
+            page.get_by_text("Imported 3 goal(s).").wait_for()
+            wait_for_app(page)
+            assert page.get_by_text("Leads ≥ 4,000 every month until Dec 2026").first.is_visible()
         _check_page(page, name)
+        if name in ("Campaigns & content", "Funnel", "Goals", "Data"):
+            _docs_shot(page, {"Campaigns & content": "campaigns"}.get(name, name.lower()))
 
     assert _offsite(requests, server.url) == []
 
@@ -155,6 +194,7 @@ def test_a_client_on_a_phone_gets_two_tiles_a_row_and_uncovered_headings(app_ser
                 # Two tiles share the first row, side by side inside the screen; the third starts the next row.
                 assert abs(first["top"] - second["top"]) < 1 and first["right"] <= second["left"]
                 assert second["right"] <= 390 and third["top"] > first["top"] + 1
+                _docs_shot(phone, "client_phone")
     finally:
         context.close()
     assert _offsite(requests, server.url) == []
