@@ -11,6 +11,7 @@ values on by exporting them as these variables before the first `load_settings()
 | `CAMPAIGN_LENS_PASSWORD_HASH` | empty | editor password hash from `python -m models hash-password`; empty = editor open on localhost |
 | `CAMPAIGN_LENS_SHARE_DAYS` | `30` | days a new share link stays valid |
 | `CAMPAIGN_LENS_PUBLIC_URL` | empty | base URL for share links (e.g. `https://reports.example.com`); empty = the page's own URL |
+| `CAMPAIGN_LENS_SMTP_URL` | empty | mail server for scheduled reports (`reports.mail` reads it); empty = no email |
 """
 
 from __future__ import annotations
@@ -53,6 +54,12 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
         "",
         "Base URL used in share links, e.g. https://reports.example.com. Empty: the page's own URL.",
     ),
+    EnvVar(
+        "CAMPAIGN_LENS_SMTP_URL",
+        "",
+        "Mail server for scheduled reports, e.g. smtp://user:pass@host:587?from=reports@example.com "
+        "(STARTTLS; smtps:// for TLS from the start, ?starttls=0 for a local relay). Empty: no email.",
+    ),
 )
 
 
@@ -65,6 +72,8 @@ class Settings:
     share_days: int
     # Base URL without a trailing slash, or None.
     public_url: str | None
+    # The SMTP URL as configured (parsed and checked by reports.mail), or None when email is not set up.
+    smtp_url: str | None = None
 
     @property
     def editor_password_required(self) -> bool:
@@ -118,4 +127,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         password_hash=_clean(env.get("CAMPAIGN_LENS_PASSWORD_HASH")) or None,
         share_days=share_days,
         public_url=public_url,
+        smtp_url=_clean(env.get("CAMPAIGN_LENS_SMTP_URL")) or None,
     )

@@ -4,8 +4,8 @@ import polars as pl
 import streamlit as st
 
 from metrics.display import platform_label
-from metrics.ingest import MAX_UPLOAD_BYTES
-from metrics.schema import COLUMNS
+from metrics.ingest import MAPPING_TARGETS, MAX_UPLOAD_BYTES, family_label
+from metrics.schema import COLUMN_BY_NAME, COLUMNS
 from models import repository
 from ui import data, report_tables, widgets
 from ui.errors import user_errors
@@ -29,10 +29,6 @@ from ui.state import (
 require_router(__file__)
 
 IGNORE = "(ignore)"
-FAMILY_NAMES = {
-    "meta_ads": "Meta Ads Manager", "google_ads": "Google Ads", "linkedin_ads": "LinkedIn Campaign Manager",
-    "tiktok_ads": "TikTok Ads Manager", "x_ads": "X Ads", "generic": "Generic sheet",
-}
 
 st.title("Data")
 st.caption(
@@ -120,7 +116,8 @@ with right:
     st.markdown(f"**Current data:** {widgets.md_escape(dataset.label)} · {dataset.frame.height:,} rows")
 
 # --- per-file cards --------------------------------------------------------------------
-canonical_options = [IGNORE] + [c.name for c in COLUMNS]
+# Meta's Results and Result type are roles (read per row by result type), kept through a re-mapping.
+canonical_options = [IGNORE] + [c.name for c in COLUMNS] + sorted(MAPPING_TARGETS - set(COLUMN_BY_NAME))
 for error_index, (name, message) in enumerate(dataset.errors.items()):
     with st.container(border=True):
         st.markdown(f"**{widgets.md_escape(name)}** — not loaded")
@@ -143,8 +140,7 @@ for index, report in enumerate(dataset.reports):
         st.markdown(f"**{widgets.md_escape(report.name)}**")
         cols = st.columns(5)
         # A name, not a number: as text it wraps instead of running out of a tile.
-        cols[0].markdown("Recognised as  \n**" + widgets.md_escape(
-            FAMILY_NAMES.get(report.source_format, report.source_format)) + "**")
+        cols[0].markdown("Recognised as  \n**" + widgets.md_escape(family_label(report.source_format)) + "**")
         cols[1].metric("Rows read", f"{report.rows_read:,}")
         cols[2].metric("Rows loaded", f"{report.rows_loaded:,}")
         cols[3].metric("Rows rejected", f"{report.rows_rejected:,}")
@@ -163,6 +159,12 @@ for index, report in enumerate(dataset.reports):
             details.append(f"{report.masked_cells:,} masked cells (like <5) read as empty")
         st.caption(" · ".join(widgets.md_escape(d) for d in details))
         widgets.issue_panel(report.issues)
+        if report.value_guesses:
+            st.caption("We read these values as shown; check them, and map the column by hand if a reading is wrong.")
+            st.dataframe(pl.DataFrame([{"Column": g.column, "Value in file": g.value, "Read as": g.reading,
+                                        "How sure": "a guess" if g.kind == "guess" else "not a platform we know",
+                                        "Rows": g.rows} for g in report.value_guesses]),
+                         hide_index=True, key=f"value_guesses_{index}")
 
         with st.expander("Column mapping", expanded=bool(report.unmapped) and index == 0):
             rows = [{"Column in file": src, "Maps to": dst or IGNORE} for src, dst in report.mapping.items()]
@@ -202,7 +204,7 @@ for index, report in enumerate(dataset.reports):
             with save_col:
                 with st.popover("Save as profile", icon=":material/save:"):
                     profile_name = st.text_input("Profile name", key=f"profile_name_{index}",
-                                                 value=FAMILY_NAMES.get(report.source_format, "My export"))
+                                                 value=family_label(report.source_format))
                     if st.button("Save profile", key=f"save_profile_{index}"):
                         with user_errors("The profile could not be saved") as outcome:
                             with session_scope() as session:

@@ -142,3 +142,18 @@ def kpi_settings() -> dict:
     return st.session_state.setdefault(
         KPI_SETTINGS, {"extra_costs": 0.0, "weights": dict(DEFAULT_ENGAGEMENT_WEIGHTS)}
     )
+
+
+# A/B tests page (continued): the settings of each tab are keyed(<prefix>, setting); the upload's column pickers
+# keyed(AB_UPLOAD_COLUMN, role); the planner's inputs keyed(AB_PLAN, input).
+AB_DATA_SETTINGS = "ab_data"
+AB_CALC_SETTINGS = "ab_calc"
+AB_DATA_CAP = "ab_data_cap"
+AB_UPLOAD = "ab_upload"
+AB_UPLOAD_VARIANT = "ab_upload_variant"
+AB_UPLOAD_SHAPE = "ab_upload_shape"
+AB_UPLOAD_COLUMN = "ab_upload"
+AB_UPLOAD_UNIT = "ab_upload_unit"
+AB_UPLOAD_CAP = "ab_upload_cap"
+AB_UPLOAD_FILE = "ab_upload_file"  # digest of the file the pickers were set for: a new file starts afresh
+AB_PLAN = "ab_plan"

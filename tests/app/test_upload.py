@@ -127,3 +127,15 @@ def test_a_file_with_unrecognised_columns_can_be_mapped_by_hand(app):
     assert dataset.errors == {}
     assert kpis.total(dataset.frame)["conversions"] == 7.0
     assert sorted(dataset.frame["campaign"].to_list()) == ["Alpha", "Beta"]
+
+
+def test_platform_values_read_by_guess_are_listed_for_checking(app):
+    """PPC → google_ads and Referral → affiliate are guesses; Social Media is no platform we know; Facebook Ads is exact."""
+    csv = (b"date,channel,spend\n2024-01-01,PPC,1\n2024-01-02,Referral,2\n2024-01-03,Social Media,3\n"
+           b"2024-01-04,PPC,4\n2024-01-05,Facebook Ads,5\n")
+    open_data_page(app)
+    upload(app, ("channels.csv", csv, "text/csv"))
+    table = next(frame.value for frame in app.dataframe if "Read as" in frame.value.columns)
+    shown = {row["Value in file"]: (row["Read as"], row["How sure"], row["Rows"]) for _, row in table.iterrows()}
+    assert shown == {"PPC": ("google_ads", "a guess", 2), "Referral": ("affiliate", "a guess", 1),
+                     "Social Media": ("social_media", "not a platform we know", 1)}

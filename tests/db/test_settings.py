@@ -20,9 +20,10 @@ def test_defaults(tmp_path, monkeypatch):
     assert settings.password_hash is None and not settings.editor_password_required
     assert settings.share_days == 30
     assert settings.public_url is None
+    assert settings.smtp_url is None  # no email delivery until a mail server is configured
     assert {v.name for v in ENVIRONMENT} == {
         "CAMPAIGN_LENS_DATA_DIR", "DATABASE_URL", "CAMPAIGN_LENS_PASSWORD_HASH", "CAMPAIGN_LENS_SHARE_DAYS",
-        "CAMPAIGN_LENS_PUBLIC_URL",
+        "CAMPAIGN_LENS_PUBLIC_URL", "CAMPAIGN_LENS_SMTP_URL",
     }
 
 
@@ -32,7 +33,9 @@ def test_values_from_the_environment(tmp_path):
         "CAMPAIGN_LENS_PASSWORD_HASH": "'scrypt$16384$8$1$abc$def'",
         "CAMPAIGN_LENS_SHARE_DAYS": " 7 ",
         "CAMPAIGN_LENS_PUBLIC_URL": "https://reports.example.com/",
+        "CAMPAIGN_LENS_SMTP_URL": " 'smtps://m.example.com?from=r@example.com' ",
     })
+    assert settings.smtp_url == "smtps://m.example.com?from=r@example.com"
     assert settings.database_url == f"sqlite:///{tmp_path / 'campaign_lens.db'}"
     assert settings.password_hash == "scrypt$16384$8$1$abc$def" and settings.editor_password_required
     assert settings.share_days == 7
