@@ -24,7 +24,6 @@ from metrics.display import (
 from metrics.kpis import find_kpi
 from ui import widgets
 
-
 # Percents with the catalog's two decimals ("4.60 %", "0.49 %"; Streamlit's own "percent" writes "4.6%").
 # A number column with this format holds fractions: `dataframe` shows them × 100.
 PERCENT_FORMAT = "%.2f %%"
