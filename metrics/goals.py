@@ -184,7 +184,7 @@ class Goal:
         else:
             wanted = f"{sign} {display.format_metric(self.metric, self.target, currency)}"
         if self.recurrence == "monthly":
-            return f"{wanted} every month until {self.deadline:%b %Y}"
+            return f"{wanted} every month until {display.format_bucket(self.deadline, 'month')}"
         return f"{wanted} by {display.format_date(self.deadline)}"
 
     @property

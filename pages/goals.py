@@ -332,14 +332,15 @@ for index, result in enumerate(results):
                     needed = f"To land on the target the remaining days {bound} {fmt(goal.metric, result.pace_needed)}; "
                 lines.append(f"{needed}the last 14 days gave {fmt(goal.metric, result.pace_recent)}.")
         elif goal.recurrence == "monthly":
-            lines.append(f"{result.start:%B %Y} is complete: {fmt(goal.metric, result.current)}.")
+            lines.append(f"{display.format_bucket(result.start, 'month')} is complete: "
+                         f"{fmt(goal.metric, result.current)}.")
         else:
             lines.append(f"The deadline is covered by the data: final value {fmt(goal.metric, result.current)}.")
         st.caption(widgets.md_escape(" ".join(lines)))
         if goal.recurrence == "monthly":
             months = months_by_goal[goal.id]
             report_tables.dataframe(pl.DataFrame(
-                [{"Month": f"{m.month:%b %Y}", "Value": fmt(goal.metric, m.progress.current),
+                [{"Month": display.format_bucket(m.month, "month"), "Value": fmt(goal.metric, m.progress.current),
                   "Status": m.progress.status_label} for m in reversed(months)],
                 schema={"Month": pl.String, "Value": pl.String, "Status": pl.String},
             ), key=f"goal_months_{goal.id}", height=min(36 * (len(months) + 1) + 3, 300))

@@ -46,9 +46,10 @@ def check_size(frame: pl.DataFrame) -> pl.DataFrame:
 def show_chart(chart: alt.TopLevelMixin, *, key: str, name: str, title: str | None = None,
                period: str | None = None) -> None:
     """Render an altair chart with PNG and SVG downloads (rendered on demand by vl-convert). The downloaded
-    chart carries `title`, the period (the sidebar's, unless `period` says otherwise) and the source."""
+    chart carries `title` (the file `name` in words when not given), the period (the sidebar's, unless
+    `period` says otherwise) and the source."""
     st.altair_chart(chart, width="stretch", key=f"chart_{key}")
-    exported = export_chart(chart, title=title or name.replace("_", " ").capitalize(), period=period)
+    exported = export_chart(chart, title=title or describe(name).label, period=period)
     with st.popover("Download chart", icon=":material/image:"):
         st.download_button("PNG", lambda: chart_png(exported), file_name=f"{name}.png", mime="image/png",
                            key=f"{key}_png", on_click="ignore")
