@@ -4,28 +4,19 @@ The period is a preset ("Last 30 days", "Quarter to date", … counted back from
 data, see `metrics.trends.preset_range`) or custom dates; the comparison is the previous period, the
 same days a year earlier, a custom period or none. The default view is the last 30 days against the
 30 days before. For editors every choice is mirrored in the URL (a bookmark reopens the same view);
-snapshots save them (`Filters.to_settings`) and `restore` puts them back.
+snapshots save them (`metrics.report_settings.ReportFilters`) and `restore` puts them back.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date
-from typing import Literal
 
 import streamlit as st
 
 from metrics.display import format_period, platform_label
-from metrics.trends import (
-    DEFAULT_PRESET,
-    PRESET_LABELS,
-    ComparePeriod,
-    Grain,
-    comparison_range,
-    matching_preset,
-    preset_range,
-)
+from metrics.report_settings import DEFAULT_COMPARISON, CompareChoice, ReportFilters
+from metrics.trends import DEFAULT_PRESET, PRESET_LABELS, comparison_range, matching_preset, preset_range
 from ui import data
 from ui.state import (
     FILTER_CAMPAIGNS,
@@ -41,107 +32,43 @@ from ui.state import (
 )
 
 GRAIN_LABELS = {"day": "Day", "week": "Week", "month": "Month"}
-CompareChoice = Literal["previous", "previous_year", "custom"]
 COMPARE_LABELS = {"previous": "Previous period", "previous_year": "Previous year", "custom": "Custom period",
                   "none": "No comparison"}
-DEFAULT_COMPARE: CompareChoice = "previous"
 
 
-@dataclass(frozen=True)
-class Filters:
-    """What the sidebar holds. `compare` is the choice; `comparison` the period to pass to `summarize`."""
-
-    date_from: date | None = None
-    date_to: date | None = None
-    platforms: tuple[str, ...] = ()
-    campaigns: tuple[str, ...] = ()
-    grain: Grain = "day"
-    compare: CompareChoice | None = DEFAULT_COMPARE
-    compare_from: date | None = None  # with compare == "custom"
-    compare_to: date | None = None
-    preset: str = "custom"
-
-    @property
-    def comparison(self) -> ComparePeriod | None:
-        """`summarize(compare=...)`: "previous", "previous_year", (first, last) or None (also for a custom
-        comparison whose dates are not picked yet)."""
-        if self.compare == "custom":
-            return (self.compare_from, self.compare_to) if self.compare_from and self.compare_to else None
-        return self.compare
-
-    def comparison_dates(self) -> tuple[date, date] | None:
-        """The compared period's first and last day, when there is one."""
-        if self.comparison is None or self.date_from is None or self.date_to is None:
-            return None
-        return comparison_range(self.date_from, self.date_to, self.comparison)
-
-    def dimension_filters(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        if self.platforms:
-            out["platform"] = list(self.platforms)
-        if self.campaigns:
-            out["campaign"] = list(self.campaigns)
-        return out
-
-    def filters_json(self) -> str:
-        return json.dumps(self.dimension_filters(), sort_keys=True)
-
-    def to_settings(self) -> dict:
-        """JSON-able form saved with snapshots (dates as ISO strings)."""
-        return {
-            "date_from": _iso(self.date_from), "date_to": _iso(self.date_to), "preset": self.preset,
-            "platforms": list(self.platforms), "campaigns": list(self.campaigns), "grain": self.grain,
-            "compare": self.compare, "compare_from": _iso(self.compare_from), "compare_to": _iso(self.compare_to),
-        }
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
-def _day(text: object) -> date | None:
-    try:
-        return date.fromisoformat(str(text)[:10]) if text else None
-    except ValueError:
-        return None
-
-
-def current() -> Filters:
+def current() -> ReportFilters:
     """The filters the sidebar holds now (defaults before the sidebar first ran)."""
-    return st.session_state.get(FILTERS) or Filters()
+    return st.session_state.get(FILTERS) or ReportFilters()
 
 
-def restore(settings: dict, dataset: Dataset) -> None:
-    """Put saved filter settings back into every sidebar widget (used when a snapshot is opened).
+def restore(saved: ReportFilters, dataset: Dataset) -> None:
+    """Put saved filters back into every sidebar widget (used when a snapshot is opened).
 
-    Reads what `Filters.to_settings` writes, and the older form without preset or custom comparison
-    (saved dates become a custom period, or the preset they equal; no dates the default preset). Writes
-    every filter key, so `ui.state.set_dataset(..., filters_restored_by_caller=True)` can keep them.
+    Saved dates outside `dataset` (or none) become the default preset's; the preset picker shows the
+    saved preset when the dates are still its dates, else the preset they equal or "Custom". Writes every
+    filter key, so `ui.state.set_dataset(..., filters_restored_by_caller=True)` can keep them (a widget
+    key deleted and written again in one run would take the URL's value instead).
     """
     first_day, last_day = data.date_bounds(dataset.key, dataset.frame)
-    date_from, date_to = _day(settings.get("date_from")), _day(settings.get("date_to"))
     if first_day is not None and last_day is not None:
+        date_from, date_to = saved.date_from, saved.date_to
         if not (date_from and date_to and first_day <= date_from <= date_to <= last_day):
             date_from, date_to = preset_range(DEFAULT_PRESET, first_day, last_day)
-        saved = settings.get("preset")
-        if saved in PRESET_LABELS and saved != "custom" and \
-                preset_range(saved, first_day, last_day) == (date_from, date_to):
-            st.session_state[FILTER_PERIOD] = saved
+        if saved.preset in PRESET_LABELS and saved.preset != "custom" and \
+                preset_range(saved.preset, first_day, last_day) == (date_from, date_to):
+            st.session_state[FILTER_PERIOD] = saved.preset
         else:
             st.session_state[FILTER_PERIOD] = matching_preset(date_from, date_to, first_day, last_day)
         st.session_state[FILTER_DATES] = (date_from, date_to)
-    st.session_state[FILTER_PLATFORMS] = list(settings.get("platforms") or [])
-    st.session_state[FILTER_CAMPAIGNS] = list(settings.get("campaigns") or [])
-    st.session_state[FILTER_GRAIN] = settings.get("grain") or "day"
-    # Saved without a comparison key (or no filters at all): the default view's comparison; saved as None:
-    # none.
-    compare = settings.get("compare", DEFAULT_COMPARE)
-    st.session_state[FILTER_COMPARE] = compare if compare in COMPARE_LABELS else "none"
-    compare_from, compare_to = _day(settings.get("compare_from")), _day(settings.get("compare_to"))
-    if compare == "custom" and compare_from and compare_to and compare_from <= compare_to:
-        st.session_state[FILTER_COMPARE_DATES] = (compare_from, compare_to)
+    st.session_state[FILTER_PLATFORMS] = list(saved.platforms)
+    st.session_state[FILTER_CAMPAIGNS] = list(saved.campaigns)
+    st.session_state[FILTER_GRAIN] = saved.grain
+    st.session_state[FILTER_COMPARE] = saved.compare or "none"
+    if saved.compare == "custom" and saved.compare_from and saved.compare_to:
+        st.session_state[FILTER_COMPARE_DATES] = (saved.compare_from, saved.compare_to)
     else:
         st.session_state.pop(FILTER_COMPARE_DATES, None)
+    st.session_state.pop(FILTERS, None)
 
 
 def _picked_range(value: object) -> tuple[date, date] | None:
@@ -198,7 +125,7 @@ def comparison_picker(
     """"Compare with": previous period (default), previous year, custom dates or none."""
     compare = st.selectbox(
         "Compare with", list(COMPARE_LABELS), format_func=COMPARE_LABELS.get, key=FILTER_COMPARE, bind=bind,
-        index=list(COMPARE_LABELS).index(DEFAULT_COMPARE),
+        index=list(COMPARE_LABELS).index(DEFAULT_COMPARISON),
     )
     if compare in (None, "none"):
         return None, None, None
@@ -214,7 +141,7 @@ def comparison_picker(
     return "custom", *(picked or (None, None))
 
 
-def sidebar(dataset: Dataset, *, mirror_in_url: bool) -> Filters:
+def sidebar(dataset: Dataset, *, mirror_in_url: bool) -> ReportFilters:
     """Render the filter bar for `dataset` and store the result for the pages.
 
     Widgets keep their values across page switches (they are rendered on every run
@@ -242,7 +169,7 @@ def sidebar(dataset: Dataset, *, mirror_in_url: bool) -> Filters:
             "Time grain", list(GRAIN_LABELS), format_func=GRAIN_LABELS.get, default="day", required=True,
             key=FILTER_GRAIN, bind=bind,
         ) or "day"
-    filters = Filters(
+    filters = ReportFilters(
         date_from=date_from, date_to=date_to, platforms=tuple(platforms), campaigns=tuple(campaigns),
         grain=grain, compare=compare, compare_from=compare_from, compare_to=compare_to, preset=preset,
     )
@@ -250,7 +177,7 @@ def sidebar(dataset: Dataset, *, mirror_in_url: bool) -> Filters:
     return filters
 
 
-def summary_options(flt: Filters | None = None) -> dict:
+def summary_options(flt: ReportFilters | None = None) -> dict:
     """Keyword arguments every page passes to `ui.data.summarize`: the date range and the KPI
     settings (extra costs, engagement weights). Dimension filters are passed per call."""
     flt = flt or current()

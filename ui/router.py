@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import access, filters, session, widgets
+from ui import access, filters, session, widgets, workspaces
 from ui.state import VIEWER, Viewer, current_viewer
 
 _LOGGER = logging.getLogger(__name__)
@@ -71,6 +71,8 @@ def route():
             viewer = Viewer("invalid", token=viewer.token)
             st.session_state[VIEWER] = viewer
     page = st.navigation(_pages_for(viewer), position="sidebar" if viewer.role in ("editor", "client") else "hidden")
+    if viewer.is_editor:
+        workspaces.sidebar()
     if dataset is not None and viewer.is_client:
         try:
             session.header(viewer, dataset)
@@ -152,6 +154,9 @@ def run_page(page) -> None:
                 st.error("This part of the report could not be shown. Reload the page, or ask the person "
                          "who sent the link for a new one.")
         else:
-            page.run()
+            try:
+                page.run()
+            finally:  # also when the page stopped early (st.stop) or asked for a rerun
+                session.remember_report_settings()
     finally:
         _routing.active = False

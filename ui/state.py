@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import polars as pl
@@ -25,14 +25,35 @@ FILTER_COMPARE_DATES = FILTER_PREFIX + "compare_dates"  # the custom comparison 
 GOALS = "cl_goals"
 AB_CONFIG = "cl_ab_config"
 KPI_SETTINGS = "cl_kpi_settings"
-UPLOAD_MAPPINGS = "cl_upload_mappings"
 VIEWER = "cl_viewer"
 EDITOR_AUTHENTICATED = "cl_editor_ok"
 OPEN_SNAPSHOT = "cl_open_snapshot"
-TRIED_LAST_SNAPSHOT = "cl_tried_last_snapshot"
-UPLOAD_FILES = "cl_upload_files"  # {"files": ((name, bytes), ...)} kept for re-reading with new mappings
+# The editor's workspace (its id) and what of it the session shows: "sources", "demo" or "snapshot".
+WORKSPACE = "cl_workspace"
+SHOWING = "cl_showing"
+WORKSPACE_NOTE = "cl_workspace_note"  # (kind, sentence) shown once in the sidebar, e.g. after an unknown ?ws= id
+WORKSPACE_SETTINGS_SAVED = "cl_workspace_settings_saved"  # the report settings last stored for it
+# This session's last upload, kept for re-reading a file with another mapping (ui.sources.LastUpload).
+LAST_UPLOAD = "cl_last_upload"
+DATA_NOTICE = "cl_data_notice"  # (kind, sentence) carried over the rerun a Data page button causes
+# Sidebar workspace switcher and its menu.
+WS_SWITCHER = "ws_switcher"
+WS_NEW_NAME = "ws_new_name"
+WS_RENAME = "ws_rename"
+WS_CONFIRM_DELETE = "ws_confirm_delete"
 # Data page widgets.
 UPLOAD_WIDGET = "upload_files"
+UPLOAD_TARGET = "upload_target"  # "auto", "new" or a source id
+UPLOAD_REPLACE_ALL = "upload_replace_all"
+SOURCE_SELECTED = "source_selected"
+SOURCE_RENAME = "source_rename"  # keyed per source
+SOURCE_CONFIRM_DELETE = "source_confirm_delete"
+WS_SETTINGS_OPEN = "ws_settings_open"  # the Data page's workspace settings expander
+WS_CURRENCY = "ws_currency"
+WS_TIME_ZONE = "ws_time_zone"
+WS_ACCENT = "ws_accent"
+WS_FOOTER = "ws_footer"
+WS_LOGO = "ws_logo"
 PROFILE_TARGETS = "profile_targets"
 MAPPING_EDITOR = "mapping_editor"  # keyed per file
 MAPPING_FIX_SOURCE = "fix_src"  # keyed per file
@@ -104,21 +125,21 @@ def current_viewer() -> Viewer:
 class Dataset:
     """The canonical frame the pages read, with where it came from.
 
-    `key` is a content hash (of the uploaded bytes, the demo parameters or the
+    `key` is a content key (of the workspace's enabled sources, the demo parameters or the
     snapshot id); every cache downstream is keyed by it, never by hashing the frame.
     """
 
     frame: pl.DataFrame
     key: str
     label: str
-    reports: tuple[Any, ...] = ()
-    errors: dict[str, str] = field(default_factory=dict)
-    unmapped_headers: dict[str, list[str]] = field(default_factory=dict)
+    # Findings about the data as a whole (e.g. two sources holding the same rows).
     issues: tuple[Any, ...] = ()
     source_files: tuple[dict, ...] = ()
     snapshot_id: int | None = None
     snapshot_name: str | None = None
     data_as_of: str | None = None
+    # The editor's workspace the data belongs to (None for the demo and a client's snapshot).
+    workspace_id: int | None = None
 
 
 def get_dataset() -> Dataset | None:

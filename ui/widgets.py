@@ -9,8 +9,8 @@ import streamlit as st
 
 from metrics.display import describe
 from metrics.exports import to_csv_bytes, to_xlsx_bytes
-from ui.data import demo_dataset
-from ui.state import get_dataset, set_dataset
+from ui.session import show_demo
+from ui.state import get_dataset
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -83,10 +83,6 @@ def download_table(frame: pl.DataFrame, name: str, *, key: str, label: str = "Do
         )
 
 
-def _use_demo() -> None:
-    set_dataset(demo_dataset())
-
-
 PRODUCT_NAME = "Campaign Lens"
 PRODUCT_SENTENCE = (
     "Drop in the exports you already have — Meta Ads Manager, Google Ads, LinkedIn, TikTok, X, organic stats or "
@@ -109,7 +105,7 @@ def empty_state(message: str) -> None:
                          key="empty_state_upload", width="stretch"):
             st.switch_page("pages/upload.py")
         demo.button("Use demo data", icon=":material/auto_awesome:", key="empty_state_demo", width="stretch",
-                    on_click=_use_demo)
+                    on_click=show_demo)
         st.caption(f"{message} Files are read on this server only; nothing is sent anywhere else.")
 
 

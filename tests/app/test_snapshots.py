@@ -43,7 +43,8 @@ def _frame() -> pl.DataFrame:
 def shared(engine):
     """A snapshot (its name and a campaign are an HTML payload) with an active, an expired and a revoked link."""
     with Session(engine) as session:
-        snapshot = repository.save_snapshot(session=session, name=f"Q3 {XSS}", frame=_frame(),
+        workspace_id = repository.ensure_workspace(session=session).id
+        snapshot = repository.save_snapshot(session=session, workspace_id=workspace_id, name=f"Q3 {XSS}", frame=_frame(),
                                             settings={"filters": {}, "goals": [], "ab": {}}, client_label="Acme")
         _, active = repository.create_share_link(session=session, snapshot_id=snapshot.id, label="client")
         _, expired = repository.create_share_link(
@@ -134,7 +135,8 @@ def test_save_list_rename_open_share_revoke_delete(app, engine):
     assert at.session_state[GOALS] == [{"kpi": "spend", "target": 1234.0}]
     assert at.session_state[AB_CONFIG] == {"metric": "conversions"}
     with Session(engine) as session:
-        assert repository.get_last_opened_snapshot_id(session=session) == snapshot_id
+        workspace_id = repository.ensure_workspace(session=session).id
+        assert repository.workspace_showing(session=session, workspace_id=workspace_id) == ("snapshot", snapshot_id)
 
     # create a link: the full URL, once
     [label] = [t for t in at.text_input if t.label == "Label (who gets it)"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from metrics import ingest, kpis
 from tests.conftest import DATA
+from ui.state import LAST_UPLOAD
 from ui.widgets import PAGE_STYLE
 
 
@@ -99,7 +100,7 @@ def test_mapping_edit_changes_what_is_loaded(app):
     after = kpis.total(app.session_state["cl_dataset"].frame)
     assert after["spend"] is None
     assert after["impressions"] == before["impressions"]
-    assert app.session_state["cl_upload_mappings"]["x_ads_total_row.csv"]["Spend"] == ""
+    assert app.session_state[LAST_UPLOAD].files[0].mapping["Spend"] == ""
 
 
 def test_upload_text_is_rendered_as_text(app):
@@ -124,7 +125,7 @@ def test_a_file_with_unrecognised_columns_can_be_mapped_by_hand(app):
     next(b for b in app.get("form_submit_button") if b.label == "Load with this mapping").click().run()
     assert not app.exception, app.exception
     dataset = app.session_state["cl_dataset"]
-    assert dataset.errors == {}
+    assert app.session_state[LAST_UPLOAD].files[0].read_error is None
     assert kpis.total(dataset.frame)["conversions"] == 7.0
     assert sorted(dataset.frame["campaign"].to_list()) == ["Alpha", "Beta"]
 
