@@ -165,8 +165,9 @@ def _demo_snapshot_link(database_url: str) -> str:
     try:
         upgrade_database(engine)
         with Session(engine) as session:
-            snapshot = repository.save_snapshot(session=session, name="Demo review", frame=demo.generate(),
-                                                settings={}, client_label="Acme")
+            workspace_id = repository.ensure_workspace(session=session).id
+            snapshot = repository.save_snapshot(session=session, workspace_id=workspace_id, name="Demo review",
+                                                frame=demo.generate(), settings={}, client_label="Acme")
             _, token = repository.create_share_link(session=session, snapshot_id=snapshot.id, label="phone")
             return token
     finally:
