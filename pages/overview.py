@@ -1,14 +1,12 @@
 """Overview: the headline KPIs and their change, one sentence on what moved, and the trend of any metric."""
 
-from datetime import date
-
 import polars as pl
 import streamlit as st
 
 from metrics import display, narrative
 from metrics.kpis import KPI_NAMES, coverage_basis, coverage_name
 from metrics.schema import MEASURES
-from metrics.trends import comparison_range, complete_periods
+from metrics.trends import complete_periods
 from ui import charts, currency, data, filters, tiles, widgets
 from ui.router import require_router
 from ui.state import OVERVIEW_METRIC, OVERVIEW_SPLIT
@@ -37,26 +35,22 @@ common = dict(filters.summary_options(flt), filters_json=flt.filters_json())
 frame_key, frame = data.dashboard_frame(dataset)
 
 
-def _day(value: date | None) -> str:
-    return value.strftime("%d %b %Y").lstrip("0") if value else "…"
-
-
 # --- what is shown ------------------------------------------------------------------------
-scope = [f"{_day(flt.date_from)} – {_day(flt.date_to)}"]
+scope = [display.format_period(flt.date_from, flt.date_to)]
 period = None
 days = None
+compare = flt.comparison
 if flt.date_from and flt.date_to:
     days = (flt.date_to - flt.date_from).days + 1
-    period = narrative.period_phrase(flt.compare, days)
-    if flt.compare:
-        prev_from, prev_to = comparison_range(flt.date_from, flt.date_to, flt.compare)
-        scope.append(f"compared with {_day(prev_from)} – {_day(prev_to)}")
-scope.append(", ".join(narrative.platform_label(p) for p in flt.platforms) if flt.platforms else "all platforms")
+    period = narrative.period_phrase(compare, days)
+    if compared := flt.comparison_dates():
+        scope.append(f"compared with {display.format_period(*compared)}")
+scope.append(", ".join(display.platform_label(p) for p in flt.platforms) if flt.platforms else "all platforms")
 if flt.campaigns:
     scope.append(f"{len(flt.campaigns)} campaign(s)")
 st.caption(" · ".join(scope))
 
-total_frame = data.summarize(frame_key, frame, (), compare=flt.compare if period else None, **common)
+total_frame = data.summarize(frame_key, frame, (), compare=compare if period else None, **common)
 total = total_frame.row(0, named=True)
 if all(total.get(m) is None for m in MEASURES):
     st.info(
@@ -66,13 +60,13 @@ if all(total.get(m) is None for m in MEASURES):
     st.stop()
 
 by_platform = data.summarize(
-    frame_key, frame, ("platform",), compare=flt.compare if period else None, **common
+    frame_key, frame, ("platform",), compare=compare if period else None, **common
 )
 # Money is shown with the symbol of the currency it is in, or none (unknown or mixed currencies).
 money_currency = total.get("currency")
 
 # --- the sentence -------------------------------------------------------------------------
-sentence = narrative.headline(total, by_platform, compare=flt.compare if period else None, days=days,
+sentence = narrative.headline(total, by_platform, compare=compare if period else None, days=days,
                               currency=money_currency)
 with st.container(border=True):
     # Platform names in the sentence may come from uploads: escaped, rendered as text.
@@ -80,8 +74,8 @@ with st.container(border=True):
 
 if period and total.get("spend_prev") is None and total.get("impressions_prev") is None:
     st.caption(
-        f"There is no data for {period} (it lies before the first date in the data), so no changes are shown. "
-        "Pick a shorter date range in the sidebar to compare."
+        f"There is no data for {period} (it lies outside the dates in the data), so no changes are shown. "
+        "Pick a later period or another comparison in the sidebar to compare."
     )
 currency.currency_notes(dataset, total)
 
@@ -90,17 +84,15 @@ trend_total = data.summarize(frame_key, frame, (), grain=flt.grain, **common)
 # A KPI based on part of the data says which part: "based on 1 of 2 files" (or platforms).
 breakdowns = [("source_file", "files", data.summarize(frame_key, frame, ("source_file",), **common)),
               ("platform", "platforms", by_platform)]
-for row in TILE_ROWS:
-    columns = st.columns(TILES_PER_ROW, gap="small")
-    for column, name in zip(columns, row):
-        with column:
-            tiles.kpi_tile(
-                total, name, currency=money_currency, period=period if flt.compare else None,
-                # No sparkline under an empty value (money in mixed currencies): its days would mix them.
-                chart_data=trend_total.get_column(name).drop_nulls().to_list() if total.get(name) is not None else None,
-                note=coverage_basis(name, total.get(coverage_name(name)), breakdowns)
-                if total.get(name) is not None else None,
-            )
+with tiles.grid("overview", TILES_PER_ROW):
+    for name in (name for row in TILE_ROWS for name in row):
+        reported = total.get(name) is not None
+        tiles.kpi_tile(
+            total, name, currency=money_currency, period=period if compare else None,
+            # No sparkline under an empty value (money in mixed currencies): its days would mix them.
+            chart_data=trend_total.get_column(name).drop_nulls().to_list() if reported else None,
+            note=coverage_basis(name, total.get(coverage_name(name)), breakdowns) if reported else None,
+        )
 
 # --- trend --------------------------------------------------------------------------------
 st.subheader("Trend")
@@ -139,4 +131,4 @@ else:
         trend, metric, label=label, kind=widgets.kind_of(metric), currency=data.dataset_currency(dataset),
         by_platform=split == "platform", grain=flt.grain,
     )
-    charts.show_chart(chart, key="overview_trend", name=f"trend_{metric}")
+    charts.show_chart(chart, key="overview_trend", name=f"trend_{metric}", title=f"{label} by {grain_label}")

@@ -39,9 +39,7 @@ if by_platform.is_empty():
     )
     st.stop()
 
-period = ""
-if flt.date_from and flt.date_to:
-    period = f"{flt.date_from.day} {flt.date_from:%b %Y} – {flt.date_to.day} {flt.date_to:%b %Y}"
+period = display.format_period(flt.date_from, flt.date_to) if flt.date_from and flt.date_to else "All dates"
 st.caption(f"{period} · {by_platform.height} platform(s) · every KPI is a ratio of the platform's totals.")
 currency.currency_notes(dataset, data.summarize(frame_key, frame, (), **common).row(0, named=True))
 # Money of platforms in different currencies is shown without a symbol and never compared.
@@ -109,7 +107,7 @@ column_config = report_tables.column_config(
 column_config["platform"] = st.column_config.TextColumn("Platform", pinned=True)
 
 st.subheader("Every KPI per platform")
-st.dataframe(table, hide_index=True, width="stretch", column_config=column_config)
+report_tables.dataframe(table, column_config=column_config)
 notes = ["Reach is summed over rows, an upper bound of the people reached. Scroll right for every KPI."]
 money_hidden = [display.label(n) for n in hidden if is_money(n) and "mixed" in codes]
 other_hidden = [display.label(n) for n in hidden if display.label(n) not in money_hidden]
@@ -137,7 +135,7 @@ def ranking_table(names: list[str]) -> pl.DataFrame:
 
 
 def show_ranking(ranking: pl.DataFrame) -> None:
-    st.dataframe(ranking, hide_index=True, width="stretch", height=35 * (ranking.height + 1) + 3)
+    report_tables.dataframe(ranking, height=35 * (ranking.height + 1) + 3)
 
 
 st.subheader("Best and worst per KPI")
@@ -173,7 +171,7 @@ with left:
         charts.show_chart(
             charts.platform_bar_chart(chart_source.select("platform", metric), metric, label=display.label(metric),
                                       kind=widgets.kind_of(metric), currency=money_currency),
-            key="platforms_kpi", name=f"platforms_{metric}",
+            key="platforms_kpi", name=f"platforms_{metric}", title=f"{display.label(metric)} by platform",
         )
 with right:
     st.subheader("Share of spend vs conversions")
@@ -183,7 +181,8 @@ with right:
         st.info("Neither spend nor conversions were reported for these platforms.")
     else:
         st.caption("A platform whose dark bar is longer than its light bar earns more than its share of the budget.")
-        charts.show_chart(charts.share_chart(chart_source), key="platforms_share", name="share_of_spend_vs_conversions")
+        charts.show_chart(charts.share_chart(chart_source), key="platforms_share", name="share_of_spend_vs_conversions",
+                          title="Share of spend vs share of conversions")
 
 left, right = st.columns(2, gap="large")
 with left:
@@ -195,9 +194,11 @@ with left:
         st.info("The platforms' spend is in different currencies, so their CPAs do not compare; set the files' "
                 "currencies or a reporting currency on the Data page.")
     else:
-        st.caption("CPA against conversions; bubble size is spend. Low and to the right is best.")
-        charts.show_chart(charts.efficiency_bubble_chart(efficient, currency=money_currency), key="platforms_efficiency",
-                          name="platform_efficiency")
+        st.caption("CPA against conversions; bubble size is spend. Low and to the right is best. Names are "
+                   "written where they fit; hover a bubble for its platform and numbers.")
+        charts.show_chart(charts.efficiency_bubble_chart(efficient, currency=money_currency),
+                          key="platforms_efficiency", name="platform_efficiency",
+                          title="Efficiency: CPA against conversions (bubble = spend)")
 with right:
     st.subheader("Engagement rate")
     if chart_source.get_column("engagement_rate").drop_nulls().is_empty():
@@ -207,5 +208,5 @@ with right:
         charts.show_chart(
             charts.platform_bar_chart(chart_source.select("platform", "engagement_rate"), "engagement_rate",
                                       label="Engagement rate", kind="percent"),
-            key="platforms_engagement", name="platforms_engagement_rate",
+            key="platforms_engagement", name="platforms_engagement_rate", title="Engagement rate by platform",
         )

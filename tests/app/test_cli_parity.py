@@ -13,6 +13,7 @@ import pytest
 
 from metrics import demo
 from metrics.display import describe, format_change, format_compact, platform_label
+from tests.app.dashboard_helpers import shown_fraction
 from tests.conftest import REPO
 
 FROM, TO = date(2026, 10, 2), date(2026, 10, 31)
@@ -72,7 +73,7 @@ def test_platform_table_equals_the_command_line(app, export):
             if row[name] is None:
                 assert shown is None or math.isnan(shown), (name, platform)
             else:
-                assert math.isclose(shown, row[name], rel_tol=1e-9), (name, platform)
+                assert math.isclose(shown_fraction(name, shown), row[name], rel_tol=1e-9), (name, platform)
 
 
 # --- the blended case: the public Meta export (USD) with the multichannel sheet (no currency) ----------------
@@ -104,11 +105,12 @@ def blended_dashboard(app, datasets, page: str):
     return app
 
 
-def same_number(shown, expected, where) -> None:
+def same_number(name, shown, expected, where) -> None:
+    """A table cell equals the CLI's value (percent cells are shown × 100)."""
     if expected is None:
         assert shown is None or math.isnan(shown), where
     else:
-        assert math.isclose(shown, expected, rel_tol=1e-9, abs_tol=1e-12), where
+        assert math.isclose(shown_fraction(name, shown), expected, rel_tol=1e-9, abs_tol=1e-12), where
 
 
 @pytest.mark.datasets
@@ -131,7 +133,7 @@ def test_blended_platform_table_equals_the_command_line(app, shared_datasets):
         shown = table.filter(pl.col("platform") == platform).row(0, named=True)
         for name in KPI_COLUMNS:
             if name in table.columns:
-                same_number(shown[name], row[name], (name, platform))
+                same_number(name, shown[name], row[name], (name, platform))
             else:  # a column is left out only when no platform has a value (the page says so)
                 assert all(r[name] is None for r in rows.values()), name
         assert shown["currency"] == (row["currency"] or ("unknown" if row["spend"] is not None else None))
@@ -150,5 +152,5 @@ def test_blended_campaign_leaderboard_equals_the_command_line(app, shared_datase
         row = rows[shown["campaign"]]
         for name in ("ctr", "impressions", "clicks", "conversions", "spend", "cpa", "roas"):
             if name in board.columns:
-                same_number(shown[name], row[name], (name, shown["campaign"]))
+                same_number(name, shown[name], row[name], (name, shown["campaign"]))
         assert shown["currency"] == row["currency"]
