@@ -82,6 +82,6 @@ def test_a_partial_period_gets_a_hollow_point_and_a_tooltip_note():
 
 
 def test_axis_titles_name_one_known_currency_only():
-    assert charts.axis_title("Spend", "currency", "EUR") == "Spend (EUR)"
-    assert charts.axis_title("Spend", "currency", "mixed") == "Spend"
-    assert charts.axis_title("Spend", "currency", None) == "Spend"
+    assert charts.value_title("spend", "Spend", "EUR") == "Spend (EUR)"
+    assert charts.value_title("spend", "Spend", "mixed") == "Spend"
+    assert charts.value_title("spend", "Spend", None) == "Spend"
