@@ -53,7 +53,9 @@ def kpi_tile(
         help_lines.append(f"In {period}: {previous}.")
         if delta is None:
             help_lines.append("No change shown: the previous value is zero or missing.")
-    st.metric(
+    # With a note the tile and its note are one item of the grid (they stay together on a phone too).
+    holder = st.container(gap="small") if note else st
+    holder.metric(
         shown_as.label,
         shown,
         delta=delta,
@@ -65,4 +67,4 @@ def kpi_tile(
         chart_type="area",
     )
     if note:
-        st.caption(f":material/info: {note}")
+        holder.caption(f":material/info: {note}")

@@ -25,6 +25,10 @@ def test_blended_overview(app_server, page, shared_datasets):
     page.get_by_text("Spend and revenue are in:").wait_for()
     wait_for_app(page)
     page.locator("[data-testid='stSidebarNav'] a").filter(has_text="Overview").first.click()
+    wait_for_app(page)
+    # The sidebar opens on the last 30 days (the sheet's alone): show all the data, both files.
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text="Period").click()
+    page.get_by_role("option", name="All data").click()
     page.get_by_text("Money is in more than one currency").wait_for()
     page.locator("[data-testid='stVegaLiteChart']").first.wait_for()
     wait_for_app(page)
