@@ -86,6 +86,7 @@ class ReportOptions:
       data mixes currencies). Conversion between currencies is not done here yet, so a currency that is
       not the data's is refused rather than printed on the wrong numbers.
     - `goals`: goal dicts as the Goals page saves them; `ab_results`: dicts from `ab_entry`.
+    - `notes`: sentences the caller adds to the report's notes (e.g. why a saved A/B test is not shown).
     - `max_table_rows`: the campaign and content tables show at most this many rows (the most spend first)
       and say so; totals always cover every row.
     """
@@ -103,6 +104,7 @@ class ReportOptions:
     weights: Mapping[str, float] | None = None
     goals: tuple[Mapping[str, Any], ...] = ()
     ab_results: tuple[Mapping[str, Any], ...] = ()
+    notes: tuple[str, ...] = ()
     sources: tuple[SourceFile, ...] = ()
     max_table_rows: int = 500
     generated_at: datetime | None = None
@@ -537,8 +539,9 @@ def _ab_blocks(entry: Mapping[str, Any], rows: list[dict[str, str]]) -> list[Blo
 
 
 def _source_notes(options: ReportOptions) -> list[str]:
+    """The caller's notes, then where the data came from."""
     if not options.sources:
-        return []
+        return list(options.notes)
     parts = []
     for source in options.sources:
         counts = []
@@ -547,4 +550,4 @@ def _source_notes(options: ReportOptions) -> list[str]:
         if source.rows_rejected:
             counts.append(f"{source.rows_rejected:,} rejected")
         parts.append(f"{source.name} ({', '.join(counts)})" if counts else source.name)
-    return [f"Data: {'; '.join(parts)}."]
+    return [*options.notes, f"Data: {'; '.join(parts)}."]
