@@ -99,7 +99,7 @@ _FILE_ONLY = {"files": "FILE", "date_from": "--from", "date_to": "--to", "compar
 
 
 def run_render(args: argparse.Namespace) -> Path:
-    from reports import render_html, render_pdf
+    from reports import render_file
     from reports.model import build_report
 
     fmt = args.format or FORMATS.get(args.out.suffix.lower())
@@ -117,8 +117,7 @@ def run_render(args: argparse.Namespace) -> Path:
             raise UsageError("The --to date is before the --from date.")
         frame, options, branding = _from_files(args)
         report = build_report(frame, options, branding)
-    content = render_pdf(report) if fmt == "pdf" else render_html(report).encode("utf-8")
-    _write_atomically(args.out, content)
+    _write_atomically(args.out, render_file(report, fmt))
     return args.out
 
 

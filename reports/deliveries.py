@@ -250,6 +250,31 @@ def list_attempts(*, session: Session, schedule_id: int, limit: int = 20) -> lis
     ).all())
 
 
+Status = Literal["paused", "sending", "retrying", "failed", "sent", "scheduled"]
+STATUS_LABELS: dict[str, str] = {"paused": "Paused", "sending": "Sending now", "retrying": "Retrying",
+                                 "failed": "Failed", "sent": "Sent", "scheduled": "Scheduled"}
+
+
+def status_of(schedule: DeliverySchedule, now: datetime | None = None) -> Status:
+    """What the app shows: paused; being sent (a live claim); retrying after a temporary failure; the last
+    delivery failed or was sent; or scheduled (never attempted yet)."""
+    now = now or utcnow()
+    if not schedule.enabled:
+        return "paused"
+    if schedule.claim_token and schedule.claimed_until and schedule.claimed_until > now:
+        return "sending"
+    if schedule.retry_at is not None:
+        return "retrying"
+    if schedule.last_status in ("failed", "sent"):
+        return schedule.last_status  # type: ignore[return-value]
+    return "scheduled"
+
+
+def next_attempt_at(schedule: DeliverySchedule) -> datetime:
+    """When the next attempt is due: the retry time after a temporary failure, else the next moment."""
+    return schedule.retry_at or schedule.next_due_at
+
+
 # --- claims ---------------------------------------------------------------------------------------------
 
 

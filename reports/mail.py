@@ -117,11 +117,9 @@ class Attachment:
 
 def report_attachment(report: Report, format: Literal["pdf", "html"]) -> Attachment:
     """The report rendered as a file to attach, named after its title."""
-    from reports import render_html, render_pdf
+    from reports import render_file, report_file_name
 
-    content = render_pdf(report) if format == "pdf" else render_html(report).encode("utf-8")
-    slug = re.sub(r"[^\w-]+", "-", report.cover.title, flags=re.UNICODE).strip("-")[:80] or "report"
-    return Attachment(f"{slug}.{format}", content, format)
+    return Attachment(report_file_name(report.cover.title, format), render_file(report, format), format)
 
 
 def build_email(report: Report, *, sender: str, recipients: Iterable[str], attachment: Attachment | None = None,
