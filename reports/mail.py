@@ -148,7 +148,10 @@ def build_email(report: Report, *, sender: str, recipients: Iterable[str], attac
     message.add_alternative(_html_body(report, lines, figures, attachment, link), subtype="html")
     if attachment is not None:
         maintype, subtype = ATTACHMENT_TYPES[attachment.format]
-        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)
+        # The HTML file is UTF-8: say so, or mail programs that show it inline read it as ASCII.
+        params = {"charset": "utf-8"} if attachment.format == "html" else {}
+        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename,
+                               params=params)
     return message
 
 
