@@ -363,6 +363,9 @@ def test_deleting_the_snapshot_or_the_workspace_deletes_its_schedules_and_their_
     workspace_id, snapshot_id = saved_snapshot(session)
     first = new_schedule(session, workspace_id, snapshot_id).id
     live = new_schedule(session, workspace_id, None, period="last_7_days").id
+    # The editor is told what deleting the workspace would take with it.
+    assert repository.workspace_contents(session=session, workspace_id=workspace_id).describe() == (
+        "0 sources, 1 snapshot, 0 client links, 2 email schedules")
     run(engine, settings, FIRST_SLOT)
     assert repository.delete_snapshot(session=session, snapshot_id=snapshot_id)
     with Session(engine) as reader:
