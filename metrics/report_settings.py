@@ -24,27 +24,50 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 from metrics.kpis import DEFAULT_ENGAGEMENT_WEIGHTS
-from metrics.trends import Comparison, Grain
+from metrics.trends import PRESET_LABELS, ComparePeriod, Comparison, Grain, comparison_range
 
 SETTINGS_VERSION = 2
 GRAINS: tuple[str, ...] = get_args(Grain)
 COMPARISONS: tuple[str, ...] = get_args(Comparison)
 DEFAULT_COMPARISON: Comparison = "previous"
+# What the sidebar's "Compare with" holds: a named comparison or "custom" (with `compare_from`/`compare_to`).
+CompareChoice = Literal["previous", "previous_year", "custom"]
+COMPARE_CHOICES: tuple[str, ...] = get_args(CompareChoice)
 
 
 @dataclass(frozen=True)
 class ReportFilters:
-    """The sidebar filters. Empty `platforms`/`campaigns` mean all; `compare=None` means no comparison."""
+    """The sidebar filters. Empty `platforms`/`campaigns` mean all; `compare=None` means no comparison,
+    "custom" the period `compare_from`–`compare_to`. `preset` names the date preset the dates came from
+    ("last_30", …, `metrics.trends.PRESET_LABELS`), "custom" for dates picked by hand. Pass
+    `comparison` (not `compare`) to `summarize`."""
 
     date_from: date | None = None
     date_to: date | None = None
     platforms: tuple[str, ...] = ()
     campaigns: tuple[str, ...] = ()
     grain: Grain = "day"
-    compare: Comparison | None = DEFAULT_COMPARISON
+    compare: CompareChoice | None = DEFAULT_COMPARISON
+    compare_from: date | None = None
+    compare_to: date | None = None
+    preset: str = "custom"
+
+    @property
+    def comparison(self) -> ComparePeriod | None:
+        """`summarize(compare=...)`: "previous", "previous_year", (first, last) or None (also for a custom
+        comparison whose dates are not set)."""
+        if self.compare == "custom":
+            return (self.compare_from, self.compare_to) if self.compare_from and self.compare_to else None
+        return self.compare
+
+    def comparison_dates(self) -> tuple[date, date] | None:
+        """The compared period's first and last day, when there is one."""
+        if self.comparison is None or self.date_from is None or self.date_to is None:
+            return None
+        return comparison_range(self.date_from, self.date_to, self.comparison)
 
     def dimension_filters(self) -> dict[str, list[str]]:
         """{canonical dimension: allowed values} for `metrics.kpis.summarize(filters=...)`."""
@@ -67,6 +90,9 @@ class ReportFilters:
             "campaigns": list(self.campaigns),
             "grain": self.grain,
             "compare": self.compare,
+            "compare_from": self.compare_from.isoformat() if self.compare_from else None,
+            "compare_to": self.compare_to.isoformat() if self.compare_to else None,
+            "preset": self.preset,
         }
 
     @classmethod
@@ -77,14 +103,23 @@ class ReportFilters:
         if date_from is None or date_to is None or date_from > date_to:
             date_from = date_to = None  # half a range or a reversed one: the whole period
         chosen_grain = raw.get("grain", grain)
-        chosen_compare = raw["compare"] if "compare" in raw else compare
+        chosen_compare = _comparison(raw["compare"] if "compare" in raw else compare)
+        compare_from, compare_to = _date(raw.get("compare_from")), _date(raw.get("compare_to"))
+        if chosen_compare != "custom" or compare_from is None or compare_to is None or compare_from > compare_to:
+            compare_from = compare_to = None
+        if chosen_compare == "custom" and compare_from is None:
+            chosen_compare = DEFAULT_COMPARISON  # a custom period without its dates: the default comparison
+        preset = raw.get("preset")
         return cls(
             date_from=date_from,
             date_to=date_to,
             platforms=_names(raw.get("platforms")),
             campaigns=_names(raw.get("campaigns")),
             grain=chosen_grain if chosen_grain in GRAINS else "day",
-            compare=_comparison(chosen_compare),
+            compare=chosen_compare,
+            compare_from=compare_from,
+            compare_to=compare_to,
+            preset=preset if preset in PRESET_LABELS and date_from is not None else "custom",
         )
 
 
@@ -168,10 +203,10 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(item) for item in value if isinstance(item, (str, int, float))))
 
 
-def _comparison(value: Any) -> Comparison | None:
+def _comparison(value: Any) -> CompareChoice | None:
     if value is None or value == "none":
         return None
-    return value if value in COMPARISONS else DEFAULT_COMPARISON
+    return value if value in COMPARE_CHOICES else DEFAULT_COMPARISON
 
 
 def _number(value: Any) -> float | None:

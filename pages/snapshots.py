@@ -19,6 +19,7 @@ from ui.state import (
     SNAP_DOWNLOAD,
     SNAP_LINK_EXPIRY,
     SNAP_LINK_LABEL,
+    SNAP_LINK_NOTICE,
     SNAP_LINK_PICK,
     SNAP_LINK_UNTIL,
     SNAP_NEW_CLIENT,
@@ -177,7 +178,7 @@ def _revoke(link_id: int) -> None:
         return
     if (st.session_state.get(SNAP_NEW_LINK) or {}).get("link_id") == link_id:
         st.session_state.pop(SNAP_NEW_LINK, None)
-    _notify("Link revoked: it no longer opens the report.")
+    st.session_state[SNAP_LINK_NOTICE] = "Link revoked: it no longer opens the report."
 
 
 def _regenerate(snapshot_id: int, link_id: int) -> None:
@@ -346,11 +347,14 @@ with share:
             hide_index=True, width="stretch", key=f"link_table_{selected_id}",
         )
         by_link = {link.id: link for link in snapshot_links}
+        # No status in the option labels: a browser keeps showing an option's old label after it changes.
         chosen_link = st.selectbox(
             "Link to revoke or regenerate", list(by_link), key=keyed(SNAP_LINK_PICK, selected_id),
-            format_func=lambda i: (f"{by_link[i].label or 'Unlabelled link'} · "
-                                   f"{STATUS_LABELS[by_link[i].status_at(now)]} · created {_when(by_link[i].created_at)}"),
+            format_func=lambda i: f"{by_link[i].label or 'Unlabelled link'} · created {_when(by_link[i].created_at)}",
         )
+        st.caption(f"Status: {STATUS_LABELS[by_link[chosen_link].status_at(now)]}")
+        if link_notice := st.session_state.pop(SNAP_LINK_NOTICE, None):
+            st.success(link_notice, icon=":material/check_circle:")
         actions = st.container(horizontal=True)
         active = by_link[chosen_link].status_at(now) == "active"
         actions.button("Revoke", icon=":material/link_off:", key="link_revoke", disabled=not active,

@@ -1,15 +1,14 @@
 """Data: the workspace's stored sources, uploads (a new source or a newer export of one), column
 mappings, KPI and workspace settings, or the demo account."""
 
-from datetime import timezone
-
 import polars as pl
 import streamlit as st
 
+from metrics import display
 from metrics.ingest import MAPPING_TARGETS, MAX_UPLOAD_BYTES, family_label
 from metrics.schema import COLUMN_BY_NAME, COLUMNS
 from models import repository
-from ui import session, sources, widgets, workspaces
+from ui import report_tables, session, sources, widgets, workspaces
 from ui.errors import user_errors
 from ui.persistence import session_scope
 from ui.router import require_router
@@ -222,7 +221,8 @@ for index, upload in enumerate(last.files if last else ()):
         elif upload.outcome is not None:
             (st.info if upload.outcome.action == "unchanged" else st.success)(widgets.md_escape(upload.outcome.message))
         cols = st.columns(5)
-        cols[0].metric("Recognised as", family_label(report.source_format))
+        # A name, not a number: as text it wraps instead of running out of a tile.
+        cols[0].markdown("Recognised as  \n**" + widgets.md_escape(family_label(report.source_format)) + "**")
         cols[1].metric("Rows read", f"{report.rows_read:,}")
         cols[2].metric("Rows loaded", f"{report.rows_loaded:,}")
         cols[3].metric("Rows rejected", f"{report.rows_rejected:,}")
@@ -234,7 +234,7 @@ for index, upload in enumerate(last.files if last else ()):
             details.append("delimiter " + {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(
                 report.delimiter, report.delimiter))
         if report.platform:
-            details.append(f"platform {report.platform}")
+            details.append(f"platform {display.platform_label(report.platform)}")
         if report.currency:
             details.append(f"currency {report.currency}")
         if report.masked_cells:
@@ -312,7 +312,7 @@ if rejected:
     st.caption("These rows could not be read and are not in the report; the other rows were kept.")
     rejected_frame = pl.DataFrame(rejected, schema={"file": pl.String, "line": pl.Int64, "reason": pl.String,
                                                     "raw": pl.String})
-    st.dataframe(rejected_frame, hide_index=True, width="stretch")
+    report_tables.dataframe(rejected_frame)
     widgets.download_table(rejected_frame, "rejected_rows", key="rejected", label="Download rejected rows")
 
 # --- the workspace's sources --------------------------------------------------------------------------
@@ -321,7 +321,7 @@ if rejected:
 def _dates(source) -> str:
     if source.date_from is None:
         return "no dates"
-    return f"{source.date_from:%d %b %Y} – {source.date_to:%d %b %Y}"
+    return display.format_period(source.date_from, source.date_to)
 
 
 st.subheader("Sources of this workspace")
@@ -337,11 +337,10 @@ else:
                 "In report": [s.enabled for s in stored_sources],
                 "Dates": [_dates(s) for s in stored_sources],
                 "Rows": [s.row_count for s in stored_sources],
-                "Platforms": [", ".join(s.platforms) for s in stored_sources],
+                "Platforms": [", ".join(display.platform_label(p) for p in s.platforms) for s in stored_sources],
                 "Currency": [", ".join(s.currencies) or "not given" for s in stored_sources],
                 "Export": [family_label(s.family) for s in stored_sources],
-                "Updated": [s.updated_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-                            for s in stored_sources],
+                "Updated": [display.format_timestamp(s.updated_at) for s in stored_sources],
                 "Files": [len(s.files or []) for s in stored_sources],
                 "Stored": [repository.describe_size(s.size_bytes) for s in stored_sources],
             },
@@ -423,6 +422,4 @@ if dataset is not None:
     st.subheader("Canonical table")
     st.caption(f"{widgets.md_escape(dataset.label)} · {dataset.frame.height:,} rows · first 200 shown · measures "
                "are empty where the export did not report them.")
-    st.dataframe(dataset.frame.head(200), hide_index=True, width="stretch",
-                 column_config={c: st.column_config.Column(help=COLUMN_BY_NAME[c].description)
-                                for c in dataset.frame.columns if c in COLUMN_BY_NAME})
+    report_tables.preview(dataset.frame, rows=200)

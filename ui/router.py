@@ -18,6 +18,10 @@ from ui.state import CLIENT_DOWNLOAD, VIEWER, Viewer, current_viewer
 
 _LOGGER = logging.getLogger(__name__)
 
+# A file, not a ":material/…:" icon: Streamlit fetches those favicons from fonts.gstatic.com, and no request
+# may leave the machine (tests/e2e/test_polish_browser.py records every one).
+FAVICON = Path(__file__).parent / "static" / "favicon.png"
+
 # Set only while the router runs the page it chose, in the script thread running it. (Session
 # state cannot carry this: Streamlit scopes writes made before `page.run()` away from the page.)
 _routing = threading.local()
@@ -49,7 +53,8 @@ def _pages_for(viewer: Viewer):
 
 def route():
     """Decide everything for this run and return the page `st.navigation` chose (not yet run)."""
-    st.set_page_config(page_title="Campaign Lens", page_icon=":material/insights:", layout="wide")
+    st.set_page_config(page_title="Campaign Lens", page_icon=str(FAVICON), layout="wide")
+    widgets.page_style()
     viewer = access.identify()
     dataset = None
     if viewer.role in ("editor", "client"):

@@ -16,6 +16,7 @@ import logging
 import polars as pl
 import streamlit as st
 
+from metrics.display import format_timestamp
 from metrics.ingest import Issue
 from metrics.report_settings import KpiSettings, ReportSettings
 from models import repository
@@ -73,11 +74,12 @@ def current_report_settings() -> ReportSettings:
     )
 
 
-def _apply_report_settings(settings: ReportSettings, *, with_filters: bool) -> None:
-    """Make `settings` the session's goals, A/B test and KPI settings (and filters: call it before
-    the sidebar's filter widgets exist in this run, e.g. from a button's callback)."""
-    if with_filters:
-        filters.restore(settings.filters)
+def _apply_report_settings(settings: ReportSettings, *, filters_of: Dataset | None) -> None:
+    """Make `settings` the session's goals, A/B test and KPI settings (and, for the data `filters_of`,
+    its filters: call it before the sidebar's filter widgets exist in this run, e.g. from a button's
+    callback, right after `set_dataset(..., filters_restored_by_caller=True)`)."""
+    if filters_of is not None:
+        filters.restore(settings.filters, filters_of)
     st.session_state[GOALS] = [dict(goal) for goal in settings.goals]
     st.session_state[AB_CONFIG] = dict(settings.ab)
     st.session_state[KPI_SETTINGS] = {"extra_costs": settings.kpi.extra_costs, "weights": dict(settings.kpi.weights)}
@@ -145,7 +147,7 @@ def enter_workspace(workspace_id: int) -> None:
     st.session_state[WORKSPACE] = workspace_id
     st.session_state[SHOWING] = showing
     st.session_state[OPEN_SNAPSHOT] = snapshot_id
-    _apply_report_settings(saved, with_filters=False)
+    _apply_report_settings(saved, filters_of=None)
     st.session_state[WORKSPACE_SETTINGS_SAVED] = _workspace_settings_json(saved)
     st.query_params[WORKSPACE_PARAM] = str(workspace_id)
 
@@ -232,7 +234,7 @@ def snapshot_dataset(snapshot_id: int, workspace_id: int | None = None) -> tuple
         source_files=source_files,
         snapshot_id=snapshot_id,
         snapshot_name=name,
-        data_as_of=created_at.strftime("%d %b %Y, %H:%M UTC"),
+        data_as_of=format_timestamp(created_at),
         workspace_id=workspace_id,
     )
     return dataset, settings
@@ -249,9 +251,9 @@ def open_snapshot(snapshot_id: int, *, restore_settings: bool = True) -> bool:
     if loaded is None:
         return False
     dataset, settings = loaded
-    set_dataset(dataset)
+    set_dataset(dataset, filters_restored_by_caller=restore_settings)
     if restore_settings:
-        _apply_report_settings(settings, with_filters=True)
+        _apply_report_settings(settings, filters_of=dataset)
     _set_showing("snapshot", snapshot_id)
     return True
 
@@ -264,8 +266,8 @@ def _client_dataset(viewer: Viewer) -> Dataset | None:
     if loaded is None:
         return None
     dataset, settings = loaded
-    set_dataset(dataset)
-    _apply_report_settings(settings, with_filters=True)
+    set_dataset(dataset, filters_restored_by_caller=True)
+    _apply_report_settings(settings, filters_of=dataset)
     return dataset
 
 
@@ -312,7 +314,7 @@ def sources_dataset(workspace_id: int) -> Dataset | None:
         issues=issues,
         source_files=tuple({"name": f.get("name", ""), "sha256": f.get("sha256", ""), "size": f.get("size", 0)}
                            for s in sources for f in s.files or []),
-        data_as_of=max(s.updated_at for s in sources).strftime("%d %b %Y, %H:%M UTC"),
+        data_as_of=format_timestamp(max(s.updated_at for s in sources)),
         workspace_id=workspace_id,
     )
 

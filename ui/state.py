@@ -15,11 +15,13 @@ DATASET = "cl_dataset"
 FILTERS = "cl_filters"
 # The sidebar filter widgets (`flt_` keys are cleared when the data changes).
 FILTER_PREFIX = "flt_"
+FILTER_PERIOD = FILTER_PREFIX + "period"  # a date preset (metrics.trends.PRESET_LABELS) or "custom"
 FILTER_DATES = FILTER_PREFIX + "dates"
 FILTER_PLATFORMS = FILTER_PREFIX + "platforms"
 FILTER_CAMPAIGNS = FILTER_PREFIX + "campaigns"
 FILTER_GRAIN = FILTER_PREFIX + "grain"
 FILTER_COMPARE = FILTER_PREFIX + "compare"
+FILTER_COMPARE_DATES = FILTER_PREFIX + "compare_dates"  # the custom comparison period
 GOALS = "cl_goals"
 AB_CONFIG = "cl_ab_config"
 KPI_SETTINGS = "cl_kpi_settings"
@@ -72,6 +74,7 @@ SNAP_SELECTED = "snap_selected"  # id of the snapshot the lower half works on
 SNAP_NEW_LINK = "snap_new_link"  # {"link_id", "snapshot_id", "url"}: the raw token, shown once
 SNAP_CONFIRM_DELETE = "snap_confirm_delete"  # id awaiting "Delete for good"
 SNAP_NOTICE = "snap_notice"  # (kind, sentence) carried over the rerun a button causes
+SNAP_LINK_NOTICE = "snap_link_notice"  # what Revoke / Regenerate did, shown next to the link picker
 SNAP_TAB = "snap_tab"  # the open tab survives the reruns its own buttons cause
 SNAP_NEW_NAME = "snap_new_name"
 SNAP_NEW_CLIENT = "snap_new_client"
@@ -161,12 +164,16 @@ def get_dataset() -> Dataset | None:
     return st.session_state.get(DATASET)
 
 
-def set_dataset(dataset: Dataset) -> None:
+def set_dataset(dataset: Dataset, *, filters_restored_by_caller: bool = False) -> None:
+    """Make `dataset` the data every page reads. The filter widgets of the old data are dropped (date
+    bounds and picked campaigns no longer apply) unless the caller writes every one of them itself
+    (`ui.filters.restore`): a widget key deleted here counts as new, and a new widget bound to the URL
+    takes its value from the URL, over any value written in the same run."""
     st.session_state[DATASET] = dataset
-    # New data: date bounds and picked campaigns of the old data no longer apply.
     st.session_state.pop(FILTERS, None)
-    for key in [k for k in st.session_state if str(k).startswith(FILTER_PREFIX)]:
-        del st.session_state[key]
+    if not filters_restored_by_caller:
+        for key in [k for k in st.session_state if str(k).startswith(FILTER_PREFIX)]:
+            del st.session_state[key]
 
 
 def kpi_settings() -> dict:

@@ -87,8 +87,8 @@ def test_an_upload_is_stored_and_comes_back_after_a_reload(engine):
     assert any("stored as a new source" in m for m in _messages(at))
     table = _sources_table(at)
     row = table.iloc[0]
-    assert (row["Source"], row["Rows"], row["Platforms"], row["Currency"]) == ("meta-1-10.csv", 20, "facebook", "USD")
-    assert row["Dates"] == "01 Jan 2026 – 10 Jan 2026" and bool(row["In report"]) is True
+    assert (row["Source"], row["Rows"], row["Platforms"], row["Currency"]) == ("meta-1-10.csv", 20, "Facebook", "USD")
+    assert row["Dates"] == "1 – 10 Jan 2026" and bool(row["In report"]) is True  # the display catalog's style
     assert at.query_params["ws"]
 
     again = _reload(at)  # a reload, a bookmark, a new tab: the same URL in a new session

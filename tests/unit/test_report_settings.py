@@ -94,3 +94,27 @@ def test_dimension_filters_feed_summarize():
     assert FULL.filters.dimension_filters() == {"platform": ["facebook", "x"], "campaign": ["Spring sale"]}
     assert ReportFilters().dimension_filters() == {}
     assert json.loads(FULL.filters.filters_json()) == FULL.filters.dimension_filters()
+
+
+def test_a_preset_and_a_custom_comparison_round_trip():
+    filters = ReportFilters(date_from=date(2026, 10, 25), date_to=date(2026, 10, 31), preset="last_7",
+                            compare="custom", compare_from=date(2026, 9, 1), compare_to=date(2026, 9, 30))
+    stored = json.loads(json.dumps(ReportSettings(filters=filters).to_dict()))
+    back = ReportSettings.from_dict(stored).filters
+    assert back == filters
+    assert back.comparison == (date(2026, 9, 1), date(2026, 9, 30))
+    assert back.comparison_dates() == (date(2026, 9, 1), date(2026, 9, 30))
+    assert ReportFilters(date_from=date(2026, 10, 2), date_to=date(2026, 10, 31)).comparison_dates() == (
+        date(2026, 9, 2), date(2026, 10, 1))
+
+
+@pytest.mark.parametrize("raw, compare, preset", [
+    ({"compare": "custom"}, "previous", "custom"),  # a custom comparison without its dates: the default one
+    ({"compare": "custom", "compare_from": "2026-09-30", "compare_to": "2026-09-01"}, "previous", "custom"),
+    ({"preset": "last_7"}, "previous", "custom"),  # a preset without dates names nothing
+    ({"preset": "yesterday", "date_from": "2026-10-01", "date_to": "2026-10-31"}, "previous", "custom"),
+    ({}, "previous", "custom"),  # no filters saved: the default view's comparison
+])
+def test_unusable_presets_and_comparisons_fall_back(raw, compare, preset):
+    filters = ReportFilters.from_dict(raw)
+    assert (filters.compare, filters.preset, filters.compare_from) == (compare, preset, None)
