@@ -34,8 +34,9 @@ def options_from_settings(
     settings: ReportSettings, *, title: str, client: str | None = None, sources: Sequence[SourceFile] = (),
     ab_results: Sequence[Mapping[str, Any]] = (), notes: Sequence[str] = (), generated_at: datetime | None = None,
 ) -> ReportOptions:
-    """The report options for `settings`: the same dates, platforms, campaigns, grain and comparison as the
-    filter bar, the same extra costs and engagement weights as the KPI settings, the same goals.
+    """The report options for `settings`: the same dates, platforms, campaigns, grain and comparison (a
+    custom comparison period included) as the filter bar (resolve the dates against the data first, as
+    the app does: `ReportFilters.within`), the same extra costs and engagement weights as the KPI settings, the same goals.
 
     A reporting currency with rates (money converted into one currency) is passed on as the report's
     currency: until report files convert currencies, `build_report` refuses data in another currency with
@@ -44,7 +45,7 @@ def options_from_settings(
     rates = settings.currency.get("rates") if isinstance(settings.currency, Mapping) else None
     reporting = rates.get("reporting") if isinstance(rates, Mapping) else None
     return ReportOptions(
-        title=title, client=client, date_from=filters.date_from, date_to=filters.date_to, compare=filters.compare,
+        title=title, client=client, date_from=filters.date_from, date_to=filters.date_to, compare=filters.comparison,
         platforms=filters.platforms, campaigns=filters.campaigns, grain=filters.grain,
         currency=str(reporting) if reporting else None, extra_costs=kpi.extra_costs, weights=dict(kpi.weights),
         goals=tuple(settings.goals), ab_results=tuple(ab_results), notes=tuple(notes), sources=tuple(sources),
@@ -99,6 +100,9 @@ def snapshot_report(*, session: Session, snapshot_id: int, workspace_id: int | N
     stored_branding = repository.workspace_branding(session=session, workspace_id=snapshot.workspace_id)
     name, label, files = snapshot.name, snapshot.client_label, list(snapshot.source_files or [])
     frame = repository.load_snapshot_frame(session=session, snapshot_id=snapshot_id)
+    if frame.height:  # the dates the app opens the snapshot with (saved ones outside the data: the default)
+        dates = frame.get_column("date")
+        settings = replace(settings, filters=settings.filters.within(dates.min(), dates.max()))
     ab_results, notes = saved_ab_test(settings, frame)
     options = options_from_settings(
         settings, title=title or name, client=_client_name(label, stored_branding),

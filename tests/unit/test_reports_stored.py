@@ -3,6 +3,7 @@ and the periods of live (latest data) reports, checked by hand."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import polars as pl
@@ -38,6 +39,26 @@ def test_the_saved_filters_kpi_settings_and_goals_become_the_reports():
     report = build_report(week(), options)
     spend = next(t for t in report.tiles if t.name == "spend")
     assert spend.exact == "€30.00"  # 3 days × 10, the saved range only
+
+
+def test_a_custom_comparison_period_is_the_reports_comparison():
+    settings = ReportSettings(filters=ReportFilters(date_from=date(2026, 6, 6), date_to=date(2026, 6, 7),
+                                                    compare="custom", compare_from=date(2026, 6, 1),
+                                                    compare_to=date(2026, 6, 4)))
+    report = build_report(week(), options_from_settings(settings, title="T"))
+    assert report.cover.comparison == "1 – 4 Jun 2026"
+    spend = next(t for t in report.tiles if t.name == "spend")
+    assert (spend.exact, spend.previous, spend.change) == ("€20.00", "€40.00", "-50.0 %")  # 2 days vs 4 days
+
+
+def test_saved_dates_outside_the_data_open_on_its_last_30_days_as_the_app_does():
+    days = (date(2026, 3, 1), date(2026, 5, 31))
+    assert ReportFilters().within(*days) == ReportFilters(date_from=date(2026, 5, 2), date_to=date(2026, 5, 31),
+                                                          preset="last_30")
+    outside = ReportFilters(date_from=date(2025, 1, 1), date_to=date(2025, 1, 31), preset="custom")
+    assert (outside.within(*days).date_from, outside.within(*days).date_to) == (date(2026, 5, 2), date(2026, 5, 31))
+    inside = ReportFilters(date_from=date(2026, 5, 1), date_to=date(2026, 5, 31), preset="custom")
+    assert inside.within(*days) == replace(inside, preset="this_month")  # May is the last day's month
 
 
 def test_no_comparison_saved_means_none_in_the_report():
