@@ -178,14 +178,15 @@ def run_deliver(args: argparse.Namespace) -> int:
     except MailError as error:
         raise UsageError(str(error)) from None
     engine = _database()
-    stopping = []
-    if args.loop:
-        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    stopping: list[bool] = []
+    if args.loop:  # finish the delivery in hand, then exit 0
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop_signal, lambda *_: stopping.append(True))
     try:
         missed = False
         while True:
             try:
-                results = deliver_due(engine, smtp=smtp)
+                results = deliver_due(engine, smtp=smtp, stopping=lambda: bool(stopping))
             except _database_errors() as error:
                 if not args.loop:
                     raise _database_unavailable(error) from None

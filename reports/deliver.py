@@ -182,13 +182,14 @@ def _revoke_quietly(engine: Engine, link_id: int) -> None:
 
 def deliver_due(engine: Engine, *, smtp: SmtpSettings, clock: Clock = utcnow, lease: timedelta = deliveries.LEASE,
                 max_attempts: int = deliveries.MAX_ATTEMPTS, backoff_base: timedelta = deliveries.BACKOFF_BASE,
-                limit: int | None = None) -> list[DeliveryResult]:
-    """Send every delivery due now (at most `limit`), one claim at a time, and return what happened.
+                limit: int | None = None, stopping: Callable[[], bool] = lambda: False) -> list[DeliveryResult]:
+    """Send every delivery due now (at most `limit`), one claim at a time, and return what happened;
+    `stopping` is asked before each claim (a delivery in hand is always finished).
 
     Several processes may run this at once (cron on two machines, replicas): each due delivery goes to
     exactly one of them."""
     results: list[DeliveryResult] = []
-    while limit is None or len(results) < limit:
+    while (limit is None or len(results) < limit) and not stopping():
         with Session(engine) as session:
             claim = deliveries.claim_due(session=session, now=clock(), lease=lease)
         if claim is None:
