@@ -104,6 +104,8 @@ def _client_viewer(token: str) -> Viewer:
     A view is counted once per browser session; every rerun re-checks the link so a
     revoked or expired link stops working at once.
     """
+    if not repository.is_well_formed_token(token):  # padded, odd or huge: no hashing, no query
+        return Viewer("invalid", token=token)
     remembered = st.session_state.get(VIEWER)
     already_counted = remembered is not None and remembered.token == token and remembered.is_client
     try:

@@ -151,20 +151,22 @@ def test_save_list_rename_open_share_revoke_delete(app, engine):
     at.button(key="share_link_done").click().run()
     assert not at.code, "the raw token is shown only once"
 
-    # regenerate: a new URL (shown once), the old token dies
+    # regenerate: the same link at a new URL (shown once); the old token dies, one live link remains
     at.button(key="link_regenerate").click().run()
     [code] = at.code
     new_token = code.value.split("share=", 1)[1]
     assert new_token != token
-    assert sorted(_table(at, "Last view")["Status"].tolist()) == ["Active", "Revoked"]
+    assert _table(at, "Last view")["Status"].tolist() == ["Active"]
+    assert _table(at, "Live links")["Live links"].tolist()[0] == 1
     with Session(engine) as session:
         assert repository.resolve_share_token(session=session, token=token, count_view=False) is None
         assert repository.resolve_share_token(session=session, token=new_token, count_view=False) is not None
 
-    # revoke (the picker starts on the newest link: the regenerated one)
+    # revoke: the link stops working, and neither Revoke nor Regenerate is offered for it any more
     at.button(key="link_revoke").click().run()
-    assert _table(at, "Last view")["Status"].tolist() == ["Revoked", "Revoked"]
+    assert _table(at, "Last view")["Status"].tolist() == ["Revoked"]
     assert not at.code, "revoking the link just shown hides its URL"
+    assert at.button(key="link_regenerate").disabled and at.button(key="link_revoke").disabled
     with Session(engine) as session:
         assert repository.resolve_share_token(session=session, token=new_token, count_view=False) is None
 
@@ -231,9 +233,11 @@ def test_client_deep_link_to_editor_page_is_rerouted(shared, page):
     assert any("data as of" in t for t in _all_markdown(at))
 
 
-@pytest.mark.parametrize("kind", ["unknown", "expired", "revoked", "empty"])
+@pytest.mark.parametrize("kind", ["unknown", "expired", "revoked", "empty", "padded", "odd", "huge"])
 def test_dead_links_all_look_the_same(shared, kind):
-    token = {"unknown": "x" * 43, "empty": ""}[kind] if kind in ("unknown", "empty") else shared[kind]
+    made_up = {"unknown": "x" * 43, "empty": "", "padded": f" {shared['active']} ", "odd": shared["active"] + "%",
+               "huge": "A" * 100_000}
+    token = made_up[kind] if kind in made_up else shared[kind]
     at = _app()
     at.query_params["share"] = token
     at.run()
