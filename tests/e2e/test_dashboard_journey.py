@@ -13,7 +13,7 @@ import shutil
 import pytest
 
 from tests.conftest import REPO
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import screenshot, settled, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -65,11 +65,9 @@ def test_dashboard_journey(app_server, page, tmp_path):
 
     # The empty start offers the demo account.
     page.get_by_role("button", name="Use demo data").click()
-    page.wait_for_selector("[data-testid='stMetric']")
-    wait_for_app(page)
-    assert page.locator("[data-testid='stMetric']").count() == 14
+    settled(page, "[data-testid='stMetric']", count=14)
     assert page.get_by_text("Reach (sum of rows)").first.is_visible()
-    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1
+    settled(page, "[data-testid='stVegaLiteChart']")
 
     # A 30-day range has a previous period inside the data, so the tiles show changes.
     # The date field is segmented (year / month / day); typing fills a segment and moves on,
@@ -86,11 +84,8 @@ def test_dashboard_journey(app_server, page, tmp_path):
     overview_png = _full_screenshot(page, "overview")
 
     _go(page, "Platforms")
-    page.wait_for_selector("[data-testid='stDataFrame']")
-    page.wait_for_selector("[data-testid='stVegaLiteChart']")
-    wait_for_app(page)
-    assert page.locator("[data-testid='stDataFrame']").count() >= 2  # comparison + best/worst
-    assert page.locator("[data-testid='stVegaLiteChart']").count() == 4
+    settled(page, "[data-testid='stDataFrame']", at_least=2)  # comparison + best/worst
+    settled(page, "[data-testid='stVegaLiteChart']", count=4)  # charts draw after the script has finished
     assert page.locator("[data-testid='stException']").count() == 0
     platforms_png = _full_screenshot(page, "platforms")
 
