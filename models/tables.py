@@ -109,3 +109,30 @@ class AppState(SQLModel, table=True):
     value: Any = Field(default=None, sa_type=JSON, nullable=True)
     updated_at: datetime = Field(default_factory=utcnow)
 
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Password checks for one account (or, under the key "*", for all accounts together), kept in the
+    database so the limits hold across sessions, processes and replicas (rules in models/throttle.py)."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: str = Field(primary_key=True, max_length=200)
+    # Checks counted since this moment; the window restarts when it is older than the rule's window.
+    window_started_at: datetime = Field(default_factory=utcnow)
+    # Password checks in the window not (yet) followed by a success.
+    attempts: int = 0
+    # Lockouts in the current streak: the next one lasts twice as long.
+    lockouts: int = 0
+    locked_until: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SignInTicket(SQLModel, table=True):
+    """A one-time proof that a sign-in just succeeded, which the browser exchanges (within a minute)
+    for the login cookie. Only the SHA-256 of the ticket is stored."""
+
+    __tablename__ = "sign_in_ticket"
+
+    ticket_sha256: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(index=True)

@@ -35,16 +35,19 @@ def demo_app(app):
 
 @pytest.fixture(autouse=True)
 def _fresh_start():
-    """Each app test starts like a first visit: no "last opened snapshot" left by an earlier test."""
-    from sqlmodel import Session
+    """Each app test starts like a first visit: no "last opened snapshot" and no wrong passwords left by an
+    earlier test."""
+    from sqlmodel import Session, delete
 
     from models import repository
     from models.db import make_engine, upgrade_database
+    from models.tables import SignInThrottle
 
     engine = make_engine()
     upgrade_database(engine)
     with Session(engine) as session:
         repository.set_last_opened_snapshot_id(session=session, snapshot_id=None)
+        session.exec(delete(SignInThrottle))
         session.commit()
     engine.dispose()
     yield

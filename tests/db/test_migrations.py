@@ -21,7 +21,7 @@ from models.db import alembic_config, current_revision, make_engine, upgrade_dat
 
 REPO = Path(__file__).resolve().parents[2]
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
-TABLES = {"snapshot", "share_link", "mapping_profile", "app_state"}
+TABLES = {"snapshot", "share_link", "mapping_profile", "app_state", "sign_in_throttle", "sign_in_ticket"}
 
 
 def _diffs(engine) -> list:
