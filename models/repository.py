@@ -33,7 +33,7 @@ import metrics
 from metrics.errors import CampaignLensError, UsageError
 from metrics.schema import conform
 from models.settings import load_settings
-from models.tables import AppState, MappingProfile, ShareLink, Snapshot, utcnow
+from models.tables import AppState, MappingProfile, ShareLink, SignInTicket, Snapshot, utcnow
 
 PARQUET_COMPRESSION = "zstd"
 # Level 1: measured ~30 % less CPU than 3 on the 1M-row demo frame and a slightly smaller file
@@ -390,6 +390,37 @@ def _refuse_regeneration_if_dead(link: ShareLink, now: datetime) -> None:
     if status != "active":
         state = "was revoked" if status == "revoked" else "has expired"
         raise UsageError(f"This link {state}, so it cannot be regenerated; create a new link for the snapshot instead.")
+
+
+# --- sign-in tickets ---------------------------------------------------------------------------
+
+SIGN_IN_TICKET_LIFETIME = timedelta(minutes=1)
+
+
+def issue_sign_in_ticket(*, session: Session) -> str:
+    """A one-time ticket proving that a sign-in just succeeded, valid for a minute; the browser
+    exchanges it for the sign-in cookie (ui/signin.py). Only its SHA-256 is stored."""
+    now = utcnow()
+    ticket = secrets.token_urlsafe(TOKEN_BYTES)
+    session.exec(delete(SignInTicket).where(col(SignInTicket.expires_at) < now))  # tickets never redeemed
+    session.add(SignInTicket(ticket_sha256=hash_token(ticket), expires_at=now + SIGN_IN_TICKET_LIFETIME))
+    session.commit()
+    return ticket
+
+
+def redeem_sign_in_ticket(*, session: Session, ticket: str) -> bool:
+    """True once for a ticket from `issue_sign_in_ticket` that has not expired; False for anything
+    else, including the same ticket a second time (one DELETE decides, also across replicas)."""
+    if not is_well_formed_token(ticket):
+        return False
+    digest = hash_token(ticket)
+    found = session.exec(select(SignInTicket).where(SignInTicket.ticket_sha256 == digest)).first()
+    if found is None:
+        return False
+    fresh = found.expires_at > utcnow()
+    used = session.exec(delete(SignInTicket).where(col(SignInTicket.ticket_sha256) == digest))
+    session.commit()
+    return fresh and used.rowcount == 1
 
 
 # --- mapping profiles -------------------------------------------------------------------------

@@ -11,6 +11,8 @@ values on by exporting them as these variables before the first `load_settings()
 | `CAMPAIGN_LENS_PASSWORD_HASH` | empty | editor password hash from `python -m models hash-password`; empty = editor open on localhost |
 | `CAMPAIGN_LENS_SHARE_DAYS` | `30` | days a new share link stays valid |
 | `CAMPAIGN_LENS_PUBLIC_URL` | empty | base URL for share links (e.g. `https://reports.example.com`); empty = the page's own URL |
+| `CAMPAIGN_LENS_SESSION_SECRET` | empty | signs the editor's sign-in cookie; the same value on every replica |
+| `CAMPAIGN_LENS_SIGN_IN_HOURS` | `12` | hours a browser stays signed in as the editor |
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from metrics.errors import UsageError
 DEFAULT_DATA_DIR = "./data"
 DEFAULT_DB_FILENAME = "campaign_lens.db"
 DEFAULT_SHARE_DAYS = 30
+DEFAULT_SIGN_IN_HOURS = 12
+MIN_SESSION_SECRET_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,17 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
         "",
         "Base URL used in share links, e.g. https://reports.example.com. Empty: the page's own URL.",
     ),
+    EnvVar(
+        "CAMPAIGN_LENS_SESSION_SECRET",
+        "",
+        "Signs the editor's sign-in cookie: a long random value (32+ characters), the same on every replica. "
+        "Empty: a random secret per process (a sign-in survives a reload, not a restart).",
+    ),
+    EnvVar(
+        "CAMPAIGN_LENS_SIGN_IN_HOURS",
+        str(DEFAULT_SIGN_IN_HOURS),
+        "Hours a browser stays signed in as the editor (1 to 720).",
+    ),
 )
 
 
@@ -65,6 +80,9 @@ class Settings:
     share_days: int
     # Base URL without a trailing slash, or None.
     public_url: str | None
+    # None: the UI makes up a random secret per process.
+    session_secret: str | None = None
+    sign_in_hours: int = DEFAULT_SIGN_IN_HOURS
 
     @property
     def editor_password_required(self) -> bool:
@@ -112,10 +130,26 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             f"CAMPAIGN_LENS_PUBLIC_URL must start with http:// or https://, not {public_url!r}."
         )
 
+    session_secret = _clean(env.get("CAMPAIGN_LENS_SESSION_SECRET")) or None
+    if session_secret is not None and len(session_secret) < MIN_SESSION_SECRET_LENGTH:
+        raise UsageError(
+            f"CAMPAIGN_LENS_SESSION_SECRET is too short: use at least {MIN_SESSION_SECRET_LENGTH} random characters "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(32))' prints some)."
+        )
+    hours_text = _clean(env.get("CAMPAIGN_LENS_SIGN_IN_HOURS")) or str(DEFAULT_SIGN_IN_HOURS)
+    try:
+        sign_in_hours = int(hours_text)
+    except ValueError:
+        sign_in_hours = 0
+    if not 1 <= sign_in_hours <= 720:
+        raise UsageError(f"CAMPAIGN_LENS_SIGN_IN_HOURS must be a whole number of hours between 1 and 720, not {hours_text!r}.")
+
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
         password_hash=_clean(env.get("CAMPAIGN_LENS_PASSWORD_HASH")) or None,
         share_days=share_days,
         public_url=public_url,
+        session_secret=session_secret,
+        sign_in_hours=sign_in_hours,
     )

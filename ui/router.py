@@ -23,28 +23,39 @@ _LOGGER = logging.getLogger(__name__)
 _routing = threading.local()
 
 
+ANALYSIS_PAGES = (
+    ("pages/overview.py", "Overview", ":material/dashboard:"),
+    ("pages/platforms.py", "Platforms", ":material/compare_arrows:"),
+    ("pages/campaigns.py", "Campaigns & content", ":material/campaign:"),
+    ("pages/funnel.py", "Funnel", ":material/filter_alt:"),
+    ("pages/goals.py", "Goals", ":material/flag:"),
+    ("pages/ab_tests.py", "A/B tests", ":material/science:"),
+)
+WORKSPACE_PAGES = (
+    ("pages/upload.py", "Data", ":material/upload_file:"),
+    ("pages/snapshots.py", "Snapshots & sharing", ":material/share:"),
+)
+
+
 def _pages_for(viewer: Viewer):
-    analysis = [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page("pages/platforms.py", title="Platforms", icon=":material/compare_arrows:"),
-        st.Page("pages/campaigns.py", title="Campaigns & content", icon=":material/campaign:"),
-        st.Page("pages/funnel.py", title="Funnel", icon=":material/filter_alt:"),
-        st.Page("pages/goals.py", title="Goals", icon=":material/flag:"),
-        st.Page("pages/ab_tests.py", title="A/B tests", icon=":material/science:"),
-    ]
+    analysis = [st.Page(path, title=title, icon=icon, default=path == ANALYSIS_PAGES[0][0])
+                for path, title, icon in ANALYSIS_PAGES]
     if viewer.role == "editor":
-        return {
-            "Report": analysis,
-            "Workspace": [
-                st.Page("pages/upload.py", title="Data", icon=":material/upload_file:"),
-                st.Page("pages/snapshots.py", title="Snapshots & sharing", icon=":material/share:"),
-            ],
-        }
+        return {"Report": analysis,
+                "Workspace": [st.Page(path, title=title, icon=icon) for path, title, icon in WORKSPACE_PAGES]}
     if viewer.role == "client":
         return analysis
     if viewer.role == "login":
-        return [st.Page(access.login_page, title="Sign in", icon=":material/lock:", default=True)]
-    return [st.Page(access.invalid_link_page, title="Link not valid", icon=":material/link_off:", default=True)]
+        return _only_page(access.login_page, "Sign in", ":material/lock:")
+    return _only_page(access.invalid_link_page, "Link not valid", ":material/link_off:")
+
+
+def _only_page(render, title: str, icon: str):
+    """`render` at "/" and, hidden, at every page's address: a deep link such as /upload shows the
+    sign-in form (or the dead-link page) and nothing else, not Streamlit's "Page not found" over it."""
+    elsewhere = [st.Page(render, title=title, icon=icon, url_path=Path(path).stem, visibility="hidden")
+                 for path, _, _ in ANALYSIS_PAGES + WORKSPACE_PAGES]
+    return [st.Page(render, title=title, icon=icon, default=True), *elsewhere]
 
 
 def route():
@@ -77,6 +88,8 @@ def route():
     elif dataset is not None:
         session.header(viewer, dataset)
         filters.sidebar(dataset, mirror_in_url=viewer.is_editor)
+    if viewer.is_editor:
+        access.sign_out_button()
     return page
 
 

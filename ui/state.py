@@ -26,6 +26,7 @@ KPI_SETTINGS = "cl_kpi_settings"
 UPLOAD_MAPPINGS = "cl_upload_mappings"
 VIEWER = "cl_viewer"
 EDITOR_AUTHENTICATED = "cl_editor_ok"
+SIGNED_OUT = "cl_signed_out"  # this session signed out: its sign-in cookie no longer counts
 OPEN_SNAPSHOT = "cl_open_snapshot"
 TRIED_LAST_SNAPSHOT = "cl_tried_last_snapshot"
 UPLOAD_FILES = "cl_upload_files"  # {"files": ((name, bytes), ...)} kept for re-reading with new mappings

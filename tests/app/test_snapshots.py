@@ -289,7 +289,6 @@ def password_hash():
 
 def test_password_gate(monkeypatch, password_hash):
     monkeypatch.setenv("CAMPAIGN_LENS_PASSWORD_HASH", password_hash)
-    monkeypatch.setattr("ui.access.WRONG_PASSWORD_DELAY_SECONDS", 0)
     at = _app()
     at.switch_page("pages/upload.py").run()  # a deep link first, as on a fresh server
     assert not at.file_uploader
@@ -304,6 +303,35 @@ def test_password_gate(monkeypatch, password_hash):
     assert {"upload", "snapshots"} <= _nav(at)
     at.switch_page("pages/upload.py").run()
     assert at.file_uploader
+
+    at.button(key="sign_out").click().run()
+    assert at.text_input[0].label == "Password" and not at.file_uploader
+
+
+def test_wrong_passwords_lock_the_form_for_every_session(monkeypatch, password_hash):
+    """SPEC §8: the 5th wrong password locks the editor for a minute; the right one is refused meanwhile,
+    also in a new session (the count is in the database, not in the session)."""
+    monkeypatch.setenv("CAMPAIGN_LENS_PASSWORD_HASH", password_hash)
+    errors = []
+    for attempt in range(5):
+        at = _app()  # a new browser session each time
+        at.run()
+        at.text_input[0].input(f"guess {attempt}")
+        at.button[0].click().run()
+        errors.append(at.error[0].value)
+    assert errors == ["That password is not correct. Try again."] * 4 + [
+        "Too many wrong passwords. Try again in 1 minute."]
+    at = _app()
+    at.run()
+    at.text_input[0].input("correct horse")
+    at.button[0].click().run()
+    assert at.error[0].value.startswith("Too many wrong passwords. Try again in ")
+    assert not at.file_uploader and "upload" not in _file_pages(at)
+
+
+def _file_pages(at: AppTest) -> set[str]:
+    return {str(info["script_path"]).rsplit("/", 1)[-1].removesuffix(".py")
+            for info in at._registered_pages.values() if info.get("script_path")}
 
 
 def test_client_token_never_opens_the_editor(monkeypatch, password_hash, shared):

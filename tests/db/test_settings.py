@@ -22,8 +22,9 @@ def test_defaults(tmp_path, monkeypatch):
     assert settings.public_url is None
     assert {v.name for v in ENVIRONMENT} == {
         "CAMPAIGN_LENS_DATA_DIR", "DATABASE_URL", "CAMPAIGN_LENS_PASSWORD_HASH", "CAMPAIGN_LENS_SHARE_DAYS",
-        "CAMPAIGN_LENS_PUBLIC_URL",
+        "CAMPAIGN_LENS_PUBLIC_URL", "CAMPAIGN_LENS_SESSION_SECRET", "CAMPAIGN_LENS_SIGN_IN_HOURS",
     }
+    assert settings.session_secret is None and settings.sign_in_hours == 12
 
 
 def test_values_from_the_environment(tmp_path):
@@ -32,7 +33,10 @@ def test_values_from_the_environment(tmp_path):
         "CAMPAIGN_LENS_PASSWORD_HASH": "'scrypt$16384$8$1$abc$def'",
         "CAMPAIGN_LENS_SHARE_DAYS": " 7 ",
         "CAMPAIGN_LENS_PUBLIC_URL": "https://reports.example.com/",
+        "CAMPAIGN_LENS_SESSION_SECRET": "s" * 40,
+        "CAMPAIGN_LENS_SIGN_IN_HOURS": "72",
     })
+    assert settings.session_secret == "s" * 40 and settings.sign_in_hours == 72
     assert settings.database_url == f"sqlite:///{tmp_path / 'campaign_lens.db'}"
     assert settings.password_hash == "scrypt$16384$8$1$abc$def" and settings.editor_password_required
     assert settings.share_days == 7
@@ -47,7 +51,9 @@ def test_share_url_falls_back_to_the_page_url():
 
 
 @pytest.mark.parametrize(
-    "env", [{"CAMPAIGN_LENS_SHARE_DAYS": "soon"}, {"CAMPAIGN_LENS_SHARE_DAYS": "0"}, {"CAMPAIGN_LENS_PUBLIC_URL": "example.com"}]
+    "env", [{"CAMPAIGN_LENS_SHARE_DAYS": "soon"}, {"CAMPAIGN_LENS_SHARE_DAYS": "0"}, {"CAMPAIGN_LENS_PUBLIC_URL": "example.com"},
+            {"CAMPAIGN_LENS_SESSION_SECRET": "too short"}, {"CAMPAIGN_LENS_SIGN_IN_HOURS": "0"},
+            {"CAMPAIGN_LENS_SIGN_IN_HOURS": "a week"}]
 )
 def test_bad_values_are_one_plain_sentence(env):
     with pytest.raises(UsageError) as info:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from models.auth import hash_password
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import screenshot, settled, wait_for_app
 from tests.e2e.share_fixtures import SNAPSHOT_NAME, XSS, shared_snapshot
 
 pytestmark = pytest.mark.e2e
@@ -81,14 +81,14 @@ def test_dead_link_deep_link_on_fresh_server(app_server, tmp_path, page, path):
     assert page.get_by_text(XSS).count() == 0
 
 
-def test_password_deep_link_on_fresh_server(app_server, page):
+@pytest.mark.parametrize("path", ["upload", "snapshots"])
+def test_password_deep_link_on_fresh_server_shows_only_the_sign_in_form(app_server, page, path):
     server = app_server(env={"CAMPAIGN_LENS_PASSWORD_HASH": hash_password("correct horse")})
-    page.goto(f"{server.url}/upload")
-    wait_for_app(page)
-    password = page.locator("input[type='password']")
-    password.wait_for()
+    page.goto(f"{server.url}/{path}")
+    password = settled(page, "input[type='password']")
     assert page.locator(UPLOADER).count() == 0
-    _dismiss_page_not_found(page)
+    assert page.get_by_role("dialog").count() == 0  # no "Page not found" over the form
+    assert page.locator("[data-testid='stSidebarNav']").count() == 0
     password.fill("wrong horse")
     page.get_by_role("button", name="Open the editor").click()
     page.get_by_text("That password is not correct. Try again.").wait_for()
