@@ -138,3 +138,44 @@ def test_each_check_uses_its_own_short_transaction(engine):
         started = time.perf_counter()
         assert _try(second, "wrong", T0 + timedelta(seconds=7)).wait_seconds > 0
         assert time.perf_counter() - started < 5
+
+
+# --- sign-in tickets (exchanged by the browser for the sign-in cookie) ----------------------------
+
+
+def test_a_sign_in_ticket_is_redeemed_once(engine, session):
+    from models import repository as repo
+
+    ticket = repo.issue_sign_in_ticket(session=session)
+    assert repo.redeem_sign_in_ticket(session=session, ticket=ticket)
+    assert not repo.redeem_sign_in_ticket(session=session, ticket=ticket)
+    assert not repo.redeem_sign_in_ticket(session=session, ticket=" " + repo.issue_sign_in_ticket(session=session))
+
+
+def test_an_expired_sign_in_ticket_is_refused(session, monkeypatch):
+    from models import repository as repo
+
+    monkeypatch.setattr(repo, "SIGN_IN_TICKET_LIFETIME", timedelta(seconds=-1))
+    assert not repo.redeem_sign_in_ticket(session=session, ticket=repo.issue_sign_in_ticket(session=session))
+
+
+def test_concurrent_redemptions_of_one_ticket_let_one_through(engine, session):
+    import threading
+
+    from models import repository as repo
+
+    ticket = repo.issue_sign_in_ticket(session=session)
+    start = threading.Barrier(6)
+    outcomes: list[bool] = []
+
+    def redeem() -> None:
+        with Session(engine) as own:
+            start.wait()
+            outcomes.append(repo.redeem_sign_in_ticket(session=own, ticket=ticket))
+
+    threads = [threading.Thread(target=redeem) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == [False] * 5 + [True]
