@@ -8,6 +8,9 @@ import subprocess
 import sys
 import tomllib
 
+import pytest
+
+from metrics.bounded import GOALS_LIMITS, MAPPING_LIMITS
 from models.settings import ENVIRONMENT
 from tests.conftest import REPO
 
@@ -42,3 +45,12 @@ def test_documented_hash_has_the_parameters_the_command_prints():
     documented = re.search(r"CAMPAIGN_LENS_PASSWORD_HASH='scrypt\$(\d+)\$(\d+)\$(\d+)\$\.\.\.'", _doc())
     assert real and documented, (printed, "operations.md example")
     assert documented.groups() == real.groups()
+
+
+@pytest.mark.parametrize("row, limits", [("goals", GOALS_LIMITS), ("column mapping", MAPPING_LIMITS)])
+def test_documented_import_limits_are_the_enforced_ones(row, limits):
+    documented = re.search(rf"\| {row} [^|]*\| ([\d.]+) MB \| (\d+) levels \| ([\d,]+) \|", _doc())
+    assert documented, f"operations.md no longer lists the {row} limits"
+    megabytes, depth, entries = documented.groups()
+    assert (float(megabytes) * 1_000_000, int(depth), int(entries.replace(",", ""))) == (
+        limits.max_bytes, limits.max_depth, limits.max_items)
