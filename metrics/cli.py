@@ -37,7 +37,7 @@ def build_parser(*, with_abtest: bool = True) -> argparse.ArgumentParser:
     """The argument parser. `with_abtest=False` skips the A/B commands, whose scipy/statsmodels
     imports cost seconds that a `report` call (timed as a whole process) should not pay."""
     parser = _Parser(prog="python -m metrics", description="Campaign Lens engine: KPIs and A/B tests as JSON.")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{report,abtest,samplesize}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{report,insights,abtest,samplesize}")
     sub.required = True
 
     report = sub.add_parser("report", help="Load exports and print measures and KPIs.")
@@ -58,9 +58,10 @@ def build_parser(*, with_abtest: bool = True) -> argparse.ArgumentParser:
     report.set_defaults(handler=run_report)
 
     if with_abtest:
-        from metrics import cli_abtest
+        from metrics import cli_abtest, cli_insights
 
         cli_abtest.register(sub)
+        cli_insights.register(sub)
     return parser
 
 

@@ -54,8 +54,12 @@ class Server:
                 self.process.wait(timeout=5)
 
 
-def start_server(tmp_dir: Path, env: dict[str, str] | None = None, timeout: float = 60.0) -> Server:
-    """Start the app on a free loopback port and wait until it answers its health check."""
+def start_server(
+    tmp_dir: Path, env: dict[str, str] | None = None, timeout: float = 60.0, *, script: Path | None = None,
+    cwd: Path | None = None,
+) -> Server:
+    """Start the app (or another `script`, for baselines) on a free loopback port and wait until it answers
+    its health check."""
     port = free_port()
     data_dir = tmp_dir / f"data-{port}"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -63,10 +67,10 @@ def start_server(tmp_dir: Path, env: dict[str, str] | None = None, timeout: floa
     full_env = {**os.environ, "CAMPAIGN_LENS_DATA_DIR": str(data_dir), **(env or {})}
     full_env.setdefault("DATABASE_URL", f"sqlite:///{data_dir / 'campaign_lens.db'}")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.address=127.0.0.1",
+        [sys.executable, "-m", "streamlit", "run", str(script or "dashboard.py"), "--server.address=127.0.0.1",
          f"--server.port={port}", "--server.headless=true", "--server.fileWatcherType=none",
          "--browser.gatherUsageStats=false"],
-        cwd=REPO, env=full_env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=cwd or REPO, env=full_env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     server = Server(f"http://127.0.0.1:{port}", process, data_dir, log)
     deadline = time.monotonic() + timeout

@@ -1,0 +1,207 @@
+"""Benchmark: what a person waits for, measured in a real browser against `streamlit run`.
+
+    .venv/bin/python bench/bench_browser.py [--repeats 5] [--upload-rows 1000000] [--skip-upload]
+
+Prints JSON with, for each step, the median (and all samples) of the wall time from the user's action until
+the page has settled (Streamlit's `notRunning` state after the rerun the action caused, with the expected
+content on screen):
+  first_screen_s        open the app on a fresh server (cold: the very first visit) and again (warm)
+  demo_to_overview_s    click "Use demo data" until the Overview's tiles are drawn
+  page_switch_s         click a page in the sidebar until its title and content are drawn (every analysis page)
+  filter_change_s       change the platform filter / date range until the page settled
+  upload_to_overview_s  upload a generated 1M-row CSV on the Data page and open the Overview
+and a baseline measured in the same run: a one-line Streamlit app (first screen and a button rerun), i.e.
+Streamlit's own overhead on this machine at this moment. `ratio` = step / baseline rerun.
+Targets (issue #11): first screen ≤ 2 s, demo → Overview ≤ 1.5 s, page switch ≤ 0.6 s, filter change ≤ 0.6 s,
+1M-row upload → Overview ≤ 6 s.
+
+How a rerun is detected: a MutationObserver counts every change of `data-test-script-state` to "running"
+before the action; the step ends when a new run was seen and the state is back to "notRunning" with the
+expected element present. Chromium is Debian's /usr/bin/chromium, headless.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.e2e.conftest import CHROMIUM, Server, start_server  # noqa: E402 - after the path setup
+
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TARGETS = {"first_screen_s": 2.0, "demo_to_overview_s": 1.5, "page_switch_s": 0.6, "filter_change_s": 0.6,
+           "upload_to_overview_s": 6.0}
+ANALYSIS_PAGES = ("Platforms", "Campaigns & content", "Funnel", "Goals", "A/B tests", "Overview")
+
+_OBSERVE = """() => {
+  if (window.__clRuns !== undefined) return;
+  window.__clRuns = 0;
+  const watch = () => {
+    const app = document.querySelector("[data-testid='stApp']");
+    if (!app) { setTimeout(watch, 20); return; }
+    // Every change away from 'running' is the start of a run (notRunning → running).
+    new MutationObserver(records => {
+      for (const record of records) {
+        if (record.oldValue !== 'running') { window.__clRuns += 1; }
+      }
+    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true});
+  };
+  watch();
+}"""
+_SETTLED = """([before, selector, count]) => {
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (window.__clRuns <= before) return false;
+  return document.querySelectorAll(selector).length >= count;
+}"""
+
+
+def _runs(page) -> int:
+    page.evaluate(_OBSERVE)
+    return page.evaluate("() => window.__clRuns")
+
+
+def timed(page, action, selector: str, count: int = 1, timeout_ms: int = 120_000) -> float:
+    """Seconds from `action()` until a new script run has finished and `selector` matches `count` elements."""
+    before = _runs(page)
+    start = time.perf_counter()
+    action()
+    page.wait_for_function(_SETTLED, arg=[before, selector, count], timeout=timeout_ms, polling=10)
+    return time.perf_counter() - start
+
+
+def first_screen(browser, url: str, selector: str) -> float:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.wait_for_function(
+        """(selector) => { const app = document.querySelector("[data-testid='stApp']");
+           return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                  && document.querySelector(selector) !== null; }""",
+        arg=selector, timeout=120_000, polling=10)
+    elapsed = time.perf_counter() - start
+    context.close()
+    return elapsed
+
+
+def _summary(samples: list[float]) -> dict:
+    return {"median": round(statistics.median(samples), 3), "samples": [round(s, 3) for s in samples]}
+
+
+def baseline(browser, tmp: Path, repeats: int) -> dict:
+    """A one-line Streamlit app: Streamlit's own cost for a first screen and for a rerun, right now."""
+    app = tmp / "baseline_app"
+    app.mkdir()
+    (app / "app.py").write_text('import streamlit as st\nst.title("Hello")\nst.button("Again")\n')
+    server = start_server(tmp, script=app / "app.py", cwd=app)
+    try:
+        screens = [first_screen(browser, server.url, "h1") for _ in range(repeats)]
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(server.url)
+        page.wait_for_selector("button")
+        reruns = [timed(page, lambda: page.get_by_role("button", name="Again").click(), "h1") for _ in range(repeats)]
+        context.close()
+    finally:
+        server.stop()
+    return {"first_screen_s": _summary(screens), "rerun_s": _summary(reruns)}
+
+
+def app_steps(browser, server: Server, repeats: int) -> dict:
+    cold = first_screen(browser, server.url, "[data-testid='stMain'] h1")
+    warm = [first_screen(browser, server.url, "[data-testid='stMain'] h1") for _ in range(repeats)]
+
+    demo, switches, filters = [], [], []
+    for _ in range(repeats):
+        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        page = context.new_page()
+        page.goto(server.url)
+        page.wait_for_selector("button:has-text('Use demo data')", timeout=120_000)
+        demo.append(timed(page, lambda: page.get_by_role("button", name="Use demo data").first.click(),
+                          "[data-testid='stMetric']", 10))
+        for name in ANALYSIS_PAGES:
+            link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True)
+            switches.append(timed(page, link.click, "[data-testid='stMain'] h1"))
+        # Filter change on the Overview: pick one platform in the sidebar, then clear it again.
+        box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first
+        filters.append(timed(page, lambda: (box.click(), page.get_by_role("option").first.click()),
+                             "[data-testid='stMetric']", 10))
+        page.keyboard.press("Escape")
+        filters.append(timed(page, lambda: box.get_by_role("button", name="Clear all").click(),
+                             "[data-testid='stMetric']", 10))
+        context.close()
+    return {"first_screen_cold_s": round(cold, 3), "first_screen_s": _summary(warm),
+            "demo_to_overview_s": _summary(demo), "page_switch_s": _summary(switches),
+            "filter_change_s": _summary(filters)}
+
+
+def upload_step(browser, server: Server, csv_path: Path) -> dict:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{server.url}/upload")
+    page.wait_for_selector("[data-testid='stFileUploaderDropzoneInput']", state="attached", timeout=120_000)
+    start = time.perf_counter()
+    before = _runs(page)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv_path))
+    page.wait_for_function(_SETTLED, arg=[before, "[data-testid='stExpander'], [data-testid='stDataFrame']", 1],
+                           timeout=600_000, polling=50)
+    loaded = time.perf_counter() - start
+    link = page.get_by_test_id("stSidebarNav").get_by_role("link", name="Overview", exact=True)
+    overview = timed(page, link.click, "[data-testid='stMetric']", 10, timeout_ms=600_000)
+    context.close()
+    return {"upload_to_loaded_s": round(loaded, 3), "upload_to_overview_s": round(loaded + overview, 3),
+            "file_mb": round(csv_path.stat().st_size / 1e6, 1)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--upload-rows", type=int, default=1_000_000)
+    parser.add_argument("--skip-upload", action="store_true")
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    result: dict = {"repeats": args.repeats, "targets": TARGETS}
+    with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as playwright:
+        tmp = Path(tmp_name)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        result["baseline"] = baseline(browser, tmp, args.repeats)
+        server = start_server(tmp)
+        try:
+            result.update(app_steps(browser, server, args.repeats))
+            if not args.skip_upload:
+                from metrics import demo
+
+                csv_path = tmp / "account_export.csv"
+                demo.generate(rows=args.upload_rows, seed=3).drop("source_file").write_csv(csv_path)
+                result["upload"] = upload_step(browser, server, csv_path)
+        finally:
+            server.stop()
+            browser.close()
+    rerun = result["baseline"]["rerun_s"]["median"]
+    result["ratio_to_streamlit_rerun"] = {
+        key: round(result[key]["median"] / rerun, 2) for key in ("demo_to_overview_s", "page_switch_s",
+                                                                 "filter_change_s") if rerun}
+    measured = {"first_screen_s": result["first_screen_cold_s"],
+                "demo_to_overview_s": result["demo_to_overview_s"]["median"],
+                "page_switch_s": result["page_switch_s"]["median"],
+                "filter_change_s": result["filter_change_s"]["median"]}
+    if "upload" in result:
+        measured["upload_to_overview_s"] = result["upload"]["upload_to_overview_s"]
+    result["meets_targets"] = {key: value <= TARGETS[key] for key, value in measured.items()}
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
