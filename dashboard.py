@@ -2,7 +2,8 @@
 
 Streamlit runs this file as the script of every browser session (`__name__ == "__main__"`).
 `streamlit run dashboard.py` also imports it once as the module `dashboard` to find the server,
-`app`: Streamlit's own server plus security headers and the sign-in cookie routes (ui/server.py).
+`app`: Streamlit's own server plus security headers, the sign-in cookie routes and a periodic garbage
+collection (ui/server.py).
 """
 
 import streamlit as st
@@ -14,4 +15,4 @@ if __name__ == "__main__":
 else:
     from ui import server
 
-    app = st.App(__file__, middleware=server.middleware(), routes=server.routes())
+    app = st.App(__file__, middleware=server.middleware(), routes=server.routes(), lifespan=server.lifespan)

@@ -40,7 +40,9 @@ def demo_dataset(rows: int | None = None, seed: int = 7) -> Dataset:
     )
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+# Session scope: an upload belongs to the session that made it; Streamlit drops these entries when the
+# session disconnects (a global cache kept two 100 MB uploads' frames after everyone had left).
+@st.cache_resource(max_entries=2, scope="session", show_spinner=False)
 def _load_files(key: str, _files: tuple[tuple[str, bytes], ...], mappings_json: str) -> ingest.CombinedLoad:
     mappings = json.loads(mappings_json) or None
     return ingest.load_many(list(_files), mappings=mappings)
@@ -62,6 +64,7 @@ def load_uploads(files: Sequence[tuple[str, bytes]], mappings: dict[str, dict[st
         unmapped_headers=dict(combined.unmapped_headers),
         issues=tuple(combined.issues),
         source_files=tuple({"name": n, "sha256": h, "size": s} for n, h, s in hashes),
+        session_only=True,
     )
 
 
@@ -105,11 +108,22 @@ def date_bounds(dataset_key: str, _frame: pl.DataFrame) -> tuple[date | None, da
     return dates.min(), dates.max()
 
 
+def _rolled(frame: pl.DataFrame) -> pl.DataFrame:
+    rolled = daily_rollup(frame)
+    # Not worth a second copy when the rows are already daily per platform and campaign.
+    return rolled if rolled.height * 2 <= frame.height else frame
+
+
 @st.cache_resource(max_entries=4, show_spinner="Preparing the dashboard…")
 def _rollup(dataset_key: str, _frame: pl.DataFrame) -> pl.DataFrame:
-    rolled = daily_rollup(_frame)
-    # Not worth a second copy when the rows are already daily per platform and campaign.
-    return rolled if rolled.height * 2 <= _frame.height else _frame
+    """Shared data (the demo, a snapshot many clients open): one rollup for every session."""
+    return _rolled(_frame)
+
+
+@st.cache_resource(max_entries=2, scope="session", show_spinner="Preparing the dashboard…")
+def _session_rollup(dataset_key: str, _frame: pl.DataFrame) -> pl.DataFrame:
+    """A session's own upload: the rollup goes when the session does."""
+    return _rolled(_frame)
 
 
 def dashboard_frame(dataset: Dataset) -> tuple[str, pl.DataFrame]:
@@ -118,7 +132,8 @@ def dashboard_frame(dataset: Dataset) -> tuple[str, pl.DataFrame]:
     The frame is the dataset's daily platform × campaign rollup (`metrics.rollup`), which gives the
     same `summarize` results as the raw rows for those dimensions from far fewer rows.
     """
-    return f"{dataset.key}:rollup", _rollup(dataset.key, dataset.frame)
+    rollup = _session_rollup if dataset.session_only else _rollup
+    return f"{dataset.key}:rollup", rollup(dataset.key, dataset.frame)
 
 
 def dataset_currency(dataset: Dataset) -> str | None:

@@ -1,6 +1,6 @@
-"""The web server around the app: security headers on every response, and the two small routes that
+"""The web server around the app: security headers on every response, the two small routes that
 set and clear the editor's sign-in cookie (a Streamlit script runs over a WebSocket and cannot set
-an HTTP-only cookie itself).
+an HTTP-only cookie itself), and a periodic garbage collection so memory comes back when people leave.
 
 `dashboard.py` hands these to `st.App` when `streamlit run dashboard.py` imports it as the server
 (Streamlit 1.67 finds the `app = st.App(...)` assignment and serves it with uvicorn); for every
@@ -8,6 +8,11 @@ browser session Streamlit runs the same file as a script, and the router runs in
 """
 
 from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
@@ -55,3 +60,24 @@ def middleware() -> list[Middleware]:
 
 def routes() -> list[Route]:
     return signin.routes()
+
+
+# A finished Streamlit session is a cycle of objects (its state, widget callbacks, the page's globals)
+# holding the visitor's data; an idle server allocates too little for Python's collector to run on
+# its own, so without this two 100 MB uploads stayed in memory long after their sessions ended.
+GARBAGE_COLLECTION_SECONDS = 30
+
+
+async def _collect_garbage_periodically() -> None:
+    while True:
+        await asyncio.sleep(GARBAGE_COLLECTION_SECONDS)
+        gc.collect()
+
+
+@asynccontextmanager
+async def lifespan(_app) -> AsyncIterator[None]:
+    task = asyncio.get_running_loop().create_task(_collect_garbage_periodically())
+    try:
+        yield None
+    finally:
+        task.cancel()

@@ -117,6 +117,9 @@ class Dataset:
     snapshot_id: int | None = None
     snapshot_name: str | None = None
     data_as_of: str | None = None
+    # True for one browser session's own uploads: caches of it are session-scoped and die with the
+    # session, so the server's memory comes back when people leave (bench/bench_load.py).
+    session_only: bool = False
 
 
 def get_dataset() -> Dataset | None:
