@@ -23,26 +23,23 @@ _LOGGER = logging.getLogger(__name__)
 _routing = threading.local()
 
 
-ANALYSIS_PAGES = (
-    ("pages/overview.py", "Overview", ":material/dashboard:"),
-    ("pages/platforms.py", "Platforms", ":material/compare_arrows:"),
-    ("pages/campaigns.py", "Campaigns & content", ":material/campaign:"),
-    ("pages/funnel.py", "Funnel", ":material/filter_alt:"),
-    ("pages/goals.py", "Goals", ":material/flag:"),
-    ("pages/ab_tests.py", "A/B tests", ":material/science:"),
-)
-WORKSPACE_PAGES = (
-    ("pages/upload.py", "Data", ":material/upload_file:"),
-    ("pages/snapshots.py", "Snapshots & sharing", ":material/share:"),
-)
-
-
 def _pages_for(viewer: Viewer):
-    analysis = [st.Page(path, title=title, icon=icon, default=path == ANALYSIS_PAGES[0][0])
-                for path, title, icon in ANALYSIS_PAGES]
+    analysis = [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/platforms.py", title="Platforms", icon=":material/compare_arrows:"),
+        st.Page("pages/campaigns.py", title="Campaigns & content", icon=":material/campaign:"),
+        st.Page("pages/funnel.py", title="Funnel", icon=":material/filter_alt:"),
+        st.Page("pages/goals.py", title="Goals", icon=":material/flag:"),
+        st.Page("pages/ab_tests.py", title="A/B tests", icon=":material/science:"),
+    ]
     if viewer.role == "editor":
-        return {"Report": analysis,
-                "Workspace": [st.Page(path, title=title, icon=icon) for path, title, icon in WORKSPACE_PAGES]}
+        return {
+            "Report": analysis,
+            "Workspace": [
+                st.Page("pages/upload.py", title="Data", icon=":material/upload_file:"),
+                st.Page("pages/snapshots.py", title="Snapshots & sharing", icon=":material/share:"),
+            ],
+        }
     if viewer.role == "client":
         return analysis
     if viewer.role == "login":
@@ -51,11 +48,12 @@ def _pages_for(viewer: Viewer):
 
 
 def _only_page(render, title: str, icon: str):
-    """`render` at "/" and, hidden, at every page's address: a deep link such as /upload shows the
+    """`render` at "/" and, hidden, at every editor page's address: a deep link such as /upload shows the
     sign-in form (or the dead-link page) and nothing else, not Streamlit's "Page not found" over it."""
-    elsewhere = [st.Page(render, title=title, icon=icon, url_path=Path(path).stem, visibility="hidden")
-                 for path, _, _ in ANALYSIS_PAGES + WORKSPACE_PAGES]
-    return [st.Page(render, title=title, icon=icon, default=True), *elsewhere]
+    # `_url_path`: `url_path` is "" for the default page, which answers at its own name too (/overview).
+    addresses = [page._url_path for pages in _pages_for(Viewer("editor")).values() for page in pages]
+    hidden = [st.Page(render, title=title, icon=icon, url_path=address, visibility="hidden") for address in addresses]
+    return [st.Page(render, title=title, icon=icon, default=True), *hidden]
 
 
 def route():

@@ -71,8 +71,12 @@ def remember_sign_in() -> None:
     st.session_state.pop(SIGNED_OUT, None)
     if not _routes_mounted:
         return
-    with session_scope() as session:
-        ticket = repository.issue_sign_in_ticket(session=session)
+    try:
+        with session_scope() as session:
+            ticket = repository.issue_sign_in_ticket(session=session)
+    except Exception:  # the session is signed in either way; only the reload-proof part is lost
+        _LOGGER.exception("Could not issue a sign-in ticket; the sign-in lasts for this session only")
+        return
     page = urlsplit(st.context.url or "")
     back = page.path + (f"?{page.query}" if page.query else "")
     _send_browser_to(f"{_base_path()}{SIGN_IN_PATH}?{urlencode({'ticket': ticket, 'next': back or _base_path()})}")

@@ -34,8 +34,7 @@ def _sidebar_link(page, title: str):
 
 def _go(page, title: str) -> None:
     _sidebar_link(page, title).click()
-    page.wait_for_timeout(300)
-    wait_for_app(page)
+    settled(page, page.get_by_test_id("stMain").locator("h1").filter(has_text=title))
 
 
 def _settle(page) -> None:

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from tests.conftest import REPO
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import screenshot, settled, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +48,7 @@ def spend_tile(page) -> str:
 
 def nav_to(page, title: str) -> None:
     page.locator("[data-testid='stSidebarNav']").get_by_text(title, exact=True).click()
-    wait_for_app(page)
+    settled(page, page.get_by_test_id("stMain").locator("h1").filter(has_text=title))
 
 
 def test_share_a_snapshot_then_revoke(app_server, page, browser, tmp_path):
@@ -89,8 +89,7 @@ def test_share_a_snapshot_then_revoke(app_server, page, browser, tmp_path):
         client = client_context.new_page()
         client.set_default_timeout(30_000)
         client.goto(share_url)
-        wait_for_app(client)
-        assert client.get_by_test_id("stMainBlockContainer").get_by_text("March review", exact=True).is_visible()
+        settled(client, client.get_by_test_id("stMainBlockContainer").get_by_text("March review", exact=True))
         assert spend_tile(client) == editor_spend
         nav = client.locator("[data-testid='stSidebarNav']")
         assert nav.get_by_text("Data", exact=True).count() == 0
@@ -104,8 +103,7 @@ def test_share_a_snapshot_then_revoke(app_server, page, browser, tmp_path):
         page.get_by_role("button", name="Revoke").click()
         page.get_by_text("Link revoked").wait_for()
         client.reload()
-        wait_for_app(client)
-        assert client.get_by_text("This link is not valid").is_visible()
+        settled(client, client.get_by_text("This link is not valid"))
         assert client.get_by_text("March review").count() == 0
     finally:
         client_context.close()
