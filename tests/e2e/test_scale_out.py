@@ -37,12 +37,12 @@ def test_two_replicas_share_snapshots_and_links(postgres_server, app_server, pag
     assert "Saved through the repository" in snapshot_names(page)  # saved outside this server, listed here
     page.get_by_label("Snapshot name").fill("Saved on replica one")
     page.get_by_role("button", name="Save snapshot").click()
-    page.get_by_text("Snapshot saved").wait_for()
+    settled(page, page.get_by_text("Snapshot saved"))
     page.get_by_role("tab", name="Client links").click()
+    settled(page, page.get_by_label("Label (who gets it)"))  # the tab is open and its rerun has finished
     page.get_by_role("button", name="Create link").click()
-    code = page.locator("[data-testid='stCode'] code")
-    code.wait_for()
-    link = code.inner_text().strip()
+    code = settled(page, "[data-testid='stCode'] code", timeout=60_000)
+    link = code.first.inner_text().strip()
     assert link.startswith(f"{first.url}/?share=")
 
     # Replica 2 lists both snapshots and opens the link made on replica 1.

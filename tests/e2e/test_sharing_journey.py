@@ -74,12 +74,10 @@ def test_share_a_snapshot_then_revoke(app_server, page, browser, tmp_path):
     page.get_by_text("Snapshot saved").wait_for()
     wait_for_app(page)
     page.get_by_role("tab", name="Client links").click()
-    page.get_by_label("Label (who gets it)").fill("Acme team")
+    settled(page, page.get_by_label("Label (who gets it)")).fill("Acme team")
     page.get_by_role("button", name="Create link").click()
-    code = page.locator("[data-testid='stCode'] code")
-    code.wait_for()
-    wait_for_app(page)
-    share_url = code.inner_text().strip()
+    code = settled(page, "[data-testid='stCode'] code", timeout=60_000)
+    share_url = code.first.inner_text().strip()
     assert share_url.startswith(f"{server.url}/?share="), share_url
     docs_screenshot(page, "snapshots")
 
