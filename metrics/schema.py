@@ -261,6 +261,7 @@ COLUMNS: tuple[Column, ...] = (
     _measure(
         "conversions", "Purchases / results.",
         "conversions", "results", "purchases", "total conversions", "total_conversion", "conv.", "orders",
+        "key events", "acquisti",
         "конверсии", "результаты", "покупки", "заказы",
         "konversionen", "ergebnisse", "käufe",
         "conversões", "resultados", "compras",
@@ -271,7 +272,12 @@ COLUMNS: tuple[Column, ...] = (
     _measure(
         "revenue", "Conversion value.",
         "revenue", "conv. value", "conversion value", "purchases conversion value", "sales", "income value",
-        "total conversion value", "purchase value",
+        "total conversion value", "purchase value", "total revenue", "purchase revenue",
+        "website purchases conversion value", "ценность конверсии покупок", "ценность конверсии покупок на сайте",
+        "conversion-wert der käufe", "conversion-wert für käufe", "valeur de conversion des achats",
+        "valor de conversión de compras", "valor de conversión de las compras", "valor de conversão de compras",
+        "valor de conversão das compras", "valor de conversão da compra", "valore di conversione degli acquisti",
+        "valore di conversione acquisti",
         "выручка", "доход", "ценность конверсий",
         "umsatz", "conversion-wert", "conversionwert",
         "receita", "valor de conversão",
@@ -349,7 +355,7 @@ PLATFORMS: tuple[str, ...] = (
 
 # Synonyms after normalisation (lower case, suffixes such as "ads" removed).
 PLATFORM_SYNONYMS: dict[str, str] = {
-    "fb": "facebook", "meta": "facebook", "facebook": "facebook", "фейсбук": "facebook",
+    "fb": "facebook", "facebook": "facebook", "фейсбук": "facebook",
     "ig": "instagram", "insta": "instagram", "instagram": "instagram", "инстаграм": "instagram",
     "messenger": "messenger", "facebook messenger": "messenger",
     "linkedin": "linkedin", "linked in": "linkedin", "линкедин": "linkedin",
@@ -360,14 +366,19 @@ PLATFORM_SYNONYMS: dict[str, str] = {
     "vk": "vk", "vkontakte": "vk", "вконтакте": "vk", "вк": "vk", "vk.com": "vk",
     "telegram": "telegram", "tg": "telegram", "телеграм": "telegram",
     "pinterest": "pinterest", "snapchat": "snapchat",
-    "google": "google_ads", "google ads": "google_ads", "google search": "google_ads", "adwords": "google_ads",
-    "google adwords": "google_ads", "google display": "google_ads", "ppc": "google_ads", "sem": "google_ads",
-    "search": "google_ads", "google_ads": "google_ads",
-    "bing": "bing_ads", "microsoft": "bing_ads", "microsoft advertising": "bing_ads", "bing_ads": "bing_ads",
+    "google ads": "google_ads", "google search": "google_ads", "adwords": "google_ads",
+    "google adwords": "google_ads", "google display": "google_ads", "google_ads": "google_ads",
+    "bing": "bing_ads", "microsoft advertising": "bing_ads", "bing_ads": "bing_ads",
     "email": "email", "e-mail": "email", "newsletter": "email", "mail": "email", "email marketing": "email",
     "seo": "seo", "organic search": "seo",
-    "affiliate": "affiliate", "affiliates": "affiliate", "affiliate marketing": "affiliate", "referral": "affiliate",
+    "affiliate": "affiliate", "affiliates": "affiliate", "affiliate marketing": "affiliate",
     "other": "other",
+}
+# Readings that are likely but not certain (PPC may be Microsoft Ads, Referral may be any link, Meta
+# may be Instagram): used, and listed in the load report as guesses for the user to check.
+PLATFORM_GUESSES: dict[str, str] = {
+    "ppc": "google_ads", "sem": "google_ads", "search": "google_ads", "paid search": "google_ads",
+    "google": "google_ads", "microsoft": "bing_ads", "referral": "affiliate", "meta": "facebook",
 }
 
 # Words that decorate a platform name without changing it ("Facebook Ads", "TikTok Ads Manager").
@@ -376,39 +387,59 @@ _PLATFORM_SUFFIXES = re.compile(
 )
 
 
-def normalize_platform(value: str | None) -> str | None:
-    """Map a free-text platform/channel name to the SPEC §3 slug.
+PlatformReading = Literal["exact", "guess", "unknown"]
 
-    Case-, space- and suffix-insensitive. An unknown value becomes its own slug
-    (lower case, non-alphanumerics folded to `_`), never `other` and never dropped.
+
+def platform_reading(value: str | None) -> tuple[str | None, PlatformReading]:
+    """The SPEC §3 slug of a free-text platform/channel name, and how sure that reading is.
+
+    "exact": a known spelling (Facebook Ads → facebook); "guess": likely but not certain
+    (`PLATFORM_GUESSES`: PPC → google_ads); "unknown": not in the vocabulary, kept as its own slug.
     """
     if value is None:
-        return None
+        return None, "exact"
     text = normalize_header(value)
     if not text:
-        return None
-    if text in PLATFORM_SYNONYMS:
-        return PLATFORM_SYNONYMS[text]
+        return None, "exact"
+    candidates = [text]
     stripped = text
     for _ in range(3):  # "Google Ads Campaigns" needs two passes
         new = _PLATFORM_SUFFIXES.sub("", stripped).strip()
         if new == stripped:
             break
         stripped = new
-        if stripped in PLATFORM_SYNONYMS:
-            return PLATFORM_SYNONYMS[stripped]
+        candidates.append(stripped)
     slug = re.sub(r"[^\w]+", "_", stripped or text).strip("_")
-    return PLATFORM_SYNONYMS.get(slug, slug or None)
+    candidates.append(slug)
+    for candidate in candidates:
+        if candidate in PLATFORM_SYNONYMS:
+            return PLATFORM_SYNONYMS[candidate], "exact"
+        if candidate in PLATFORM_GUESSES:
+            return PLATFORM_GUESSES[candidate], "guess"
+    return slug or None, "exact" if slug in PLATFORMS else "unknown"
 
 
-# One colour per platform, used by every chart so a platform looks the same everywhere.
+def normalize_platform(value: str | None) -> str | None:
+    """Map a free-text platform/channel name to the SPEC §3 slug.
+
+    Case-, space- and suffix-insensitive. An unknown value becomes its own slug
+    (lower case, non-alphanumerics folded to `_`), never `other` and never dropped.
+    """
+    return platform_reading(value)[0]
+
+
+# One colour per platform, used by every chart so a platform looks the same everywhere. Colour-blind safe
+# rather than brand colours (Facebook and LinkedIn are both blue, YouTube and Instagram both red): the
+# eight most common platforms take the Okabe–Ito palette (wine for email instead of its pale yellow), the
+# rest Paul Tol's muted palette. tests/unit/test_palette.py keeps the common ones far apart (CIELAB
+# distance) for normal vision and simulated protanopia, deuteranopia and tritanopia.
 PLATFORM_COLORS: dict[str, str] = {
-    "facebook": "#1877F2", "instagram": "#E1306C", "messenger": "#A334FA", "linkedin": "#0A66C2",
-    "tiktok": "#111111", "youtube": "#FF0000", "x": "#657786", "threads": "#7A7A7A", "vk": "#4C75A3",
-    "telegram": "#26A5E4", "pinterest": "#BD081C", "snapchat": "#E8C400", "google_ads": "#34A853",
-    "bing_ads": "#00809D", "email": "#F59F00", "seo": "#7048E8", "affiliate": "#D9480F", "other": "#ADB5BD",
+    "facebook": "#0072B2", "instagram": "#CC79A7", "tiktok": "#222222", "linkedin": "#009E73",
+    "google_ads": "#E69F00", "x": "#56B4E9", "youtube": "#D55E00", "email": "#882255",
+    "messenger": "#AA4499", "threads": "#777777", "vk": "#332288", "telegram": "#88CCEE", "pinterest": "#CC6677",
+    "snapchat": "#DDCC77", "bing_ads": "#117733", "seo": "#44AA99", "affiliate": "#999933", "other": "#BBBBBB",
 }
-_FALLBACK_COLORS = ("#20C997", "#845EF7", "#FD7E14", "#66A80F", "#C2255C", "#1098AD", "#5C940D", "#E67700")
+_FALLBACK_COLORS = ("#77AADD", "#EE8866", "#EEDD88", "#FFAABB", "#99DDFF", "#44BB99", "#BBCC33", "#AAAA00")
 
 
 def platform_color(slug: str) -> str:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
 import streamlit as st
 
-from metrics import demo, ingest, kpis
+from metrics import demo, kpis
 from metrics.rollup import daily_rollup
 from ui.state import Dataset
 
@@ -37,34 +36,6 @@ def demo_dataset(rows: int | None = None, seed: int = 7) -> Dataset:
         key=content_hash("demo", str(rows), str(seed)),
         label="Demo account",
         source_files=({"name": "demo data", "sha256": "", "size": 0},),
-    )
-
-
-# Session scope: an upload belongs to the session that made it; Streamlit drops these entries when the
-# session disconnects (a global cache kept two 100 MB uploads' frames after everyone had left).
-@st.cache_resource(max_entries=2, scope="session", show_spinner=False)
-def _load_files(key: str, _files: tuple[tuple[str, bytes], ...], mappings_json: str) -> ingest.CombinedLoad:
-    mappings = json.loads(mappings_json) or None
-    return ingest.load_many(list(_files), mappings=mappings)
-
-
-def load_uploads(files: Sequence[tuple[str, bytes]], mappings: dict[str, dict[str, str]] | None = None) -> Dataset:
-    """Load uploaded files (name, bytes) into a Dataset, cached by the bytes' hashes and the mappings."""
-    hashes = [(name, hashlib.sha256(data).hexdigest(), len(data)) for name, data in files]
-    mappings_json = json.dumps(mappings or {}, sort_keys=True, ensure_ascii=False)
-    key = content_hash(json.dumps(hashes), mappings_json)
-    combined = _load_files(key, tuple(files), mappings_json)
-    names = ", ".join(name for name, _, _ in hashes)
-    return Dataset(
-        frame=combined.frame,
-        key=key,
-        label=names if len(names) <= 60 else f"{len(files)} files",
-        reports=tuple(combined.reports),
-        errors=dict(combined.errors),
-        unmapped_headers=dict(combined.unmapped_headers),
-        issues=tuple(combined.issues),
-        source_files=tuple({"name": n, "sha256": h, "size": s} for n, h, s in hashes),
-        session_only=True,
     )
 
 
@@ -108,22 +79,11 @@ def date_bounds(dataset_key: str, _frame: pl.DataFrame) -> tuple[date | None, da
     return dates.min(), dates.max()
 
 
-def _rolled(frame: pl.DataFrame) -> pl.DataFrame:
-    rolled = daily_rollup(frame)
-    # Not worth a second copy when the rows are already daily per platform and campaign.
-    return rolled if rolled.height * 2 <= frame.height else frame
-
-
 @st.cache_resource(max_entries=4, show_spinner="Preparing the dashboard…")
 def _rollup(dataset_key: str, _frame: pl.DataFrame) -> pl.DataFrame:
-    """Shared data (the demo, a snapshot many clients open): one rollup for every session."""
-    return _rolled(_frame)
-
-
-@st.cache_resource(max_entries=2, scope="session", show_spinner="Preparing the dashboard…")
-def _session_rollup(dataset_key: str, _frame: pl.DataFrame) -> pl.DataFrame:
-    """A session's own upload: the rollup goes when the session does."""
-    return _rolled(_frame)
+    rolled = daily_rollup(_frame)
+    # Not worth a second copy when the rows are already daily per platform and campaign.
+    return rolled if rolled.height * 2 <= _frame.height else _frame
 
 
 def dashboard_frame(dataset: Dataset) -> tuple[str, pl.DataFrame]:
@@ -132,8 +92,7 @@ def dashboard_frame(dataset: Dataset) -> tuple[str, pl.DataFrame]:
     The frame is the dataset's daily platform × campaign rollup (`metrics.rollup`), which gives the
     same `summarize` results as the raw rows for those dimensions from far fewer rows.
     """
-    rollup = _session_rollup if dataset.session_only else _rollup
-    return f"{dataset.key}:rollup", rollup(dataset.key, dataset.frame)
+    return f"{dataset.key}:rollup", _rollup(dataset.key, dataset.frame)
 
 
 def dataset_currency(dataset: Dataset) -> str | None:

@@ -3,29 +3,45 @@
     load(data, filename, mapping=None) -> LoadResult          # one upload (bytes)
     load_path(path, mapping=None) -> LoadResult               # same, reading a file (faster for big files)
     load_many([(filename, bytes), ...], mappings=None) -> CombinedLoad
+    read_table(bytes, filename) -> pl.DataFrame                # any other table (A/B files), same reader
 
-`mapping` is {source header: canonical name, or "" to ignore the column}; it overrides the
-automatic mapping, and with it a file is readable even when no header is recognised.
-Only unreadable input raises (`UnreadableFileError`, one plain sentence); bad rows, total
-rows and unmapped columns are reported in `LoadResult.report`.
+`mapping` is {source header: canonical name, "results"/"result_type" (Meta roles), or "" to
+ignore the column}; it overrides the automatic mapping, and with it a file is readable even
+when no header is recognised. Only unreadable input raises (`UnreadableFileError`, one plain
+sentence); bad rows, total rows and unmapped columns are reported in `LoadResult.report`.
 
 Decisions
-- A number cell that is not a number (text, inf, 1e309) or is negative rejects its whole row,
-  with the line and the reason; it is never silently turned into null or 0.
+- Export families (catalog.py: paid platforms, X/Twitter Analytics, YouTube Studio, Search
+  Console, Facebook/Instagram insights, TikTok analytics, LinkedIn page, VK, Telegram) are
+  recognised by their headers in any order (and the file names of their downloads); the
+  family sets the platform.
+- A number cell that is not a number (text, a spreadsheet error such as #DIV/0!, inf, 1e309,
+  anything beyond 1e15) or is negative rejects its whole row, with the line and the reason; it
+  is never silently turned into null or 0. Net changes (YouTube's Subscribers) may be negative.
 - Empty, "-", "--", "N/A", "null", "nan" mean *not reported* (null). "<5"-style privacy masks are
   null too and counted in `masked_cells`. Percent strings become fractions (5.23% → 0.0523).
-- Total/summary rows ("Total: Account", "Итого", "Gesamt", ...) are excluded and reported;
-  rows repeating the sum of a campaign's dated rows (no date, or an "All" campaign) are
+- Total/summary rows are excluded and reported with their lines: a "Total: X" label in any
+  column whatever the row's other cells, or a bare total word ("Total", "Итого", "Gesamt", ...)
+  when the row's other dimensions are empty and none of its numbers is below a row it sums.
+  Rows repeating the sum of a campaign's dated rows (no date, or an "All"/"Total" campaign) are
   excluded with a `double_counting` warning. `rows_read == rows_loaded + rows_rejected +
   rows_excluded`; blank lines are not rows (an info issue counts them).
+- Dates with a time of day count on the calendar day as written, without converting time
+  zones (clean.py); Excel day numbers in a date column are dates; an export without a day
+  column takes the period start written above its table, else the report says it has no dates.
+- Meta "Results" are read per row by their result type (results.py).
 - Headers match exactly after normalisation (case, spacing, `_`, camelCase, a currency suffix
-  such as "(USD)"), family tables first, never by substring: ratio columns (CPC, CTR, "Cost per
-  result", "Cost / conv.") are listed as ignored.
+  such as "(USD)", a "(total)" qualifier), family tables first, never by substring: ratio columns
+  (CPC, CTR, "Cost per result", "Cost / conv.", position) and parts of a total ("(organic)",
+  promoted) are listed as ignored.
 
 Known limits
 - Encoding, delimiter, header row, decimal mark and date format are decided from the first
-  64 KB (the decimal mark per column from its values). A UTF-8 file with invalid bytes after
-  that is read with replacement characters.
+  64 KB (up to 1 MB when the header is that long; the decimal mark per column from its values).
+  A UTF-8 file with invalid bytes after that is read with replacement characters. Tables wider
+  than 2,000 columns are refused.
+- A total label in a column that is not mapped is found when the first 64 KB or the last 64 KB
+  of a text file show one (exports write their totals first or last).
 - Line numbers are exact for text files, including preamble lines and quoted cells spanning
   lines; finding them for a file with multi-line cells reads the whole file once more with
   Python's csv module (only when there are rows to report). A line with an unclosed quote is
@@ -33,7 +49,8 @@ Known limits
 - Rows with more fields than the header are rejected; rows with fewer are read with nulls.
 - Excel: the first 20 sheets are scanned and the one with the best header row is read; row
   numbers are spreadsheet rows. Workbooks declaring more than 300 MB uncompressed, or more
-  than 100x their size (above 20 MB), are refused before parsing.
+  than 100x their size (above 20 MB), are refused before parsing; every part is then inflated
+  through a counting stream, so a directory that lies about sizes is refused too (excel.py).
 - `load_path` has no size cap; `load` refuses more than `MAX_UPLOAD_BYTES`.
 """
 
@@ -42,14 +59,21 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import polars as pl
 
 from metrics import schema
-from metrics.ingest import text
-from metrics.ingest.families import Family, MappingPlan, detect_family, resolve_mapping
+from metrics.ingest import clean, sniff, text
+from metrics.ingest.catalog import Family, family_label
+from metrics.ingest.families import (
+    MappingPlan,
+    detect_family,
+    header_keys,
+    resolve_mapping,
+)
 from metrics.ingest.normalize import LINE, ROW, RawTable, build_canonical, col_name
 from metrics.ingest.report import (
     CombinedLoad,
@@ -58,11 +82,14 @@ from metrics.ingest.report import (
     LoadResult,
     RejectedRow,
     UnreadableFileError,
+    ValueGuess,
 )
+from metrics.ingest.results import MAPPING_TARGETS
+from metrics.ingest.table import read_table
 
 __all__ = [
-    "MAX_UPLOAD_BYTES", "CombinedLoad", "FileReport", "Issue", "LoadResult", "RejectedRow", "UnreadableFileError",
-    "load", "load_many", "load_path",
+    "MAPPING_TARGETS", "MAX_UPLOAD_BYTES", "CombinedLoad", "FileReport", "Issue", "LoadResult", "RejectedRow",
+    "UnreadableFileError", "ValueGuess", "family_label", "load", "load_many", "load_path", "read_table",
 ]
 
 # Uploads above this size are refused (the command line's load_path has no such cap).
@@ -148,6 +175,10 @@ def _excel_name(name: str) -> bool:
 def _load(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
     if not data or not data.strip(b" \t\r\n\x00"):
         raise UnreadableFileError(f"{name} is empty; export the report again and re-upload it.")
+    if _encrypted_office_file(data):
+        from metrics.ingest import excel
+
+        raise UnreadableFileError(excel.password_message(name))
     if data.startswith(ZIP_MAGIC):
         return _load_excel(data, name, mapping)
     if data.startswith(PARQUET_MAGIC):
@@ -166,6 +197,11 @@ def _load(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
     return _load_text(data, name, mapping)
 
 
+def _encrypted_office_file(data: bytes) -> bool:
+    # Checked before importing the Excel reader: only OLE containers (old .xls, encrypted .xlsx) qualify.
+    return data.startswith(b"\xd0\xcf\x11\xe0") and "EncryptedPackage".encode("utf-16-le") in data
+
+
 def _looks_like_text(data: bytes) -> bool:
     from metrics.ingest import sniff
 
@@ -176,9 +212,11 @@ def _looks_like_text(data: bytes) -> bool:
     return not sniff.looks_binary(sniff.decode(head, encoding, final=len(data) <= len(head)))
 
 
-def _plan(headers: list[str], mapping: dict[str, str] | None, name: str, report: FileReport) -> tuple[Family, MappingPlan]:
+def _plan(
+    headers: list[str], mapping: dict[str, str] | None, name: str, report: FileReport
+) -> tuple[Family, MappingPlan]:
     # With a user mapping the family still gives the platform; the user's mapping wins per column.
-    family = detect_family([schema.normalize_header(h) for h in headers])
+    family = detect_family([schema.normalize_header(h) for h in headers], name)
     plan = resolve_mapping(headers, family, mapping)
     if not plan.has_measure and mapping is None:
         raise UnreadableFileError(
@@ -190,6 +228,7 @@ def _plan(headers: list[str], mapping: dict[str, str] | None, name: str, report:
     report.mapping = plan.mapping
     report.unmapped = plan.unmapped
     report.currency = plan.header_currency
+    report.currency_source = "header" if plan.header_currency else None
     for code, message, severity in plan.notes:
         report.add_issue(code, message, severity)  # type: ignore[arg-type]
     if plan.ignored_derived:
@@ -205,12 +244,39 @@ def _plan(headers: list[str], mapping: dict[str, str] | None, name: str, report:
     return family, plan
 
 
-def _finish(raw: RawTable, plan: MappingPlan, family: Family, report: FileReport) -> LoadResult:
+def _finish(
+    raw: RawTable, plan: MappingPlan, family: Family, report: FileReport, title_lines: Iterable[str] = ()
+) -> LoadResult:
     _detect_value_currency(raw, plan, report)
     frame = build_canonical(raw, plan, family, report)
     if report.rows_read == 0:
         report.add_issue("no_data_rows", "The file has a header but no data rows.", "warning")
+    elif frame.height and frame["date"].null_count() == frame.height:
+        start = None if plan.by_canonical("date") else clean.period_start(list(title_lines), family.month_first_dates)
+        if start is not None:
+            # SPEC §2: an export without a day breakdown uses the reporting start date, and says so.
+            frame = frame.with_columns(pl.lit(start).alias("date"))
+            report.add_issue("date_from_report_period", f"The file has no day column; the start of the report's "
+                             f"period written above the table ({start.isoformat()}) is used as the date.", "info")
+        else:
+            _no_dates_note(plan.headers, report)
     return LoadResult(frame=frame, report=report)
+
+
+_ID_HEADER = re.compile(r"^(?:.*\s)?(?P<entity>[^\W\d_]+)\s?id$")
+
+
+def _no_dates_note(headers: list[str], report: FileReport) -> None:
+    """Not activity over time (one row per customer, per ad, per video): say what cannot be shown.
+
+    The row's entity is named after the file's first id column ("CustomerID" → customer), a table's usual key.
+    """
+    report.has_dates = False
+    entity = next(((h, m["entity"]) for h in headers for k in header_keys(h) if (m := _ID_HEADER.match(k))), None)
+    what = (f"each row is one {entity[1]} ('{entity[0]}'), not a day of activity" if entity
+            else "its rows are not tied to days")
+    report.add_issue("no_dates", f"The file has no dates: {what}. Totals and breakdowns are shown, but trends over "
+                     "time and period comparisons cannot be.", "warning")
 
 
 def _detect_value_currency(raw: RawTable, plan: MappingPlan, report: FileReport) -> None:
@@ -224,7 +290,7 @@ def _detect_value_currency(raw: RawTable, plan: MappingPlan, report: FileReport)
             if column is not None and column.dtype == pl.String:
                 found = detect_currency_symbol(column)
                 if found:
-                    report.currency = found
+                    report.currency, report.currency_source = found, "values"
                     return
 
 
@@ -235,6 +301,7 @@ def _load_text(
     source: bytes | Path, name: str, mapping: dict[str, str] | None, *, keep: Iterable[str] | None = None
 ) -> LoadResult:
     encoding, sniffed = text.sniff_source(source, name, set(mapping or {}))
+    text.refuse_several_tables(source, encoding, sniffed, name)
     report = FileReport(
         name=name,
         file_type="tsv" if sniffed.delimiter == "\t" else "csv",
@@ -242,8 +309,9 @@ def _load_text(
         delimiter=sniffed.delimiter,
         header_row=sniffed.header_line,
     )
-    if encoding.name == "windows-1252":
-        report.add_issue("encoding_windows_1252", "The file is not UTF-8; it was read as Windows-1252.", "info")
+    if encoding.name.startswith("windows-"):
+        report.add_issue(f"encoding_{encoding.name.replace('-', '_')}", "The file is not UTF-8; it was read as "
+                         f"{encoding.name.title()}.", "info")
     if sniffed.header_line > 0:
         report.add_issue("preamble_skipped", f"{sniffed.header_line} line(s) before the header (titles, date "
                          "range) were skipped.", "info")
@@ -252,44 +320,89 @@ def _load_text(
         wanted = ALWAYS_READ | set(keep)
         plan = dataclasses.replace(plan, columns=[c for c in plan.columns if c.canonical in wanted])
     raw = text.read_text_table(source, sniffed, encoding, plan, report)
-    return _finish(raw, plan, family, report)
+    return _finish(raw, plan, family, report, sniffed.preamble)
 
 
 def _load_excel(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
-    from metrics.ingest import excel  # zipfile and fastexcel only when a workbook arrives
+    from metrics.ingest import (
+        excel,  # zipfile and fastexcel only when a workbook arrives
+    )
 
     sheet = excel.read_workbook(data, name, set(mapping or {}))
     report = FileReport(name=name, file_type="xlsx", encoding=None, delimiter=None,
                         header_row=sheet.first_row - 1 + sheet.header_index)
+    if sheet.unlocated_errors:
+        report.add_issue("error_cells_unplaced", f"{sheet.unlocated_errors} spreadsheet error cell(s) (such as "
+                         "#DIV/0!) had no cell reference and were read as empty; fix the formulas and export "
+                         "again.", "warning")
     family, plan = _plan(sheet.header, mapping, name, report)
     body = sheet.cells.slice(sheet.header_index + 1)
     first_data_line = sheet.first_row + sheet.header_index + 1
-    needed = sorted({0, *(c.index for c in plan.columns)})
+    needed = plan.source_indices
     frame = body.with_row_index(ROW).with_columns((pl.col(ROW).cast(pl.Int64) + first_data_line).alias(LINE))
     extras = [c for c in body.columns if int(c[1:]) >= len(sheet.header)]
+    scan = _text_columns(body, range(len(sheet.header)), plan.mapped_indices)
+    needed = sorted({*needed, *scan})
     frame = frame.select(ROW, LINE, *[col_name(i) for i in needed if col_name(i) in body.columns],
                          *[pl.col(c).alias(f"x{j}") for j, c in enumerate(extras)])
     raw = RawTable(frame=frame, line_of=lambda idx: [first_data_line + i for i in idx],
-                   read_columns=[col_name(i) for i in needed], raw_separator=" | ", header_width=len(sheet.header))
-    return _finish(raw, plan, family, report)
+                   read_columns=[col_name(i) for i in needed], raw_separator=" | ", header_width=len(sheet.header),
+                   scan_columns=[col_name(i) for i in scan if col_name(i) in body.columns])
+    title_lines = [" ".join(str(v) for v in row if v is not None)
+                   for row in sheet.cells.head(sheet.header_index).rows()]
+    return _finish(raw, plan, family, report, title_lines)
 
 
 def _load_parquet(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
+    invalid = f"{name} is not a valid Parquet file; export it again and re-upload."
     try:
+        columns = pl.read_parquet_schema(io.BytesIO(data))
+        if len(columns) > sniff.MAX_COLUMNS:
+            raise UnreadableFileError(text.too_wide_message(name, len(columns)))
         table = pl.read_parquet(io.BytesIO(data))
-    except (KeyboardInterrupt, SystemExit, MemoryError):
+    except (UnreadableFileError, KeyboardInterrupt, SystemExit, MemoryError):
         raise
     except BaseException:  # any parquet decoding error (or reader panic) means a damaged file
-        raise UnreadableFileError(f"{name} is not a valid Parquet file; export it again and re-upload.") from None
+        raise UnreadableFileError(invalid) from None
     report = FileReport(name=name, file_type="parquet", encoding=None, delimiter=None, header_row=0)
     headers = list(table.columns)
-    family, plan = _plan(headers, mapping, name, report)
-    needed = sorted({0, *(c.index for c in plan.columns)})
-    frame = table.select([pl.col(headers[i]).alias(col_name(i)) for i in needed]).with_row_index(ROW)
+    unsupported = [h for h, dtype in table.schema.items() if dtype.is_nested() or dtype in (pl.Object, pl.Binary)]
+    try:
+        # Lists, structures and binary data cannot be a measure or a name: they are not offered to the mapping.
+        family, plan = _plan(["" if h in unsupported else h for h in headers], mapping, name, report)
+    except UnreadableFileError as error:
+        if not unsupported:
+            raise
+        raise UnreadableFileError(
+            f"{name} has no column we can read as a measure ({', '.join(unsupported)} "
+            f"{'holds' if len(unsupported) == 1 else 'hold'} lists, structures or binary data, which are not "
+            "supported); export plain number columns and upload it again.",
+            headers=error.headers) from None
+    if unsupported:
+        report.unmapped = [h for h in headers if h in unsupported or h in report.unmapped]
+        report.add_issue("unsupported_columns", f"These columns hold lists, structures or binary data, which cannot "
+                         f"be read, and were left out: {', '.join(unsupported)}.", "warning")
+    renamed = table.select([pl.col(h).alias(col_name(i)) for i, h in enumerate(headers)])
+    scan = _text_columns(renamed, range(len(headers)), plan.mapped_indices)
+    needed = sorted({*plan.source_indices, *scan} - {headers.index(h) for h in unsupported})
+    frame = renamed.select([col_name(i) for i in needed]).with_row_index(ROW)
     frame = frame.with_columns((pl.col(ROW).cast(pl.Int64) + 1).alias(LINE))
     raw = RawTable(frame=frame, line_of=lambda idx: [i + 1 for i in idx],
-                   read_columns=[col_name(i) for i in needed], raw_separator=" | ")
+                   read_columns=[col_name(i) for i in needed], raw_separator=" | ",
+                   scan_columns=[col_name(i) for i in scan])
     return _finish(raw, plan, family, report)
+
+
+def _text_columns(frame: pl.DataFrame, indices: Iterable[int], mapped: set[int]) -> list[int]:
+    """Unmapped columns holding names or labels (read to recognise total rows; see normalize._total_rows)."""
+    found = []
+    for i in indices:
+        name = col_name(i)
+        if i in mapped or name not in frame.columns or frame.schema[name] != pl.String:
+            continue
+        if clean.looks_like_text(frame[name].drop_nulls().head(200).to_list()):
+            found.append(i)
+    return found
 
 
 def _overlaps(frames: list[pl.DataFrame]) -> list[Issue]:

@@ -1,9 +1,14 @@
-"""Export families (SPEC §7) and the header → canonical column mapping.
+"""Recognising the export family (SPEC §7) and mapping headers to canonical columns.
 
 Headers are matched exactly after `schema.normalize_header` (never by substring), so
 `Cost per result`, `Cost / conv.`, `CPC`, `CTR`, `Цена за результаты` can never become
 spend/results/clicks. Derived ratio columns are recognised on purpose and listed as ignored.
-Family tables come first (most specific), then the schema aliases.
+Family tables (`catalog.py`) come first (most specific), then the schema aliases.
+
+Lookup keys of a header: as normalised; without a currency suffix ("Amount spent (USD)"); with
+camelCase split; without a trailing colon (Portuguese X writes "cliques em hashtags:"); without
+a "(total)" qualifier in any language ("Impressionen (gesamt)"). Columns qualified as a part of
+a total ("(organic)", "(sponsored)", "promoted …") are never added: they are listed as parts.
 """
 
 from __future__ import annotations
@@ -12,6 +17,17 @@ import re
 from dataclasses import dataclass, field
 
 from metrics import schema
+from metrics.ingest.catalog import FAMILIES, GENERIC, GENERIC_FACEBOOK, Family
+from metrics.ingest.results import (
+    MAPPING_TARGETS,
+    OBJECTIVE_HEADERS,
+    RESULT_TYPE,
+    RESULT_TYPE_HEADERS,
+    RESULTS,
+    RESULTS_HEADERS,
+)
+
+MAX_HEADER_CHARS = 200  # longer header cells are texts: never looked up
 
 # ---------------------------------------------------------------- currency in headers
 
@@ -53,147 +69,15 @@ _DERIVED = re.compile(
     r"^(cost per|cost / |cost/|cpc|cpm|cpa|cpl|cpv|cpe|ctr|roas|roi|frequency|avg\.?|average|"
     r"цена за|стоимость за|средн|частота|kosten pro|kosten/|preis pro|durchschn|häufigkeit|"
     r"coût par|cout par|coût/|moyenne|fréquence|costo por|coste por|custo por|costo/|custo/|"
-    r"frecuencia|frequência|promedio|média|purchase roas|website purchase roas)"
-    r"|(rate|ratio|rate \(%\)|%|\bper\b.*|/ conv\.|/conv\.|/ ?cost|\(cost per [^)]*\))$"
+    r"frecuencia|frequência|promedio|média|purchase roas|website purchase roas|taxa|tasa|tasso|taux|"
+    r"коэффициент|процент|durata media|duración media|duração média|tempo médio|tiempo promedio)"
+    r"|(rate|ratio|rate \(%\)|%|\(%\)|\bper\b.*|/ conv\.|/conv\.|/ ?cost|\(cost per [^)]*\))$"
     r"|clickthroughrate|conversionrate|\brate\b|\bratio\b|pro 1\.000|per 1,000|за 1 000|за 1000"
 )
 
 
 def is_derived_ratio(normalized_header: str) -> bool:
     return bool(_DERIVED.search(normalized_header))
-
-
-# ---------------------------------------------------------------- families
-
-
-@dataclass(frozen=True)
-class Family:
-    """An export family: how to recognise it and the headers that mean something specific in it."""
-
-    slug: str
-    platform: str | None
-    # Normalised headers (currency suffix removed) that only this family writes.
-    markers: frozenset[str]
-    # Family-specific header → canonical, in priority order (earlier wins within a canonical).
-    headers: tuple[tuple[str, str | None], ...] = field(default_factory=tuple)
-    # Preferred reading of ambiguous dates like 03/04/2024.
-    month_first_dates: bool = False
-
-
-META = Family(
-    "meta_ads", "facebook",
-    frozenset({
-        "amount spent", "reporting starts", "reporting ends", "ad set name", "cost per result", "result type",
-        "clicks (all)", "purchases conversion value", "delivery status", "attribution setting",
-        "потраченная сумма", "дата начала отчетности", "начало отчетного периода", "название группы объявлений",
-        "цена за результаты", "ausgegebener betrag", "berichtsbeginn", "name der anzeigengruppe",
-        "montant dépensé", "début des rapports", "nom de l'ensemble de publicités", "valor usado",
-        "importe gastado", "inicio del informe", "início dos relatórios",
-        # Portuguese (Brazil), Spanish and Italian Ads Manager exports.
-        "valor gasto", "nome do conjunto de anúncios", "custo por resultado", "nombre del conjunto de anuncios",
-        "costo por resultado", "importo speso", "inizio report", "nome del gruppo di inserzioni",
-        "coût par résultat", "kosten pro ergebnis",
-    }),
-    headers=(
-        ("day", "date"), ("день", "date"), ("tag", "date"), ("jour", "date"), ("día", "date"), ("dia", "date"),
-        ("reporting starts", "date"), ("дата начала отчетности", "date"), ("начало отчетного периода", "date"),
-        ("berichtsbeginn", "date"), ("début des rapports", "date"), ("inicio del informe", "date"),
-        ("início dos relatórios", "date"),
-        ("ad name", "ad"), ("ad set name", "ad_group"),
-        ("results", "conversions"), ("результаты", "conversions"), ("ergebnisse", "conversions"),
-        ("résultats", "conversions"), ("resultados", "conversions"),
-        ("purchases", "conversions"),
-        ("purchases conversion value", "revenue"),
-        ("clicks (all)", "clicks"), ("link clicks", "link_clicks"),
-        ("amount spent", "spend"), ("valor usado", "spend"), ("valor gasto", "spend"), ("importo speso", "spend"),
-        ("risultati", "conversions"), ("inizio report", "date"), ("giorno", "date"),
-        ("nome della campagna", "campaign"), ("impression", "impressions"), ("copertura", "reach"),
-        ("clic sul link", "link_clicks"),
-        ("gender", "audience"), ("age", "audience"),
-    ),
-)
-GOOGLE_ADS = Family(
-    "google_ads", "google_ads",
-    frozenset({
-        "impr.", "conv. value", "cost / conv.", "currency code", "avg. cpc", "conv. rate", "all conv.",
-        "search impr. share", "interaction rate", "campaign state", "campaign type", "budget name",
-        "view-through conv.", "conv. value / cost",
-    }),
-    headers=(
-        ("day", "date"), ("campaign", "campaign"), ("ad group", "ad_group"), ("impr.", "impressions"),
-        ("clicks", "clicks"), ("cost", "spend"), ("conversions", "conversions"), ("conv. value", "revenue"),
-        ("currency code", "currency"), ("campaign type", None), ("interactions", None),
-    ),
-    month_first_dates=True,
-)
-LINKEDIN = Family(
-    "linkedin_ads", "linkedin",
-    frozenset({
-        "start date (in utc)", "end date (in utc)", "total spent", "total engagements", "campaign group name",
-        "campaign id", "account name", "reactions", "follows", "leads", "other clicks", "viral impressions",
-    }),
-    headers=(
-        ("start date (in utc)", "date"), ("campaign name", "campaign"), ("campaign group name", "ad_group"),
-        ("total spent", "spend"), ("impressions", "impressions"), ("clicks", "clicks"), ("reactions", "likes"),
-        ("comments", "comments"), ("shares", "shares"), ("follows", "new_followers"),
-        ("total engagements", "engagements"), ("leads", "leads"), ("conversions", "conversions"),
-        ("campaign id", None),
-    ),
-    month_first_dates=True,
-)
-TIKTOK = Family(
-    "tiktok_ads", "tiktok",
-    frozenset({
-        "clicks (destination)", "2-second video views", "6-second video views", "cpc (destination)",
-        "ctr (destination)", "ad group name", "video views at 25%", "video views at 100%", "by day",
-        "stat time day", "cost per conversion",
-    }),
-    headers=(
-        ("by day", "date"), ("stat time day", "date"), ("date", "date"), ("campaign name", "campaign"),
-        ("ad group name", "ad_group"), ("ad name", "ad"), ("cost", "spend"), ("impressions", "impressions"),
-        ("clicks (destination)", "link_clicks"), ("clicks (all)", "clicks"), ("conversions", "conversions"),
-        ("2-second video views", "video_views"), ("6-second video views", None), ("video views", "video_views"),
-        ("reach", "reach"), ("likes", "likes"), ("comments", "comments"), ("shares", "shares"),
-    ),
-    month_first_dates=True,
-)
-X_ADS = Family(
-    "x_ads", "x",
-    frozenset({"retweets", "replies", "billed charge", "media engagements", "app clicks", "follows", "time",
-               "engagements", "funding instrument name", "tweet id", "reposts"}),
-    headers=(
-        ("time", "date"), ("campaign", "campaign"), ("campaign name", "campaign"), ("spend", "spend"),
-        ("impressions", "impressions"), ("engagements", "engagements"), ("retweets", "shares"),
-        ("replies", "comments"), ("likes", "likes"), ("follows", "new_followers"), ("link clicks", "link_clicks"),
-        ("clicks", "clicks"), ("media engagements", None), ("billed charge", None),
-    ),
-    month_first_dates=True,
-)
-GENERIC = Family("generic", None, frozenset())
-# A generic sheet whose columns say they come from Facebook (e.g. Kaggle's `fb_campaign_id`).
-GENERIC_FACEBOOK = Family("generic", "facebook", frozenset())
-FAMILIES: tuple[Family, ...] = (META, GOOGLE_ADS, LINKEDIN, TIKTOK, X_ADS)
-
-# Markers that on their own are too common to decide a family (X needs two of them).
-_WEAK_MARKERS = {"time", "engagements", "follows", "leads", "reactions", "campaign id", "account name",
-                 "clicks (all)", "campaign type"}
-
-
-def detect_family(normalized_headers: list[str]) -> Family:
-    """Pick the family whose markers match most headers; generic when nothing distinctive is present."""
-    present = {split_currency_suffix(h)[0] for h in normalized_headers} | set(normalized_headers)
-    best, best_score = GENERIC, 0.0
-    for family in FAMILIES:
-        hits = family.markers & present
-        strong = [h for h in hits if h not in _WEAK_MARKERS]
-        score = len(strong) + 0.25 * (len(hits) - len(strong))
-        if not strong:
-            continue
-        if score > best_score:
-            best, best_score = family, score
-    if best is GENERIC and any(h.startswith(("fb ", "facebook ")) for h in normalized_headers):
-        return GENERIC_FACEBOOK
-    return best
 
 
 # ---------------------------------------------------------------- alias index
@@ -211,31 +95,87 @@ def _alias_index() -> dict[str, tuple[str, int]]:
 ALIASES: dict[str, tuple[str, int]] = _alias_index()
 # Every header spelling we know, used to find the header row among title lines.
 KNOWN_HEADERS: frozenset[str] = frozenset(ALIASES) | frozenset(
-    h for f in FAMILIES for h in (*f.markers, *(k for k, _ in f.headers))
-)
+    h for f in FAMILIES for h in (*f.markers, *(k for k, _ in f.headers), *f.derived)
+) | RESULT_TYPE_HEADERS | OBJECTIVE_HEADERS
 
 # Several source columns may describe the audience (gender, age, region): they are joined.
 _AUDIENCE_ORDER = ("gender", "sex", "пол", "geschlecht", "sexe", "gênero", "género", "age", "age group", "возраст",
                    "alter", "âge", "idade", "edad")
 
+# Markers that on their own are too common to decide a family: they count a quarter.
+WEAK_MARKERS = frozenset({
+    "time", "engagements", "follows", "leads", "reactions", "campaign id", "account name", "clicks (all)",
+    "campaign type", "post id", "profile visits", "post link", "created date", "total clicks", "plays",
+    "navigation", "total views", "total likes", "total comments", "total shares", "post time", "bookmarks",
+})
 
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_QUALIFIED = re.compile(r"^(?P<base>.+?)\s*\((?P<qualifier>[^()]+)\)$")
+# "(total)" in the languages of the schema: the column is the whole, its base name is the measure.
+TOTAL_QUALIFIERS = frozenset({"total", "totals", "gesamt", "insgesamt", "totale", "totali", "totaux", "totales",
+                              "всего", "итого", "общий", "общее", "all"})
+# "(organic)", "(sponsored)": a part of a total; adding it to the total would double count.
+PART_QUALIFIERS = frozenset({
+    "organic", "sponsored", "paid", "promoted", "organisch", "gesponsert", "bezahlt", "organique", "organiques",
+    "sponsorisé", "sponsorisée", "sponsorisées", "sponsorisés", "payant", "payante", "orgánico", "orgánica",
+    "orgánicas", "orgánicos", "patrocinado", "patrocinada", "patrocinadas", "patrocinados", "pagado", "pago",
+    "orgânico", "orgânica", "orgânicas", "orgânicos", "organico", "organica", "organiche", "organici",
+    "sponsorizzato", "sponsorizzata", "sponsorizzate", "sponsorizzati", "органические", "органический",
+    "органика", "спонсорские", "спонсорский", "платные", "рекламные", "promovido(a)(s)",
+})
+_PROMOTED = re.compile(r"^promoted |^promovido |\bpromovido\(a\)\(s\)$|^promocionad[oa]s? |^beworben ")
 
 
 def header_keys(header: str) -> list[str]:
-    """Spellings to look up: normalised, and with camelCase split ("AdSpend" → "ad spend")."""
-    keys = [schema.normalize_header(header)]
-    camel = schema.normalize_header(_CAMEL_BOUNDARY.sub(" ", str(header)))
-    if camel != keys[0]:
-        keys.append(camel)
-    return keys
+    """Spellings to look up, most specific first (see the module docstring)."""
+    normalized = schema.normalize_header(header)
+    keys = [normalized]
+    keys.append(split_currency_suffix(normalized)[0])
+    keys.append(schema.normalize_header(_CAMEL_BOUNDARY.sub(" ", str(header))))
+    keys.extend([k.rstrip(":").rstrip() for k in keys])
+    qualified = _QUALIFIED.match(keys[-1])
+    if qualified and qualified["qualifier"].strip() in TOTAL_QUALIFIERS:
+        keys.append(qualified["base"])
+    return list(dict.fromkeys(k for k in keys if k))
+
+
+def is_part_column(normalized: str) -> bool:
+    """"Impressions (organic)", "promoted retweets", "retweets promovido(a)(s)": a part of a total column."""
+    qualified = _QUALIFIED.match(normalized.rstrip(":"))
+    if qualified and qualified["qualifier"].strip() in PART_QUALIFIERS:
+        return True
+    return bool(_PROMOTED.search(normalized))
 
 
 def header_is_known(normalized: str) -> bool:
-    if normalized in KNOWN_HEADERS or is_derived_ratio(normalized):
-        return True
-    base, currency = split_currency_suffix(normalized)
-    return currency is not None and base in KNOWN_HEADERS
+    return any(k in KNOWN_HEADERS or is_derived_ratio(k) for k in header_keys(normalized))
+
+
+def detect_family(normalized_headers: list[str], file_name: str = "") -> Family:
+    """Pick the family whose markers match most headers; generic when nothing distinctive is present.
+
+    A family needs one distinctive marker, or a file name of its downloads together with two of
+    its headers (YouTube's "Chart data.csv" holds only "Date" and "Views").
+    """
+    present = {k for h in normalized_headers if len(h) <= MAX_HEADER_CHARS for k in header_keys(h)}
+    lower_name = file_name.strip().lower()
+    best, best_score = GENERIC, 0.0
+    for family in FAMILIES:
+        hits = family.markers & present
+        strong = [h for h in hits if h not in WEAK_MARKERS]
+        score = len(strong) + 0.25 * (len(hits) - len(strong))
+        if family.marker_pattern and any(re.search(family.marker_pattern, h) for h in present):
+            strong.append("pattern")
+            score += 1
+        named = bool(family.file_names and re.search(family.file_names, lower_name))
+        if named and len(present & {h for h, c in family.headers if c}) >= 2:
+            strong.append("file name")
+            score += 1
+        if strong and score > best_score:
+            best, best_score = family, score
+    if best is GENERIC and any(h.startswith(("fb ", "facebook ")) for h in normalized_headers):
+        return GENERIC_FACEBOOK
+    return best
 
 
 # ---------------------------------------------------------------- mapping
@@ -243,11 +183,13 @@ def header_is_known(normalized: str) -> bool:
 
 @dataclass
 class ColumnPlan:
-    """One source column that feeds a canonical column."""
+    """One source column that feeds a canonical column (or a role such as Meta's Results)."""
 
     index: int  # position in the file's header
     header: str  # as written in the file
     canonical: str
+    # A net change (gained − lost) read into new_followers: negative values are data, not errors.
+    net: bool = False
 
 
 @dataclass
@@ -257,17 +199,36 @@ class MappingPlan:
     ignored_derived: list[str]
     header_currency: str | None
     notes: list[tuple[str, str, str]]  # (code, message, severity)
+    # Meta "Results", read per row by its result type (or the campaign objective): see results.py.
+    results: ColumnPlan | None = None
+    result_type: ColumnPlan | None = None
+    ignored_parts: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)  # the file's header, in file order
 
     @property
     def mapping(self) -> dict[str, str]:
-        return {c.header: c.canonical for c in sorted(self.columns, key=lambda c: c.index)}
+        roles = [c for c in (self.results, self.result_type) if c is not None]
+        return {c.header: c.canonical for c in sorted([*self.columns, *roles], key=lambda c: c.index)}
 
     def by_canonical(self, name: str) -> list[ColumnPlan]:
         return [c for c in self.columns if c.canonical == name]
 
     @property
+    def mapped_indices(self) -> set[int]:
+        roles = [c.index for c in (self.results, self.result_type) if c is not None]
+        return {*(c.index for c in self.columns), *roles}
+
+    @property
+    def source_indices(self) -> list[int]:
+        """Header positions the readers must read: column 0 (a total label often stands there) and every mapped one."""
+        return sorted({0, *self.mapped_indices})
+
+    @property
     def has_measure(self) -> bool:
-        return any(c.canonical in schema.MEASURES for c in self.columns)
+        return self.results is not None or any(c.canonical in schema.MEASURES for c in self.columns)
+
+
+Candidate = tuple[int, int, str, str]  # (priority, index, header, canonical or role)
 
 
 def resolve_mapping(headers: list[str], family: Family, user_mapping: dict[str, str] | None = None) -> MappingPlan:
@@ -281,9 +242,10 @@ def resolve_mapping(headers: list[str], family: Family, user_mapping: dict[str, 
     user_normalized = {schema.normalize_header(k): v for k, v in user_exact.items()}
     family_rank = {h: (c, i) for i, (h, c) in enumerate(family.headers)}
     notes: list[tuple[str, str, str]] = []
-    candidates: list[tuple[int, int, str, str]] = []  # (priority, index, header, canonical)
+    candidates: list[Candidate] = []
     unmapped: list[str] = []
     ignored_derived: list[str] = []
+    ignored_parts: list[str] = []
     currencies: list[str] = []
     seen_headers: dict[str, int] = {}
 
@@ -303,7 +265,7 @@ def resolve_mapping(headers: list[str], family: Family, user_mapping: dict[str, 
             target = user_exact[header] if header in user_exact else user_normalized[normalized]
             if not target:
                 unmapped.append(header)
-            elif target not in schema.COLUMN_BY_NAME:
+            elif target not in MAPPING_TARGETS:
                 notes.append(("unknown_mapping_target",
                               f"The mapping sends '{header}' to '{target}', which is not a known column; "
                               "it is ignored.", "error"))
@@ -312,28 +274,94 @@ def resolve_mapping(headers: list[str], family: Family, user_mapping: dict[str, 
                 candidates.append((0, index, header, target))
             continue
 
-        base, currency = split_currency_suffix(normalized)
-        keys = [normalized, base, *header_keys(header)[1:]]
-        if any(is_derived_ratio(k) for k in keys):
+        if len(normalized) > MAX_HEADER_CHARS:  # a text, not a header we could know
+            unmapped.append(header)
+            continue
+        keys = header_keys(header)
+        if any(is_derived_ratio(k) or k in family.derived for k in keys):
             ignored_derived.append(header)
             unmapped.append(header)
             continue
-        hit: tuple[str | None, int] | None = None
-        for key in keys:
-            if key in family_rank:
-                hit = (family_rank[key][0], 100 + family_rank[key][1])
-                break
-            if key in ALIASES:
-                hit = (ALIASES[key][0], 1000 + ALIASES[key][1])
-                break
+        if is_part_column(normalized):
+            ignored_parts.append(header)
+            unmapped.append(header)
+            continue
+        hit = _lookup(keys, family_rank)
         if hit is None or hit[0] is None:
             unmapped.append(header)
             continue
         canonical, priority = hit
+        currency = split_currency_suffix(normalized)[1]
         if currency and canonical in schema.MEASURES:
             currencies.append(currency)
         candidates.append((priority, index, header, canonical))
 
+    results, result_type, candidates = _result_roles(candidates, unmapped, notes)
+    chosen = _choose(candidates, unmapped, notes)
+    net = _mark_net(chosen, family)
+    if net:
+        notes.append(("net_change_column",
+                      f"'{net.header}' is a net change (gained − lost), so it is kept in new followers and may be "
+                      "negative; unfollows are not reported separately, and net follower growth is exact.", "info"))
+    if ignored_parts:
+        notes.append(("part_columns_ignored",
+                      f"These columns are parts of a total (organic, sponsored or promoted) and were not added, so "
+                      f"nothing is counted twice: {', '.join(ignored_parts)}.", "info"))
+    header_currency = currencies[0] if currencies else None
+    if len(set(currencies)) > 1:
+        notes.append(("mixed_header_currencies",
+                      f"Column headers name several currencies ({', '.join(sorted(set(currencies)))}); "
+                      f"{header_currency} is used for the file.", "warning"))
+    unmapped_set = set(unmapped)
+    unmapped_in_order = [h for h in headers if h in unmapped_set]
+    return MappingPlan(chosen, list(dict.fromkeys(unmapped_in_order)), ignored_derived, header_currency, notes,
+                       results=results, result_type=result_type, ignored_parts=ignored_parts, headers=list(headers))
+
+
+def _lookup(keys: list[str], family_rank: dict[str, tuple[str | None, int]]) -> tuple[str | None, int] | None:
+    """(canonical or None, priority) from the family table first, then the schema aliases."""
+    for key in keys:
+        if key in family_rank:
+            return family_rank[key][0], 100 + family_rank[key][1]
+    for key in keys:
+        if key in ALIASES:
+            return ALIASES[key][0], 1000 + ALIASES[key][1]
+    for key in keys:
+        if key in RESULT_TYPE_HEADERS or key in OBJECTIVE_HEADERS:
+            return RESULT_TYPE, 5000
+    return None
+
+
+def _result_roles(
+    candidates: list[Candidate], unmapped: list[str], notes: list[tuple[str, str, str]]
+) -> tuple[ColumnPlan | None, ColumnPlan | None, list[Candidate]]:
+    """Meta's Results column becomes a role read per row when the file says each row's result type.
+
+    Without a Result type (or objective) column, Results stay conversions (older exports), with a
+    warning; a type column without Results is listed as unmapped.
+    """
+    typed = [c for c in candidates if c[3] == RESULT_TYPE]
+    rest = [c for c in candidates if c[3] != RESULT_TYPE]
+    # Result type / indicator before the objective; the user's choice before both.
+    typed.sort(key=lambda c: (c[0], any(k in OBJECTIVE_HEADERS for k in header_keys(c[2])), c[1]))
+    explicit = [c for c in rest if c[3] == RESULTS]
+    implicit = [c for c in rest if c[0] > 0 and c[3] == "conversions"
+                and any(k in RESULTS_HEADERS for k in header_keys(c[2]))]
+    source = (explicit or implicit or [None])[0]
+    if source is None or not typed:
+        unmapped.extend(c[2] for c in typed)
+        if source is not None:
+            notes.append(("results_without_type",
+                          f"'{source[2]}' has no result type in this file, so it was read as conversions; check that "
+                          "these results are purchases (link clicks or video views are not conversions).", "warning"))
+        return None, None, [(c[0], c[1], c[2], "conversions") if c[3] == RESULTS else c for c in rest]
+    kind, *others = typed
+    unmapped.extend(c[2] for c in others)
+    remaining = [c for c in rest if c is not source and c[3] != RESULTS]
+    return ColumnPlan(source[1], source[2], RESULTS), ColumnPlan(kind[1], kind[2], RESULT_TYPE), remaining
+
+
+def _choose(candidates: list[Candidate], unmapped: list[str], notes: list[tuple[str, str, str]]) -> list[ColumnPlan]:
     chosen: list[ColumnPlan] = []
     for canonical in schema.CANONICAL_SCHEMA:
         group = sorted((c for c in candidates if c[3] == canonical), key=lambda c: (c[0], c[1]))
@@ -341,7 +369,7 @@ def resolve_mapping(headers: list[str], family: Family, user_mapping: dict[str, 
             continue
         if canonical == "audience":
             # Gender before age before the rest, e.g. "female 25-34".
-            def audience_rank(c: tuple[int, int, str, str]) -> tuple[int, int]:
+            def audience_rank(c: Candidate) -> tuple[int, int]:
                 n = schema.normalize_header(c[2])
                 return (_AUDIENCE_ORDER.index(n) if n in _AUDIENCE_ORDER else len(_AUDIENCE_ORDER), c[1])
             chosen.extend(ColumnPlan(c[1], c[2], canonical) for c in sorted(group, key=audience_rank))
@@ -354,10 +382,12 @@ def resolve_mapping(headers: list[str], family: Family, user_mapping: dict[str, 
                           f"Both '{winner[2]}' and '{loser[2]}' could be {canonical}; '{winner[2]}' is used "
                           f"and '{loser[2]}' is ignored (change the mapping to swap them).", "info"))
     # `chosen` keeps the audience parts in display order (gender before age); `mapping` is in file order.
-    header_currency = currencies[0] if currencies else None
-    if len(set(currencies)) > 1:
-        notes.append(("mixed_header_currencies",
-                      f"Column headers name several currencies ({', '.join(sorted(set(currencies)))}); "
-                      f"{header_currency} is used for the file.", "warning"))
-    unmapped_in_order = [h for h in headers if h in set(unmapped)]
-    return MappingPlan(chosen, list(dict.fromkeys(unmapped_in_order)), ignored_derived, header_currency, notes)
+    return chosen
+
+
+def _mark_net(chosen: list[ColumnPlan], family: Family) -> ColumnPlan | None:
+    for column in chosen:
+        if column.canonical == "new_followers" and any(k in family.net_headers for k in header_keys(column.header)):
+            column.net = True
+            return column
+    return None

@@ -14,6 +14,9 @@ import polars as pl
 from metrics.errors import InputError
 
 Severity = Literal["info", "warning", "error"]
+# Where a file's currency came from: a currency column, a header suffix such as "(EUR)", the export
+# family, or symbols in the values ("€1.234,50"); None when the file does not say (never assumed).
+CurrencySource = Literal["column", "header", "values", "family"]
 
 # The JSON report lists at most this many rejected rows; the counts stay exact.
 MAX_REJECTED_IN_REPORT = 1000
@@ -61,6 +64,23 @@ class RejectedRow:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class ValueGuess:
+    """A cell value read by guess ("PPC" → google_ads) or not known at all ("Social Media" kept as social_media).
+
+    Exact synonyms ("Facebook Ads" → facebook) are not listed. `rows` counts the rows holding the value.
+    """
+
+    column: str
+    value: str
+    reading: str
+    kind: Literal["guess", "unknown"]
+    rows: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 @dataclass
 class FileReport:
     """What was recognised in one file, what was mapped, loaded, rejected and why.
@@ -85,7 +105,11 @@ class FileReport:
     issues: list[Issue] = field(default_factory=list)
     platform: str | None = None
     currency: str | None = None
+    currency_source: CurrencySource | None = None
     masked_cells: int = 0
+    # False when the rows carry no dates (one row per customer, per video, ...): no trends or period comparisons.
+    has_dates: bool = True
+    value_guesses: list[ValueGuess] = field(default_factory=list)
 
     def add_issue(self, code: str, message: str, severity: Severity = "info") -> None:
         self.issues.append(Issue(code, message, severity))
@@ -108,7 +132,10 @@ class FileReport:
             "issues": [i.to_dict() for i in self.issues],
             "platform": self.platform,
             "currency": self.currency,
+            "currency_source": self.currency_source,
             "masked_cells": self.masked_cells,
+            "has_dates": self.has_dates,
+            "value_guesses": [g.to_dict() for g in self.value_guesses],
         }
 
 

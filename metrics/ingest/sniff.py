@@ -11,10 +11,16 @@ import io
 from dataclasses import dataclass
 
 from metrics import schema
-from metrics.ingest.families import header_is_known, header_keys
+from metrics.ingest.families import MAX_HEADER_CHARS, header_is_known, header_keys
 
 SAMPLE_BYTES = 64 * 1024
+# A header longer than the sample (thousands of long column names) is still read, up to this size.
+MAX_HEADER_BYTES = 1024 * 1024
+# Wider tables are refused at once: no marketing export has more columns, and splitting 20,000-column
+# lines row after row would take minutes.
+MAX_COLUMNS = 2000
 HEADER_SCAN_LINES = 30
+
 DELIMITERS = (",", ";", "\t", "|")
 
 _MAGIC = (
@@ -39,7 +45,7 @@ def describe_binary(data: bytes) -> str | None:
 
 @dataclass(frozen=True)
 class Encoding:
-    name: str  # "utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "windows-1252"
+    name: str  # "utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "windows-1252", "windows-1251"
     bom_length: int
 
     @property
@@ -50,7 +56,8 @@ class Encoding:
 
 def detect_encoding(sample: bytes) -> Encoding:
     """BOMs first, then UTF-16 without BOM (NUL bytes in every other position), then strict UTF-8,
-    then Windows-1252 (the usual encoding of Excel's "CSV" on Western Windows)."""
+    then Windows-1251 when most letters are high bytes (Russian text: Excel's "CSV" on Russian
+    Windows, VK exports), else Windows-1252 (Western Windows, where accents are a few letters)."""
     if sample.startswith(codecs.BOM_UTF8):
         return Encoding("utf-8-sig", 3)
     if sample.startswith(codecs.BOM_UTF16_LE):
@@ -70,15 +77,20 @@ def detect_encoding(sample: bytes) -> Encoding:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
         return Encoding("utf-8", 0)
     except UnicodeDecodeError:
-        return Encoding("windows-1252", 0)
+        pass
+    high_letters = sum(1 for b in sample if b >= 0xC0)
+    ascii_letters = sum(1 for b in sample if 0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A)
+    if high_letters > ascii_letters:
+        return Encoding("windows-1251", 0)
+    return Encoding("windows-1252", 0)
 
 
 def decode(data: bytes, encoding: Encoding, final: bool = True) -> str:
     body = data[encoding.bom_length:]
     if encoding.name.startswith("utf-16") and not final:
         body = body[: len(body) // 2 * 2]
-    if encoding.name == "windows-1252":
-        return body.decode("cp1252", errors="replace")
+    if encoding.name in ("windows-1252", "windows-1251"):
+        return body.decode(encoding.name.replace("windows-", "cp"), errors="replace")
     codec = "utf-8" if encoding.name == "utf-8-sig" else encoding.name
     if final:
         return body.decode(codec, errors="replace")
@@ -106,6 +118,9 @@ class Sniff:
     sample_rows: list[list[str]]  # parsed records after the header (complete ones only)
     known_header_cells: int
     line_ending: str  # "\n", "\r\n" or "\r"
+    # "#" comment lines before the header (Google Analytics writes its report's title block so).
+    comment_preamble: bool = False
+    preamble: tuple[str, ...] = ()  # the lines before the header (titles, the report's date range)
 
 
 def split_physical_lines(text: str) -> tuple[list[str], str]:
@@ -126,12 +141,25 @@ def header_score(cells: list[str | None], extra_known: set[str]) -> int:
     """How many cells of a candidate header row are known header spellings."""
     score = 0
     for cell in cells:
-        if cell is None:
-            continue
+        if cell is None or len(cell) > MAX_HEADER_CHARS or not any(ch.isalpha() for ch in cell):
+            continue  # numbers, dates and long texts are never headers
         keys = [k for k in header_keys(cell) if k]
         if any(header_is_known(k) or k in extra_known for k in keys):
             score += 1
     return score
+
+
+class TooWideError(ValueError):
+    """The table has more than MAX_COLUMNS columns (the caller turns it into one sentence)."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__(width)
+        self.width = width
+
+
+def _common_width(widths: list[int]) -> int:
+    """The widest line width that at least two sampled lines share (one wide line may be a quoted text)."""
+    return max((w for w in set(widths) if widths.count(w) >= 2), default=0)
 
 
 def sniff_text(text: str, truncated: bool, user_headers: set[str] | None = None) -> Sniff:
@@ -147,11 +175,15 @@ def sniff_text(text: str, truncated: bool, user_headers: set[str] | None = None)
     extra_known = {schema.normalize_header(h) for h in (user_headers or set())}
     scan = lines[:HEADER_SCAN_LINES]
     best: tuple | None = None
+    widest = 0
     for delimiter in DELIMITERS:
-        widths = [len(_parse_line(line, delimiter)) for line in scan]
+        parsed = [_parse_line(line, delimiter) for line in scan]
+        widths = [len(cells) for cells in parsed]
+        widest = max(widest, _common_width(widths))
         if max(widths, default=0) < 2:
             continue
-        scored = [(header_score(_parse_line(line, delimiter), extra_known), i) for i, line in enumerate(scan)]
+        scored = [(header_score(cells, extra_known) if len(cells) <= MAX_COLUMNS else 0, i)
+                  for i, cells in enumerate(parsed)]
         top_score = max(s for s, _ in scored)
         if top_score > 0:
             header_line = min(i for s, i in scored if s == top_score)
@@ -170,6 +202,8 @@ def sniff_text(text: str, truncated: bool, user_headers: set[str] | None = None)
         return Sniff(",", 0, _parse_line(lines[0], ",") if lines else [], [], 0, ending)
     (score, _, _), delimiter, header_line = best
     header = _parse_line(lines[header_line], delimiter)
+    if max(len(header), widest if score == 0 else 0) > MAX_COLUMNS:
+        raise TooWideError(max(len(header), widest))
     body = ending.join(lines[header_line + 1:]) if ending != "\r" else "\n".join(lines[header_line + 1:])
     rows: list[list[str]] = []
     try:
@@ -181,4 +215,5 @@ def sniff_text(text: str, truncated: bool, user_headers: set[str] | None = None)
         pass
     if truncated and rows:
         rows = rows[:-1]
-    return Sniff(delimiter, header_line, header, rows, score, ending)
+    comments = any(line.lstrip().startswith("#") for line in lines[:header_line])
+    return Sniff(delimiter, header_line, header, rows, score, ending, comments, tuple(lines[:header_line]))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
-from metrics.ingest import sniff
+from metrics.ingest import clean, sniff
 from metrics.ingest.families import ColumnPlan, MappingPlan
 from metrics.ingest.normalize import LINE, PARSE_ERROR, ROW, RawTable, col_name
 from metrics.ingest.report import FileReport, UnreadableFileError
@@ -62,6 +62,40 @@ class TextSource:
         raw = self.data if self.data is not None else Path(self.path).read_bytes()  # type: ignore[arg-type]
         return raw.decode("utf-8", errors="replace").lstrip("\ufeff")
 
+    def tail(self, size: int) -> bytes | None:
+        """The last `size` bytes, or None when the file is not longer than that."""
+        if self.data is not None:
+            return self.data[-size:] if len(self.data) > size else None
+        with open(self.path, "rb") as handle:  # type: ignore[arg-type]
+            end = handle.seek(0, 2)
+            if end <= size:
+                return None
+            handle.seek(end - size)
+            return handle.read(size)
+
+
+def tail_rows(text_source: TextSource, delimiter: str) -> list[list[str]]:
+    """Records in the last 64 KB (a file's summary rows usually stand there); [] for a short file."""
+    tail = text_source.tail(sniff.SAMPLE_BYTES)
+    if tail is None:
+        return []
+    lines = tail.decode("utf-8", errors="replace").splitlines()[1:]  # the first line is cut
+    try:
+        return list(csv.reader(lines, delimiter=delimiter))
+    except csv.Error:
+        return [line.split(delimiter) for line in lines]
+
+
+def scan_indices(width: int, read: set[int], rows: list[list[str]]) -> list[int]:
+    """Unread text columns to read for total rows: only when a sampled line holds a total label.
+
+    A label further inside a file, in a column the plan does not read, is not seen (a documented limit).
+    """
+    if not any(clean.holds_total_label(cell) for row in rows for cell in row):
+        return []
+    return [j for j in range(width)
+            if j not in read and clean.looks_like_text([row[j] for row in rows if j < len(row)])]
+
 
 def read_head(source: bytes | Path, size: int = sniff.SAMPLE_BYTES) -> tuple[bytes, bool]:
     """First `size` bytes and whether the file is longer."""
@@ -74,6 +108,8 @@ def read_head(source: bytes | Path, size: int = sniff.SAMPLE_BYTES) -> tuple[byt
 
 def sniff_source(source: bytes | Path, name: str, user_headers: set[str] | None) -> tuple[sniff.Encoding, sniff.Sniff]:
     head, truncated = read_head(source)
+    if truncated and head.count(b"\n") < 3:  # a very long header line: read it whole (up to 1 MB)
+        head, truncated = read_head(source, sniff.SAMPLE_BYTES + sniff.MAX_HEADER_BYTES)
     if not head.strip(b" \t\r\n\x00"):
         raise UnreadableFileError(f"{name} is empty; export the report again and re-upload it.")
     what = sniff.describe_binary(head)
@@ -86,7 +122,43 @@ def sniff_source(source: bytes | Path, name: str, user_headers: set[str] | None)
                                   "CSV, Excel or Parquet export instead.")
     if not text.strip():
         raise UnreadableFileError(f"{name} is empty; export the report again and re-upload it.")
-    return encoding, sniff.sniff_text(text, truncated, user_headers)
+    try:
+        sniffed = sniff.sniff_text(text, truncated, user_headers)
+    except sniff.TooWideError as wide:
+        raise UnreadableFileError(too_wide_message(name, wide.width)) from None
+    if not sniffed.header or (truncated and len(text) >= sniff.MAX_HEADER_BYTES and not sniffed.sample_rows):
+        raise UnreadableFileError(f"{name} has a header line longer than 1 MB, which is not a table we can read; "
+                                  "export fewer columns and upload it again.")
+    return encoding, sniffed
+
+
+def refuse_several_tables(source: bytes | Path, encoding: sniff.Encoding, sniffed: sniff.Sniff, name: str) -> None:
+    """A Google Analytics export with several tables one after another: never mix their rows.
+
+    GA writes a "# ----" comment block before each table; only files opening with one are searched.
+    """
+    if not sniffed.comment_preamble:
+        return
+    raw = source if not isinstance(source, Path) else source.read_bytes()
+    if _comment_after_table(sniff.split_physical_lines(sniff.decode(bytes(raw), encoding))[0]):
+        raise UnreadableFileError(f"{name} holds several tables one after another (a Google Analytics export of a "
+                              "whole report); export each table on its own and upload those files.")
+
+
+def _comment_after_table(lines: list[str]) -> bool:
+    in_table = False
+    for line in lines:
+        if line.lstrip().startswith("#"):
+            if in_table:
+                return True
+        elif line.strip():
+            in_table = True
+    return False
+
+
+def too_wide_message(name: str, width: int) -> str:
+    return (f"{name} has {width:,} columns, more than the {sniff.MAX_COLUMNS:,} we read; export only the columns "
+            "you need and upload it again.")
 
 
 def polars_text_source(source: bytes | Path, encoding: sniff.Encoding, line_ending: str) -> TextSource:
@@ -141,7 +213,8 @@ def read_text_table(
 ) -> RawTable:
     text_source = polars_text_source(source, encoding, sniffed.line_ending)
     width = max(len(sniffed.header), 1)
-    needed = sorted({0, *(c.index for c in plan.columns)})
+    scan = scan_indices(width, plan.mapped_indices, [*sniffed.sample_rows, *tail_rows(text_source, sniffed.delimiter)])
+    needed = sorted({*plan.source_indices, *scan})
     typed = {c.index: _typed_dtype(c, sniffed.sample_rows, sniffed.delimiter) for c in plan.columns}
     skip = sniffed.header_line + 1
 
@@ -179,10 +252,13 @@ def read_text_table(
             read_columns=[col_name(i) for i in needed],
             raw_separator=sniffed.delimiter,
             header_width=width,
+            scan_columns=[col_name(j) for j in scan],
         )
     report.add_issue("irregular_file", "The file could not be split into columns everywhere (an unclosed quote "
                      "or rows with many extra fields); it was read line by line.", "warning")
-    return _robust_table(text_source.text(), sniffed, needed, width)
+    table = _robust_table(text_source.text(), sniffed, needed, width)
+    table.scan_columns = [col_name(j) for j in scan]
+    return table
 
 
 def _line_mapper(text_source: TextSource, sniffed: sniff.Sniff, records: int) -> Callable[[list[int]], list[int]]:

@@ -35,8 +35,8 @@ def demo_app(app):
 
 @pytest.fixture(autouse=True)
 def _fresh_start():
-    """Each app test starts like a first visit: no "last opened snapshot" and no wrong passwords left by an
-    earlier test."""
+    """Each app test starts like a first visit: one empty "My workspace", nothing left by an earlier
+    test (no sources, snapshots, links or remembered view, no wrong passwords)."""
     from sqlmodel import Session, delete
 
     from models import repository
@@ -46,7 +46,9 @@ def _fresh_start():
     engine = make_engine()
     upgrade_database(engine)
     with Session(engine) as session:
-        repository.set_last_opened_snapshot_id(session=session, snapshot_id=None)
+        for workspace in repository.list_workspaces(session=session):
+            repository.delete_workspace(session=session, workspace_id=workspace.id)
+        repository.ensure_workspace(session=session)
         session.exec(delete(SignInThrottle))
         session.commit()
     engine.dispose()

@@ -24,7 +24,8 @@ CONCURRENT = 10
 
 def _shared(session) -> tuple[int, int, str]:
     snapshot = repo.save_snapshot(
-        session=session, name="Q3", frame=pl.DataFrame({"platform": ["facebook"], "spend": [1.0]}), settings={}
+        session=session, workspace_id=repo.ensure_workspace(session=session).id, name="Q3",
+        frame=pl.DataFrame({"platform": ["facebook"], "spend": [1.0]}), settings={},
     )
     link, token = repo.create_share_link(session=session, snapshot_id=snapshot.id, label="ACME", expires_in_days=7)
     return snapshot.id, link.id, token
@@ -101,7 +102,7 @@ def _assert_one_live_token(engine, link_id: int, original: str, issued: list[str
         assert live[0] != original
         link = repo.resolve_share_token(session=session, token=live[0])
         assert link.id == link_id
-        assert len(repo.list_share_links(session=session)) == 1
+        assert len(repo.list_share_links(session=session)) == 1  # the same link, not a new row
         assert repo.load_snapshot_frame(session=session, snapshot_id=link.snapshot_id).height == 1  # it opens
 
 

@@ -104,7 +104,7 @@ def test_calculator_in_a_browser(app_server, page):
     metrics = {m.locator("[data-testid='stMetricLabel']").inner_text().strip():
                m.locator("[data-testid='stMetricValue']").inner_text().strip()
                for m in page.locator("[data-testid='stMetric']").all()}
-    assert metrics["p-value"] == "0.000616"
+    assert metrics["p-value"] == "0.00141"  # gbstats: the relative t test decides
     assert page.locator("[data-testid='stException']").count() == 0
 
     page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg",

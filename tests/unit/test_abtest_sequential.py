@@ -10,17 +10,10 @@ from hypothesis import strategies as st
 from scipy import integrate
 from scipy import stats as sps
 
-from metrics.abtest import (
-    VariantStats,
-    analyze,
-    bayesian_proportions,
-    compare_means,
-    compare_proportions,
-    prob_beta_greater,
-    sequential_halfwidth,
-    sequential_p_value,
-    sequential_rho,
-)
+from metrics.abtest import ProportionStatistic, analyze, from_counts
+from metrics.abtest.bayesian import chance_to_beat, prob_beta_greater
+from metrics.abtest.frequentist import Moments
+from metrics.abtest.sequential import sequential_halfwidth, sequential_rho, sequential_test
 
 # ----------------------------------------------------------------------------------------------------------------
 # Sequential
@@ -48,25 +41,11 @@ def test_rho_known_value():
     assert sequential_rho(0.05, 5000) == pytest.approx(math.sqrt(7.93609 / 5000), rel=1e-5)
 
 
-def test_sequential_reproduces_gbstats_published_values():
-    # gbstats tests/frequentist/test_tests.py, TestSequentialTTest (relative effect, α 0.05):
-    # means n=3000/3461, N* = 1000 → ci (−0.55844, 1.56516); proportions 1396/3000 vs 2422/3461, N* = 5000 →
-    # ci (0.40098, 0.60675).
-    means = compare_means(VariantStats("A", 3000, 1396.87, 52377.9767), VariantStats("B", 3461, 2422.7, 134698.29),
-                          sequential=True, tuning=1000)
-    assert means.lift_rel == pytest.approx(0.50336, abs=5e-6)
-    assert means.ci_rel == pytest.approx((-0.55844, 1.56516), abs=5e-6)
-    props = compare_proportions(VariantStats.from_counts("A", 3000, 1396), VariantStats.from_counts("B", 3461, 2422),
-                                sequential=True)
-    assert props.lift_rel == pytest.approx(0.50386, abs=5e-6)
-    assert props.ci_rel == pytest.approx((0.40098, 0.60675), abs=5e-6)
-
-
 @pytest.mark.parametrize("variance, n, alpha, tuning", [
     (1e-4, 20000, 0.05, 5000), (3.2, 600, 0.01, 5000), (0.25, 10, 0.1, 100), (1e-6, 1e6, 0.05, 1e6),
 ])
 def test_halfwidth_matches_formula(variance, n, alpha, tuning):
-    assert sequential_halfwidth(variance, n, alpha, tuning) == pytest.approx(
+    assert sequential_halfwidth(variance * n, n, alpha, tuning) == pytest.approx(
         gbstats_halfwidth(variance, n, alpha, tuning), rel=1e-12)
 
 
@@ -74,40 +53,33 @@ def test_halfwidth_matches_formula(variance, n, alpha, tuning):
 @given(estimate=st.floats(min_value=-1, max_value=1).filter(lambda x: abs(x) > 1e-6),
        se=st.floats(min_value=1e-4, max_value=1.0), n=st.integers(min_value=10, max_value=10**6),
        alpha=st.sampled_from([0.01, 0.05, 0.1]), tuning=st.sampled_from([100, 5000, 100000]))
-def test_brentq_p_value_equals_gbstats_closed_form(estimate, se, n, alpha, tuning):
-    variance = se * se
-    expected = gbstats_p_value(estimate, variance, n, alpha, tuning)
-    got = sequential_p_value(estimate, variance, n, alpha, tuning)
-    assert got == pytest.approx(expected, rel=1e-7, abs=1e-300)
-    # and it is the α' at which the sequence just touches 0
-    if 1e-250 < got < 1:
-        half = sequential_halfwidth(variance, n, got, tuning, rho=sequential_rho(alpha, tuning))
-        assert half == pytest.approx(abs(estimate), rel=1e-7)
+def test_p_value_is_gbstats_closed_form_and_agrees_with_the_sequence(estimate, se, n, alpha, tuning):
+    test = sequential_test(Moments(estimate, se, 100.0, n), alpha, tuning)
+    expected = gbstats_p_value(estimate, se * se, n, alpha, tuning)
+    assert test.p_value == pytest.approx(expected, rel=1e-9, abs=1e-300)
+    excludes_zero = test.ci[0] > 0 or test.ci[1] < 0
+    if abs(test.p_value - alpha) > 1e-9:
+        assert excludes_zero == (test.p_value < alpha)
 
 
 def test_sequential_interval_is_wider_than_fixed_and_converges():
     widths = []
     for scale in (1, 10, 100, 1000):
-        control = VariantStats.from_counts("A", 1000 * scale, 100 * scale)
-        variant = VariantStats.from_counts("B", 1000 * scale, 112 * scale)
-        fixed = compare_proportions(control, variant)
-        seq = compare_proportions(control, variant, sequential=True)
-        fixed_width = fixed.ci_abs[1] - fixed.ci_abs[0]
-        seq_width = seq.ci_abs[1] - seq.ci_abs[0]
-        assert seq_width > fixed_width
+        data = from_counts([("A", 1000 * scale, 100 * scale), ("B", 1000 * scale, 112 * scale)])
+        fixed, seq = analyze(data).comparisons[0], analyze(data, sequential=True).comparisons[0]
+        assert seq.ci_rel[1] - seq.ci_rel[0] > fixed.ci_rel[1] - fixed.ci_rel[0]
+        assert seq.ci_abs[1] - seq.ci_abs[0] > fixed.ci_abs[1] - fixed.ci_abs[0]
         assert seq.p_value >= fixed.p_value  # peeking-proof evidence is harder to get
-        widths.append(seq_width)
+        widths.append(seq.ci_rel[1] - seq.ci_rel[0])
     assert widths == sorted(widths, reverse=True)
-    assert widths[-1] < 0.01 * widths[0] * 10  # shrinks like 1/sqrt(N) up to a log factor
+    assert widths[-1] < 0.1 * widths[0]  # shrinks like 1/sqrt(N) up to a log factor
 
 
-def test_sequential_significance_agrees_with_interval():
+def test_sequential_significance_agrees_with_the_relative_interval():
     for n_b, x_b in [(5000, 600), (5000, 540), (5000, 500), (5000, 420)]:
-        result = analyze([VariantStats.from_counts("A", 5000, 500), VariantStats.from_counts("B", n_b, x_b)], "A",
-                         "proportion", sequential=True)
+        result = analyze(from_counts([("A", 5000, 500), ("B", n_b, x_b)]), sequential=True)
         c = result.comparisons[0]
-        excludes_zero = c.ci_abs[0] > 0 or c.ci_abs[1] < 0
-        assert c.significant == excludes_zero
+        assert c.significant == (c.ci_rel[0] > 0 or c.ci_rel[1] < 0)
         assert result.to_dict()["sequential"] is True
 
 
@@ -141,8 +113,8 @@ def integral_loss(ac, bc, at, bt) -> float:
     ((1000, 100), (1000, 110), 0.76661, 0.00187),
 ])
 def test_chance_to_beat_known_answers(control, variant, chance, loss):
-    c, v = VariantStats.from_counts("A", *control), VariantStats.from_counts("B", *variant)
-    got_chance, got_loss = bayesian_proportions(c, v)
+    c, v = ProportionStatistic(*control), ProportionStatistic(*variant)
+    got_chance, got_loss = chance_to_beat(c, v)
     assert got_chance == pytest.approx(chance, abs=5e-6)
     assert got_loss == pytest.approx(loss, abs=5e-6)
     ac, bc = 1 + control[1], 1 + control[0] - control[1]
@@ -155,7 +127,7 @@ def test_chance_to_beat_known_answers(control, variant, chance, loss):
 @given(nc=st.integers(1, 3000), nv=st.integers(1, 3000), fc=st.floats(0, 1), fv=st.floats(0, 1))
 def test_chance_to_beat_matches_integral(nc, nv, fc, fv):
     xc, xv = round(nc * fc), round(nv * fv)
-    chance, _ = bayesian_proportions(VariantStats.from_counts("A", nc, xc), VariantStats.from_counts("B", nv, xv))
+    chance, _ = chance_to_beat(ProportionStatistic(nc, xc), ProportionStatistic(nv, xv))
     assert chance == pytest.approx(integral_p_greater(1 + xv, 1 + nv - xv, 1 + xc, 1 + nc - xc), abs=1e-6)
 
 
@@ -167,9 +139,19 @@ def test_fractional_counts_use_integration():
 
 def test_large_counts_are_fast_and_exact():
     # 17k conversions per arm (the Udacity test): closed form over the smallest parameter.
-    c = VariantStats.from_counts("control", 147202, 17723)
-    v = VariantStats.from_counts("treatment", 147276, 17514)
-    chance, loss = bayesian_proportions(c, v)
+    c = ProportionStatistic(147202, 17723)
+    v = ProportionStatistic(147276, 17514)
+    chance, loss = chance_to_beat(c, v)
     assert 0 < chance < 0.5 and loss > 0
     z = (v.mean - c.mean) / math.sqrt(c.mean * (1 - c.mean) / c.n + v.mean * (1 - v.mean) / v.n)
     assert chance == pytest.approx(sps.norm.cdf(z), abs=2e-3)  # normal approximation is good at this size
+
+
+def test_lower_is_better_loss_is_the_other_tail():
+    """For a lower-is-better rate the loss of choosing B is E[max(p_B − p_A, 0)], by quadrature."""
+    control, variant = ProportionStatistic(200, 20), ProportionStatistic(210, 15)
+    chance, loss = chance_to_beat(control, variant, "lower")
+    assert chance == pytest.approx(1 - integral_p_greater(16, 196, 21, 181), abs=1e-9)
+    # E[max(p_t − p_c, 0)] with the roles of the arms swapped in the integral
+    assert loss == pytest.approx(integral_loss(16, 196, 21, 181), abs=1e-9)
+    assert round(chance, 5) == 0.84733

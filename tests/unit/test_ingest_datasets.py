@@ -30,7 +30,7 @@ ACTIVITY_FILES = [
      {"Impressions": "impressions", "Clicks": "clicks", "Spent": "spend", "Total_Conversion": "conversions"}),
     ("meta-ads-manager-export/meta_ads_manager_export.csv", "meta_ads", {"facebook"},
      {"Amount spent (USD)": "spend", "Impressions": "impressions", "Reach": "reach", "Link clicks": "link_clicks",
-      "Clicks (all)": "clicks", "Results": "conversions"}),
+      "Clicks (all)": "clicks"}),
     ("multichannel-campaign-daily/marketing_campaign_dataset.csv", "generic",
      {"facebook", "google_ads", "instagram", "tiktok", "youtube", "linkedin", "email", "affiliate"},
      {"impressions": "impressions", "clicks": "clicks", "leads": "leads", "conversions": "conversions",
@@ -101,6 +101,25 @@ def test_meta_export_details(shared_datasets):
     # Ratio columns are listed, not used; the duplicated "Objective" header is reported.
     assert {"Cost per result", "CPM (cost per 1,000 impressions)", "CTR (all)"} <= set(report.unmapped)
     assert "duplicate_header" in {i.code for i in report.issues}
+
+
+def test_meta_results_of_type_link_clicks_are_not_conversions(shared_datasets):
+    """Result type is "Link clicks": the export's 949 Results are link clicks, held by its own Link clicks column."""
+    path = shared_datasets / "meta-ads-manager-export" / "meta_ads_manager_export.csv"
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    types = {row["Result type"] for row in rows if row["Results"].strip()}
+    results = sum(float(row["Results"]) for row in rows if row["Results"].strip())
+    link_clicks = sum(float(row["Link clicks"]) for row in rows if row["Link clicks"].strip())
+    assert types == {"Link clicks"} and results == 949
+
+    result = load(path.read_bytes(), path.name)
+    frame, report = result.frame, result.report
+    assert frame["conversions"].null_count() == frame.height  # not 949 conversions at a $0.28 CPA
+    assert frame["link_clicks"].sum() == pytest.approx(link_clicks)  # the explicit column, not doubled
+    assert report.mapping["Results"] == "results" and report.mapping["Result type"] == "result_type"
+    explained = next(i for i in report.issues if i.code == "results_explicit_column")
+    assert "'Link clicks' (949)" in explained.message
 
 
 def test_multichannel_negative_spend_rows_are_rejected_with_lines(shared_datasets):

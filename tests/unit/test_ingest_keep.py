@@ -42,3 +42,13 @@ def test_keep_still_excludes_total_rows_and_rejects_bad_rows():
     assert bad.report.rows_rejected == full.report.rows_rejected > 0
     assert [r.line for r in bad.report.rejected] == [r.line for r in full.report.rejected]
     assert isinstance(bad.frame, pl.DataFrame)
+
+
+@pytest.mark.parametrize("fixture", ["gads_keywords_utf16_total_in_col3.csv", "gads_search_terms_utf8.csv",
+                                     "youtube_table_data_total_row.csv"])
+def test_keep_still_finds_total_labels_in_columns_it_does_not_map(fixture):
+    """A Google Ads total row's label stands in the Match type / Added-Excluded column, which no report groups by."""
+    full = ingest.load((DATA / fixture).read_bytes(), fixture)
+    lean = ingest.load_path(DATA / fixture, keep=[])
+    assert lean.report.rows_excluded == full.report.rows_excluded > 0
+    assert kpis.total(lean.frame)["impressions"] == pytest.approx(kpis.total(full.frame)["impressions"])

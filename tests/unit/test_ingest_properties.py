@@ -67,3 +67,42 @@ def test_splitting_a_file_does_not_change_totals(rows, cut):
     assert parts.frame.height == whole.frame.height == len(rows)
     for measure in ("spend", "clicks", "engagements"):
         assert parts.frame[measure].sum() == pytest.approx(whole.frame[measure].sum())
+
+
+# Names a campaign may really have: they look like total labels but are data.
+TRICKY_NAMES = ["Total Recall", "Sum 41", "Totally Fit", "Gesamtkosten", "Итоговая", "Total", "Summe"]
+TOTAL_LABELS = ["Total", "Total: Account", "Total: Campaigns", "Итого", "Gesamt", "Totale", "Total geral",
+                "Grand total", "Всего", "Total général", "TOTAL"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.integers(0, 60), st.sampled_from(["Brand", "Search", *TRICKY_NAMES]),
+                            st.integers(0, 1_000_000), st.integers(0, 5_000)), min_size=1, max_size=25),
+    labels=st.lists(st.sampled_from(TOTAL_LABELS), min_size=1, max_size=4),
+    label_column=st.sampled_from(["date", "campaign", "ad_group"]),
+    separator=st.sampled_from([",", ";", "\t"]),
+    on_top=st.booleans(),
+)
+def test_appending_total_rows_never_changes_the_totals(rows, labels, label_column, separator, on_top):
+    """Per-entity rows (each with a date) lose nothing, whatever their names; total rows added anywhere are excluded."""
+    start = dt.date(2024, 1, 1)
+    header = separator.join(["date", "campaign", "ad_group", "cost", "clicks"])
+    body = [separator.join([str(start + dt.timedelta(days=d)), name, "G", f"{c / 100:.2f}", str(k)])
+            for d, name, c, k in rows]
+    plain = load(("\n".join([header, *body]) + "\n").encode(), "entities.csv")
+    assert plain.report.rows_loaded == len(rows) and plain.report.rows_excluded == 0
+
+    cost, clicks = sum(c for _, _, c, _ in rows), sum(k for _, _, _, k in rows)
+    position = ["date", "campaign", "ad_group"].index(label_column)
+    summary = []
+    for label in labels:
+        cells = ["", "", "", f"{cost / 100:.2f}", str(clicks)]
+        cells[position] = label
+        summary.append(separator.join(cells))
+    lines = [header, *summary, *body] if on_top else [header, *body, *summary]  # YouTube puts its Total first
+    with_totals = load(("\n".join(lines) + "\n").encode(), "with_totals.csv")
+    assert with_totals.report.rows_loaded == len(rows)
+    assert with_totals.report.rows_excluded == len(labels)
+    assert with_totals.frame["spend"].sum() == pytest.approx(cost / 100)
+    assert with_totals.frame["clicks"].sum() == pytest.approx(clicks)

@@ -7,10 +7,10 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.power import tt_ind_solve_power
 from statsmodels.stats.proportion import samplesize_proportions_2indep_onetail
 
-from metrics.samplesize import samplesize_curve, samplesize_means, samplesize_proportions
+from metrics.samplesize import detectable_effect, samplesize_curve, samplesize_means, samplesize_proportions
 
 
 def test_spec_example_3841_per_arm():
@@ -67,10 +67,43 @@ def test_invalid_arguments_raise_value_error_with_a_sentence(kwargs):
         samplesize_proportions(**kwargs)
 
 
-def test_means_planner_matches_normal_power():
-    plan = samplesize_means(16.0, 3.0)
-    expected = NormalIndPower().solve_power(effect_size=3.0 / 16.0, alpha=0.05, power=0.8, ratio=1.0)
+@pytest.mark.parametrize("sd, mde, baseline, relative, alpha, power, variants", [
+    (16.0, 3.0, None, False, 0.05, 0.8, 2),
+    (30.0, 0.05, 52.0, True, 0.05, 0.8, 2),     # +5 % of an average order value of 52
+    (30.0, -0.2, 52.0, True, 0.01, 0.9, 2),     # a 20 % drop
+    (5.0, 0.5, None, False, 0.05, 0.8, 4),      # Bonferroni α/3
+    (1.0, 0.3, None, False, 0.1, 0.95, 3),
+])
+def test_means_planner_equals_statsmodels_t_test(sd, mde, baseline, relative, alpha, power, variants):
+    plan = samplesize_means(sd, mde, baseline=baseline, relative=relative, alpha=alpha, power=power,
+                            variants=variants)
+    effect = abs(baseline * mde if relative else mde) / sd
+    expected = tt_ind_solve_power(effect_size=effect, alpha=alpha / (variants - 1), power=power, ratio=1.0)
     assert plan.per_variant == math.ceil(expected)
+    assert plan.total == plan.per_variant * variants
+
+
+def test_means_planner_refuses_what_it_cannot_plan():
+    for kwargs in (dict(sd=0.0, mde=1.0), dict(sd=1.0, mde=0.0), dict(sd=1.0, mde=0.1, relative=True),
+                   dict(sd=1e6, mde=1e-9)):
+        with pytest.raises(ValueError, match=r"\.$"):
+            samplesize_means(**kwargs)
+
+
+@pytest.mark.parametrize("days, daily, baseline", [(14, 1000, 0.10), (30, 400, 0.03), (7, 20000, 0.5)])
+def test_detectable_lift_in_n_days_inverts_the_planner(days, daily, baseline):
+    per_variant = days * daily / 2
+    found = detectable_effect(per_variant, baseline=baseline)
+    n = samplesize_proportions_2indep_onetail(found.absolute, baseline, 0.8, alpha=0.05)
+    assert n == pytest.approx(per_variant, rel=1e-6)
+    assert found.relative == pytest.approx(found.absolute / baseline)
+
+
+def test_detectable_lift_of_a_mean_and_too_little_traffic():
+    found = detectable_effect(448, baseline=50.0, sd=16.0)
+    assert tt_ind_solve_power(effect_size=found.absolute / 16.0, alpha=0.05, power=0.8) == pytest.approx(448, abs=0.5)
+    with pytest.raises(ValueError, match="more traffic"):
+        detectable_effect(5, baseline=0.5)
 
 
 def test_curve_points_for_a_chart():
