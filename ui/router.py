@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import access, filters, session, widgets, workspaces
+from ui import access, filters, memory, session, widgets, workspaces
 from ui.state import VIEWER, Viewer, current_viewer
 
 _LOGGER = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ def route():
     """Decide everything for this run and return the page `st.navigation` chose (not yet run)."""
     st.set_page_config(page_title="Campaign Lens", page_icon=str(FAVICON), layout="wide")
     widgets.page_style()
+    memory.note_session()
     viewer = access.identify()
     dataset = None
     if viewer.role in ("editor", "client"):

@@ -1,6 +1,6 @@
 """The web server around the app: security headers on every response, the two small routes that
 set and clear the editor's sign-in cookie (a Streamlit script runs over a WebSocket and cannot set
-an HTTP-only cookie itself), and a periodic garbage collection so memory comes back when people leave.
+an HTTP-only cookie itself), and a periodic tidy-up so memory comes back when people leave (ui/memory.py).
 
 `dashboard.py` hands these to `st.App` when `streamlit run dashboard.py` imports it as the server
 (Streamlit 1.67 finds the `app = st.App(...)` assignment and serves it with uvicorn); for every
@@ -10,7 +10,6 @@ browser session Streamlit runs the same file as a script, and the router runs in
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,8 +17,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from streamlit import config as streamlit_config
 
-from ui import signin
+from ui import memory, signin
 
 # What the app can say about itself. The token of a shared report is in the URL: no page sends it
 # on in a Referer header. Other sites may not frame the app (clickjacking); Streamlit frames its own
@@ -62,21 +62,19 @@ def routes() -> list[Route]:
     return signin.routes()
 
 
-# A finished Streamlit session is a cycle of objects (its state, widget callbacks, the page's globals)
-# holding the visitor's data; an idle server allocates too little for Python's collector to run on
-# its own, so without this two 100 MB uploads stayed in memory long after their sessions ended.
-GARBAGE_COLLECTION_SECONDS = 30
+TIDY_SECONDS = 30
 
 
-async def _collect_garbage_periodically() -> None:
+async def _tidy_periodically() -> None:
+    """Every 30 s: collect garbage, and drop shared data caches once nobody is connected (ui/memory.py)."""
     while True:
-        await asyncio.sleep(GARBAGE_COLLECTION_SECONDS)
-        gc.collect()
+        await asyncio.sleep(TIDY_SECONDS)
+        memory.tidy(idle_seconds=float(streamlit_config.get_option("server.disconnectedSessionTTL")))
 
 
 @asynccontextmanager
 async def lifespan(_app) -> AsyncIterator[None]:
-    task = asyncio.get_running_loop().create_task(_collect_garbage_periodically())
+    task = asyncio.get_running_loop().create_task(_tidy_periodically())
     try:
         yield None
     finally:
