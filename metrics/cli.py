@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from metrics.bounded import MAPPING_LIMITS, BoundedJsonError
 from metrics.errors import CampaignLensError, InputError, UsageError
 
 
@@ -76,11 +77,18 @@ def _read_mapping(path: Path | None, names: Sequence[str]) -> dict[str, dict[str
     if path is None:
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        with path.open("rb") as handle:  # read one byte past the limit, never a whole huge file
+            raw = handle.read(MAPPING_LIMITS.max_bytes + 1)
+        data = MAPPING_LIMITS.load(raw, what=f"The mapping file {path}")
     except FileNotFoundError:
         raise UsageError(f"The mapping file {path} does not exist; check the path.") from None
-    except (OSError, ValueError):
-        raise UsageError(f"The mapping file {path} is not valid JSON; save it again from the upload page.") from None
+    except OSError:
+        raise UsageError(f"The mapping file {path} cannot be read; check the path and its permissions.") from None
+    except BoundedJsonError as error:
+        if error.reason in ("syntax", "encoding"):
+            raise UsageError(f"The mapping file {path} is not valid JSON; save it again from the upload page.") \
+                from None
+        raise UsageError(str(error)) from None
     if not isinstance(data, dict) or not all(isinstance(v, (str, dict)) for v in data.values()):
         raise UsageError(f"The mapping file {path} must hold an object of source header to canonical name.")
     if all(isinstance(v, str) for v in data.values()):

@@ -68,6 +68,7 @@ from typing import Literal
 import polars as pl
 
 from metrics import display, kpis
+from metrics.bounded import GOALS_LIMITS, BoundedJsonError
 from metrics.schema import COLUMN_BY_NAME, MEASURES
 
 Scope = Literal["all", "platform", "campaign"]
@@ -278,11 +279,12 @@ def parse_goals(text: bytes | str) -> list[dict]:
     that cannot be read; nothing is imported partially.
     """
     try:
-        if isinstance(text, bytes):
-            text = text.decode("utf-8-sig")
-        document = json.loads(text)
-    except (UnicodeDecodeError, ValueError):
-        raise GoalError("This file is not valid JSON; export goals from the Goals page and import that file.") from None
+        document = GOALS_LIMITS.load(text, what="This goals file")
+    except BoundedJsonError as error:
+        if error.reason in ("syntax", "encoding"):
+            raise GoalError("This file is not valid JSON; export goals from the Goals page and import that file.") \
+                from None
+        raise GoalError(str(error)) from None
     if isinstance(document, Mapping) and "goals" in document:
         document = document["goals"]
     if not isinstance(document, list):

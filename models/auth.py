@@ -1,7 +1,11 @@
-"""Editor password hashing: scrypt (hashlib), random salt, constant-time comparison.
+"""Editor password hashing: scrypt (hashlib), random salt, constant-time comparison; and the signed,
+expiring value of the editor's sign-in cookie.
 
 Stored format: ``scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>`` (standard base64 without padding).
 Set it as CAMPAIGN_LENS_PASSWORD_HASH; `python -m models hash-password` prints the line.
+
+Sign-in cookie: ``v1.<expires, unix seconds>.<random nonce>.<HMAC-SHA256>``. The HMAC key is derived
+from the session secret *and the password hash*, so changing the password signs every browser out.
 """
 
 from __future__ import annotations
@@ -66,3 +70,39 @@ def verify_password(password: str, stored: str) -> bool:
         return hmac.compare_digest(_derive(password, salt, n, r, p, len(expected)), expected)
     except (ValueError, TypeError, binascii.Error, MemoryError, OverflowError):
         return False
+
+
+# --- the editor's sign-in cookie ----------------------------------------------------------------
+
+SESSION_VERSION = "v1"
+_MAX_SESSION_VALUE = 200
+
+
+def _session_key(secret: str, password_hash: str) -> bytes:
+    return hmac.new(secret.encode("utf-8"), b"campaign-lens editor session\x00" + password_hash.encode("utf-8"),
+                    hashlib.sha256).digest()
+
+
+def _session_mac(key: bytes, payload: str) -> str:
+    digest = hmac.new(key, payload.encode("utf-8"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def sign_editor_session(*, secret: str, password_hash: str, expires_at: int) -> str:
+    """The cookie value saying "signed in as the editor until `expires_at`" (unix seconds)."""
+    payload = f"{SESSION_VERSION}.{int(expires_at)}.{secrets.token_urlsafe(16)}"
+    return f"{payload}.{_session_mac(_session_key(secret, password_hash), payload)}"
+
+
+def editor_session_is_valid(value: object, *, secret: str, password_hash: str, now: float) -> bool:
+    """True for an unexpired value signed with this secret for this password hash. Never raises."""
+    if not isinstance(value, str) or len(value) > _MAX_SESSION_VALUE or not secret or not password_hash:
+        return False
+    payload, _, mac = value.rpartition(".")
+    version, _, rest = payload.partition(".")
+    expires_text, _, nonce = rest.partition(".")
+    if version != SESSION_VERSION or not (expires_text.isascii() and expires_text.isdigit()) or not nonce:
+        return False
+    if not hmac.compare_digest(mac, _session_mac(_session_key(secret, password_hash), payload)):
+        return False
+    return int(expires_text) > now

@@ -11,7 +11,9 @@ Functions that act on one object by id take an optional `workspace_id`: given, a
 another workspace is "not found", so a stale id from another workspace can never reach it.
 
 Share tokens: `secrets.token_urlsafe(32)` (256 bits). Only their SHA-256 hex digest is stored;
-the raw token is returned once, to be shown to the editor, and cannot be recovered later.
+the raw token is returned once, to be shown to the editor, and cannot be recovered later. A link
+row holds exactly one token digest, so a link can never have two live tokens: regenerating
+replaces the digest in place (one UPDATE), which also kills the old token.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from models.tables import (
     MappingProfile,
     ShareLink,
     Showing,
+    SignInTicket,
     Snapshot,
     Workspace,
     utcnow,
@@ -61,8 +64,11 @@ PARQUET_COMPRESSION = "zstd"
 # (the measures are mostly small integers stored as floats).
 PARQUET_COMPRESSION_LEVEL = 1
 TOKEN_BYTES = 32
-# A token_urlsafe(32) is 43 characters; anything far longer is not ours and is not even hashed.
-MAX_TOKEN_LENGTH = 200
+# A token_urlsafe(32) is 43 characters of the URL-safe alphabet. A value that is longer than 100
+# characters, shorter than 16 or holds anything else (a space, a quote, "%") is not a token: it is
+# refused before it is hashed or looked up, so a 100,000-character paste costs nothing.
+MAX_TOKEN_LENGTH = 100
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,%d}" % MAX_TOKEN_LENGTH)
 NAME_MAX_LENGTH = 200
 DEFAULT_WORKSPACE_NAME = "My workspace"
 FOOTER_MAX_LENGTH = 200  # reports.branding.MAX_FOOTER_CHARS
@@ -101,6 +107,12 @@ class WorkspaceFullError(UsageError):
 def hash_token(token: str) -> str:
     """SHA-256 hex digest of a raw share token (what the database stores)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def is_well_formed_token(token: object) -> bool:
+    """True when `token` could be a share token: 16-100 characters of the URL-safe alphabet, nothing
+    else (no padding, no spaces). Matching is exact: " TOKEN " is not TOKEN. Costs no hashing."""
+    return isinstance(token, str) and len(token) <= MAX_TOKEN_LENGTH and _TOKEN_SHAPE.fullmatch(token) is not None
 
 
 def describe_size(size_bytes: int) -> str:
@@ -994,10 +1006,13 @@ def resolve_share_token(*, session: Session, token: str, count_view: bool = True
     With `count_view`, an accepted token increments `view_count` and sets `last_viewed_at`
     (one atomic UPDATE, so concurrent viewers are all counted). Pass False on Streamlit reruns
     of the same visit.
+
+    Matching is exact: a token with anything added or removed (spaces included) is unknown, and a
+    value that is not even shaped like a token (`is_well_formed_token`) is refused without a query.
     """
-    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+    if not is_well_formed_token(token):
         return None
-    digest = hash_token(token.strip())
+    digest = hash_token(token)
     link = session.exec(select(ShareLink).where(ShareLink.token_sha256 == digest)).first()
     # The lookup is by digest; compare again in constant time so a database collation or
     # index quirk can never turn a near-match into a match.
@@ -1053,29 +1068,82 @@ def revoke_share_link(*, session: Session, link_id: int, workspace_id: int | Non
 
 
 def regenerate_share_link(
-    *, session: Session, link_id: int, workspace_id: int | None = None
+    *, session: Session, link_id: int, workspace_id: int | None = None,
+    replacing_token_sha256: str | None = None,
 ) -> tuple[ShareLink, str]:
-    """Revoke a link and issue a new token for the same snapshot, with the same label and the
-    same validity length (counted from now). Returns (new_link, raw_token)."""
-    old = _get_link(session, link_id, workspace_id)
-    if old is None:
+    """Give a live link a new token: the same link (label, views, validity length counted from now)
+    at a new address; the old address stops working in the same statement. Returns (link, raw_token).
+
+    The new digest replaces the old one in place with one conditional UPDATE, so a link never has
+    two live tokens, also under concurrent clicks on several replicas: of regenerations that start
+    from the same token, exactly one wins and the others are refused. `replacing_token_sha256` is
+    the digest the editor's page showed (default: the one stored now); if the link has moved on
+    since, the call is refused rather than hand out a second address.
+
+    Raises NotFoundError for an unknown link and UsageError (one sentence) for a revoked or expired
+    link (create a new one instead) or one regenerated in the meantime.
+    """
+    link = _get_link(session, link_id, workspace_id)
+    if link is None:
         raise NotFoundError(f"Share link {link_id} does not exist; its snapshot may have been deleted.")
+    session.refresh(link)  # the token and status as stored now, not as this session last saw them
     now = utcnow()
-    lifetime = max(old.expires_at - old.created_at, timedelta(minutes=1))
+    _refuse_regeneration_if_dead(link, now)
+    seen = link.token_sha256 if replacing_token_sha256 is None else replacing_token_sha256
+    lifetime = max(link.expires_at - link.created_at, timedelta(minutes=1))
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    new = ShareLink(
-        snapshot_id=old.snapshot_id,
-        token_sha256=hash_token(token),
-        label=old.label,
-        created_at=now,
-        expires_at=now + lifetime,
+    replaced = session.exec(
+        update(ShareLink)
+        .where(col(ShareLink.id) == link_id, col(ShareLink.token_sha256) == seen, col(ShareLink.revoked_at).is_(None))
+        .values(token_sha256=hash_token(token), created_at=now, expires_at=now + lifetime)
     )
-    if old.revoked_at is None:
-        old.revoked_at = now
-    session.add(old)
-    session.add(new)  # one transaction: never two live links, never none
-    _commit_refresh(session, old, new)
-    return new, token
+    session.commit()
+    session.refresh(link)
+    if replaced.rowcount != 1:
+        _refuse_regeneration_if_dead(link, now)
+        raise UsageError(
+            "This link was regenerated a moment ago (another click or another editor), and only its newest "
+            "address works; regenerate it again if you need a fresh address."
+        )
+    return link, token
+
+
+def _refuse_regeneration_if_dead(link: ShareLink, now: datetime) -> None:
+    status = link.status_at(now)
+    if status != "active":
+        state = "was revoked" if status == "revoked" else "has expired"
+        raise UsageError(f"This link {state}, so it cannot be regenerated; create a new link for the snapshot instead.")
+
+
+# --- sign-in tickets ---------------------------------------------------------------------------
+
+SIGN_IN_TICKET_LIFETIME = timedelta(minutes=1)
+
+
+def issue_sign_in_ticket(*, session: Session) -> str:
+    """A one-time ticket proving that a sign-in just succeeded, valid for a minute; the browser
+    exchanges it for the sign-in cookie (ui/signin.py). Only its SHA-256 is stored."""
+    now = utcnow()
+    ticket = secrets.token_urlsafe(TOKEN_BYTES)
+    session.exec(delete(SignInTicket).where(col(SignInTicket.expires_at) < now))  # tickets never redeemed
+    session.add(SignInTicket(ticket_sha256=hash_token(ticket), expires_at=now + SIGN_IN_TICKET_LIFETIME))
+    session.commit()
+    return ticket
+
+
+def redeem_sign_in_ticket(*, session: Session, ticket: str) -> bool:
+    """True once for a ticket from `issue_sign_in_ticket` that has not expired; False for anything
+    else, including the same ticket a second time (one DELETE decides, also across replicas)."""
+    if not is_well_formed_token(ticket):
+        return False
+    digest = hash_token(ticket)
+    found = session.exec(select(SignInTicket).where(SignInTicket.ticket_sha256 == digest)).first()
+    if found is None:
+        return False
+    fresh = found.expires_at > utcnow()
+    used = session.exec(delete(SignInTicket).where(col(SignInTicket.ticket_sha256) == digest))
+    session.commit()
+    return fresh and used.rowcount == 1
 
 
 # --- mapping profiles -------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from metrics.errors import UsageError
 
 DEFAULT_DB_FILENAME = "campaign_lens.db"
 MAX_SHARE_DAYS = 3650
+MAX_SIGN_IN_HOURS = 720
+MIN_SESSION_SECRET_LENGTH = 32
 # 1 TB: anything above is a typo, not a plan.
 MAX_WORKSPACE_MB = 1024 * 1024
 
@@ -37,6 +39,9 @@ class Settings:
     workspace_max_mb: int
     # The SMTP URL as configured (parsed and checked by reports.mail), or None when email is not set up.
     smtp_url: str | None = None
+    # Signs the editor's sign-in cookie; None: the UI makes up a random secret per process.
+    session_secret: str | None = None
+    sign_in_hours: int = 12
 
     @property
     def editor_password_required(self) -> bool:
@@ -108,6 +113,15 @@ def _public_url(text: str, _earlier: Mapping[str, Any]) -> str | None:
     return url
 
 
+def _session_secret(text: str, _earlier: Mapping[str, Any]) -> str | None:
+    if text and len(text) < MIN_SESSION_SECRET_LENGTH:
+        raise UsageError(
+            f"CAMPAIGN_LENS_SESSION_SECRET is too short: use at least {MIN_SESSION_SECRET_LENGTH} random characters "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(32))' prints some)."
+        )
+    return text or None
+
+
 # In reading order: a parser may use the fields declared above it (DATABASE_URL uses the data dir).
 SETTINGS: tuple[Setting, ...] = (
     Setting("CAMPAIGN_LENS_DATA_DIR", "data_dir", "./data", "Folder for the default SQLite database.", _data_dir),
@@ -139,6 +153,17 @@ SETTINGS: tuple[Setting, ...] = (
         "Mail server for scheduled reports, e.g. smtp://user:pass@host:587?from=reports@example.com "
         "(STARTTLS; smtps:// for TLS from the start, ?starttls=0 for a local relay). Empty: no email.",
         _optional_text,
+    ),
+    Setting(
+        "CAMPAIGN_LENS_SESSION_SECRET", "session_secret", "",
+        "Signs the editor's sign-in cookie: a long random value (32+ characters), the same on every replica. "
+        "Empty: a random secret per process (a sign-in survives a reload, not a restart).",
+        _session_secret,
+    ),
+    Setting(
+        "CAMPAIGN_LENS_SIGN_IN_HOURS", "sign_in_hours", "12",
+        "Hours a browser stays signed in as the editor (1 to 720).",
+        _whole_number("CAMPAIGN_LENS_SIGN_IN_HOURS", "hours", 1, MAX_SIGN_IN_HOURS),
     ),
 )
 

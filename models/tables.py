@@ -182,7 +182,6 @@ class MappingProfile(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-
 class DeliverySchedule(SQLModel, table=True):
     """A report emailed on a cadence: a snapshot's report (or a fresh client link to it), or the
     workspace's latest data for a relative period ("live", `snapshot_id` None).
@@ -244,3 +243,29 @@ class DeliveryAttempt(SQLModel, table=True):
     recipients: int = 0
     error: str | None = Field(default=None, max_length=500)
     message_id: str | None = Field(default=None, max_length=255)
+
+class SignInThrottle(SQLModel, table=True):
+    """Password checks for one account (or, under the key "*", for all accounts together), kept in the
+    database so the limits hold across sessions, processes and replicas (rules in models/throttle.py)."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: str = Field(primary_key=True, max_length=200)
+    # Checks counted since this moment; the window restarts when it is older than the rule's window.
+    window_started_at: datetime = Field(default_factory=utcnow)
+    # Password checks in the window not (yet) followed by a success.
+    attempts: int = 0
+    # Lockouts in the current streak: the next one lasts twice as long.
+    lockouts: int = 0
+    locked_until: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SignInTicket(SQLModel, table=True):
+    """A one-time proof that a sign-in just succeeded, which the browser exchanges (within a minute)
+    for the login cookie. Only the SHA-256 of the ticket is stored."""
+
+    __tablename__ = "sign_in_ticket"
+
+    ticket_sha256: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(index=True)

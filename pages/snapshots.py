@@ -181,10 +181,11 @@ def _revoke(link_id: int) -> None:
     st.session_state[SNAP_LINK_NOTICE] = "Link revoked: it no longer opens the report."
 
 
-def _regenerate(snapshot_id: int, link_id: int) -> None:
+def _regenerate(snapshot_id: int, link_id: int, seen_token_sha256: str) -> None:
     with user_errors("The link could not be regenerated", show=_notify_error) as outcome:
         with session_scope() as db:
-            link, token = repository.regenerate_share_link(session=db, link_id=link_id, workspace_id=workspace_id)
+            link, token = repository.regenerate_share_link(
+                session=db, link_id=link_id, workspace_id=workspace_id, replacing_token_sha256=seen_token_sha256)
             new_id = link.id
     if outcome.failed:
         return
@@ -359,9 +360,10 @@ with share:
         active = by_link[chosen_link].status_at(now) == "active"
         actions.button("Revoke", icon=":material/link_off:", key="link_revoke", disabled=not active,
                           on_click=_revoke, args=(chosen_link,), help="The link stops working at once.")
-        actions.button("Regenerate", icon=":material/autorenew:", key="link_regenerate",
-                              on_click=_regenerate, args=(selected_id, chosen_link),
-                              help="Revokes this link and creates a new one with the same label and validity.")
+        actions.button("Regenerate", icon=":material/autorenew:", key="link_regenerate", disabled=not active,
+                       on_click=_regenerate, args=(selected_id, chosen_link, by_link[chosen_link].token_sha256),
+                       help="Gives this link a new address with the same label and validity; the old address "
+                            "stops working at once. Revoked and expired links cannot be regenerated.")
 
 with scheduled:
     delivery.section(workspace_id, selected_id, snapshot.name, {s.id: s.name for s in snapshots})

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import time
 
 import streamlit as st
 
-from models import repository
-from models.auth import verify_password
+from models import repository, throttle
 from models.settings import load_settings
+from ui import signin
+from ui.errors import user_errors
 from ui.persistence import session_scope
 from ui.state import EDITOR_AUTHENTICATED, VIEWER, Viewer
 
 _LOGGER = logging.getLogger(__name__)
-# A wrong password costs the guesser this long (on top of scrypt's own cost).
-WRONG_PASSWORD_DELAY_SECONDS = 1.0
 
 
 def log_client_failure(message: str) -> None:
@@ -89,7 +87,8 @@ def identify() -> Viewer:
     elif _oidc_configured():
         viewer = Viewer("editor") if _oidc_editor_allowed() else Viewer("login")
     elif _password_hash():
-        viewer = Viewer("editor") if st.session_state.get(EDITOR_AUTHENTICATED) else Viewer("login")
+        signed_in = st.session_state.get(EDITOR_AUTHENTICATED) or signin.signed_in_by_cookie(_password_hash())
+        viewer = Viewer("editor") if signed_in else Viewer("login")
     elif _is_local_visitor():
         viewer = Viewer("editor")  # SPEC §8: no password configured = open editor, on this machine only
     else:
@@ -104,6 +103,8 @@ def _client_viewer(token: str) -> Viewer:
     A view is counted once per browser session; every rerun re-checks the link so a
     revoked or expired link stops working at once.
     """
+    if not repository.is_well_formed_token(token):  # padded, odd or huge: no hashing, no query
+        return Viewer("invalid", token=token)
     remembered = st.session_state.get(VIEWER)
     already_counted = remembered is not None and remembered.token == token and remembered.is_client
     try:
@@ -141,18 +142,32 @@ def login_page() -> None:
         st.write("This Campaign Lens is protected. Enter the editor password.")
         password = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Open the editor", type="primary")
-    if submitted:
-        try:
-            accepted = bool(password) and verify_password(password, _password_hash())
-        except Exception:  # a malformed hash in the settings: refuse, say nothing about it
-            _LOGGER.exception("The editor password hash could not be checked")
-            accepted = False
-        if accepted:
-            st.session_state[EDITOR_AUTHENTICATED] = True
-            st.rerun()
-        else:
-            time.sleep(WRONG_PASSWORD_DELAY_SECONDS)
-            st.error("That password is not correct. Try again.")
+    if not submitted:
+        return
+    with user_errors("The password could not be checked") as outcome:
+        with session_scope() as session:
+            # Throttled per account and for everyone, in the database (models/throttle.py); a malformed
+            # hash in the settings simply never matches.
+            result = throttle.check_password(session=session, password=password, password_hash=_password_hash(),
+                                             client=st.context.ip_address)
+    if outcome.failed:
+        return
+    if not result.accepted:
+        st.error(result.message)
+        return
+    st.session_state[EDITOR_AUTHENTICATED] = True
+    signin.remember_sign_in()
+    st.rerun()
+
+
+def sign_out_button() -> None:
+    """In the sidebar of a password-protected editor: sign out of this browser."""
+    if not _password_hash() or _oidc_configured():
+        return
+    if st.sidebar.button("Sign out", icon=":material/logout:", key="sign_out"):
+        st.session_state.pop(EDITOR_AUTHENTICATED, None)
+        signin.sign_out()
+        st.rerun()
 
 
 def invalid_link_page() -> None:

@@ -12,6 +12,7 @@ import streamlit as st
 from metrics import currency, demo, kpis
 from metrics.currency import CurrencySettings
 from metrics.rollup import daily_rollup
+from ui import memory
 from ui.state import Dataset, currency_settings
 
 
@@ -40,6 +41,7 @@ def demo_dataset(rows: int | None = None, seed: int = 7) -> Dataset:
     )
 
 
+@memory.release_when_idle
 @st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
 def summarize(
     dataset_key: str,
@@ -68,18 +70,21 @@ def summarize(
     )
 
 
+@memory.release_when_idle
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def dimension_values(dataset_key: str, _frame: pl.DataFrame, column: str) -> list[str]:
     """Sorted distinct non-null values of a dimension (for filter pickers)."""
     return sorted(_frame.get_column(column).drop_nulls().unique().to_list())
 
 
+@memory.release_when_idle
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def date_bounds(dataset_key: str, _frame: pl.DataFrame) -> tuple[date | None, date | None]:
     dates = _frame.get_column("date")
     return dates.min(), dates.max()
 
 
+@memory.release_when_idle
 @st.cache_resource(max_entries=4, show_spinner="Preparing the dashboard…")
 def _rollup(dataset_key: str, _frame: pl.DataFrame) -> pl.DataFrame:
     rolled = daily_rollup(_frame)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import access, filters, report_files, session, widgets, workspaces
+from ui import access, filters, memory, report_files, session, widgets, workspaces
 from ui.state import CLIENT_DOWNLOAD, VIEWER, Viewer, current_viewer
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,14 +47,24 @@ def _pages_for(viewer: Viewer):
     if viewer.role == "client":
         return analysis
     if viewer.role == "login":
-        return [st.Page(access.login_page, title="Sign in", icon=":material/lock:", default=True)]
-    return [st.Page(access.invalid_link_page, title="Link not valid", icon=":material/link_off:", default=True)]
+        return _only_page(access.login_page, "Sign in", ":material/lock:")
+    return _only_page(access.invalid_link_page, "Link not valid", ":material/link_off:")
+
+
+def _only_page(render, title: str, icon: str):
+    """`render` at "/" and, hidden, at every editor page's address: a deep link such as /upload shows the
+    sign-in form (or the dead-link page) and nothing else, not Streamlit's "Page not found" over it."""
+    # `_url_path`: `url_path` is "" for the default page, which answers at its own name too (/overview).
+    addresses = [page._url_path for pages in _pages_for(Viewer("editor")).values() for page in pages]
+    hidden = [st.Page(render, title=title, icon=icon, url_path=address, visibility="hidden") for address in addresses]
+    return [st.Page(render, title=title, icon=icon, default=True), *hidden]
 
 
 def route():
     """Decide everything for this run and return the page `st.navigation` chose (not yet run)."""
     st.set_page_config(page_title="Campaign Lens", page_icon=str(FAVICON), layout="wide")
     widgets.page_style()
+    memory.note_session()
     viewer = access.identify()
     dataset = None
     if viewer.role in ("editor", "client"):
@@ -84,6 +94,8 @@ def route():
     elif dataset is not None:
         session.header(viewer, dataset)
         filters.sidebar(dataset, mirror_in_url=viewer.is_editor)
+    if viewer.is_editor:
+        access.sign_out_button()
     return page
 
 

@@ -23,7 +23,7 @@ from metrics.report_settings import KpiSettings, ReportSettings
 from models import repository
 from models.sources import content_key, overlapping_rows
 from models.tables import Showing
-from ui import data, filters
+from ui import data, filters, memory
 from ui.persistence import session_scope
 from ui.state import (
     AB_CONFIG,
@@ -215,6 +215,7 @@ def show_demo() -> None:
 # --- snapshots --------------------------------------------------------------------------------
 
 
+@memory.release_when_idle
 @st.cache_resource(max_entries=8, show_spinner="Opening the report…")
 def _snapshot_frame(snapshot_id: int, saved_at: str) -> pl.DataFrame:
     """A snapshot never changes once saved; with its save time the id is a sound cache key (SQLite
@@ -279,6 +280,7 @@ def _client_dataset(viewer: Viewer) -> Dataset | None:
 # --- the workspace's sources ------------------------------------------------------------------
 
 
+@memory.release_when_idle
 @st.cache_resource(max_entries=4, show_spinner="Opening the workspace's data…")
 def _combined_sources(key: str, source_ids: tuple[int, ...]) -> tuple[pl.DataFrame, tuple[tuple[int, int, int], ...]]:
     """The enabled sources' rows one after another, and (later id, earlier id, rows) for every pair

@@ -41,9 +41,12 @@ class LastUpload:
     files: tuple[FileUpload, ...]
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+# Session scope: a file as read belongs to the session that uploaded it (it is stored as a source for
+# everyone else); Streamlit drops these entries when the session disconnects. A global cache kept the
+# last 16 uploads' frames in memory after their sessions had ended (ui/memory.py).
+@st.cache_resource(max_entries=8, scope="session", show_spinner=False)
 def _read(sha256: str, mapping_json: str, name: str, _data: bytes) -> ingest.LoadResult:
-    """`ingest.load`, cached by the bytes' hash, the mapping and the name (shared, read-only)."""
+    """`ingest.load`, cached by the bytes' hash, the mapping and the name (read-only)."""
     return ingest.load(_data, name, json.loads(mapping_json))
 
 

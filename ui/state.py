@@ -29,6 +29,7 @@ KPI_SETTINGS = "cl_kpi_settings"
 CURRENCY_SETTINGS = "cl_currency_settings"  # metrics.currency.CurrencySettings: file currencies, reporting rates
 VIEWER = "cl_viewer"
 EDITOR_AUTHENTICATED = "cl_editor_ok"
+SIGNED_OUT = "cl_signed_out"  # this session signed out: its sign-in cookie no longer counts
 OPEN_SNAPSHOT = "cl_open_snapshot"
 # The editor's workspace (its id) and what of it the session shows: "sources", "demo" or "snapshot".
 WORKSPACE = "cl_workspace"

@@ -36,11 +36,12 @@ def demo_app(app):
 @pytest.fixture(autouse=True)
 def _fresh_start():
     """Each app test starts like a first visit: one empty "My workspace", nothing left by an earlier
-    test (no sources, snapshots, links or remembered view)."""
-    from sqlmodel import Session
+    test (no sources, snapshots, links or remembered view, no wrong passwords)."""
+    from sqlmodel import Session, delete
 
     from models import repository
     from models.db import make_engine, upgrade_database
+    from models.tables import SignInThrottle
 
     engine = make_engine()
     upgrade_database(engine)
@@ -48,5 +49,7 @@ def _fresh_start():
         for workspace in repository.list_workspaces(session=session):
             repository.delete_workspace(session=session, workspace_id=workspace.id)
         repository.ensure_workspace(session=session)
+        session.exec(delete(SignInThrottle))
+        session.commit()
     engine.dispose()
     yield

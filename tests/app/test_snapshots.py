@@ -154,24 +154,26 @@ def test_save_list_rename_open_share_revoke_delete(app, engine):
     at.button(key="share_link_done").click().run()
     assert not at.code, "the raw token is shown only once"
 
-    # regenerate: a new URL (shown once), the old token dies
+    # regenerate: the same link at a new URL (shown once); the old token dies, one live link remains
     at.button(key="link_regenerate").click().run()
     [code] = at.code
     new_token = code.value.split("share=", 1)[1]
     assert new_token != token
-    assert sorted(_table(at, "Last view")["Status"].tolist()) == ["Active", "Revoked"]
+    assert _table(at, "Last view")["Status"].tolist() == ["Active"]
+    assert _table(at, "Live links")["Live links"].tolist()[0] == 1
     with Session(engine) as session:
         assert repository.resolve_share_token(session=session, token=token, count_view=False) is None
         assert repository.resolve_share_token(session=session, token=new_token, count_view=False) is not None
 
-    # revoke (the picker starts on the newest link: the regenerated one)
+    # revoke: the link stops working, and neither Revoke nor Regenerate is offered for it any more
     at.button(key="link_revoke").click().run()
-    assert _table(at, "Last view")["Status"].tolist() == ["Revoked", "Revoked"]
+    assert _table(at, "Last view")["Status"].tolist() == ["Revoked"]
     # Said next to the picker, and the picker's options carry no status a browser could keep showing stale.
     assert [m.value for m in at.success] == ["Link revoked: it no longer opens the report."]
     assert any(c.value == "Status: Revoked" for c in at.caption)
     assert not any("Active" in option for option in at.selectbox(key=f"link_pick_{snapshot_id}").options)
     assert not at.code, "revoking the link just shown hides its URL"
+    assert at.button(key="link_regenerate").disabled and at.button(key="link_revoke").disabled
     with Session(engine) as session:
         assert repository.resolve_share_token(session=session, token=new_token, count_view=False) is None
 
@@ -238,9 +240,11 @@ def test_client_deep_link_to_editor_page_is_rerouted(shared, page):
     assert any("data as of" in t for t in _all_markdown(at))
 
 
-@pytest.mark.parametrize("kind", ["unknown", "expired", "revoked", "empty"])
+@pytest.mark.parametrize("kind", ["unknown", "expired", "revoked", "empty", "padded", "odd", "huge"])
 def test_dead_links_all_look_the_same(shared, kind):
-    token = {"unknown": "x" * 43, "empty": ""}[kind] if kind in ("unknown", "empty") else shared[kind]
+    made_up = {"unknown": "x" * 43, "empty": "", "padded": f" {shared['active']} ", "odd": shared["active"] + "%",
+               "huge": "A" * 100_000}
+    token = made_up[kind] if kind in made_up else shared[kind]
     at = _app()
     at.query_params["share"] = token
     at.run()
@@ -292,7 +296,6 @@ def password_hash():
 
 def test_password_gate(monkeypatch, password_hash):
     monkeypatch.setenv("CAMPAIGN_LENS_PASSWORD_HASH", password_hash)
-    monkeypatch.setattr("ui.access.WRONG_PASSWORD_DELAY_SECONDS", 0)
     at = _app()
     at.switch_page("pages/upload.py").run()  # a deep link first, as on a fresh server
     assert not at.file_uploader
@@ -307,6 +310,35 @@ def test_password_gate(monkeypatch, password_hash):
     assert {"upload", "snapshots"} <= _nav(at)
     at.switch_page("pages/upload.py").run()
     assert at.file_uploader
+
+    at.button(key="sign_out").click().run()
+    assert at.text_input[0].label == "Password" and not at.file_uploader
+
+
+def test_wrong_passwords_lock_the_form_for_every_session(monkeypatch, password_hash):
+    """SPEC §8: the 5th wrong password locks the editor for a minute; the right one is refused meanwhile,
+    also in a new session (the count is in the database, not in the session)."""
+    monkeypatch.setenv("CAMPAIGN_LENS_PASSWORD_HASH", password_hash)
+    errors = []
+    for attempt in range(5):
+        at = _app()  # a new browser session each time
+        at.run()
+        at.text_input[0].input(f"guess {attempt}")
+        at.button[0].click().run()
+        errors.append(at.error[0].value)
+    assert errors == ["That password is not correct. Try again."] * 4 + [
+        "Too many wrong passwords. Try again in 1 minute."]
+    at = _app()
+    at.run()
+    at.text_input[0].input("correct horse")
+    at.button[0].click().run()
+    assert at.error[0].value.startswith("Too many wrong passwords. Try again in ")
+    assert not at.file_uploader and "upload" not in _file_pages(at)
+
+
+def _file_pages(at: AppTest) -> set[str]:
+    return {str(info["script_path"]).rsplit("/", 1)[-1].removesuffix(".py")
+            for info in at._registered_pages.values() if info.get("script_path")}
 
 
 def test_client_token_never_opens_the_editor(monkeypatch, password_hash, shared):

@@ -88,3 +88,32 @@ def test_cli_refuses_an_empty_password():
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and result.stderr.strip()
+
+
+# --- the editor's sign-in cookie -----------------------------------------------------------------
+
+SECRET = "s" * 40
+PASSWORD_HASH = "scrypt$4096$8$1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5"
+
+
+def test_a_signed_session_is_valid_until_it_expires():
+    from models.auth import editor_session_is_valid, sign_editor_session
+
+    value = sign_editor_session(secret=SECRET, password_hash=PASSWORD_HASH, expires_at=2_000)
+    assert editor_session_is_valid(value, secret=SECRET, password_hash=PASSWORD_HASH, now=1_999)
+    assert not editor_session_is_valid(value, secret=SECRET, password_hash=PASSWORD_HASH, now=2_000)
+
+
+def test_a_session_from_another_secret_or_password_or_edited_is_refused():
+    from models.auth import editor_session_is_valid, sign_editor_session
+
+    value = sign_editor_session(secret=SECRET, password_hash=PASSWORD_HASH, expires_at=2_000)
+    version, expires, nonce, mac = value.split(".")
+    assert not editor_session_is_valid(value, secret="t" * 40, password_hash=PASSWORD_HASH, now=0)
+    assert not editor_session_is_valid(value, secret=SECRET, password_hash=PASSWORD_HASH + "x", now=0)  # new password
+    tampered = [f"{version}.9999999999.{nonce}.{mac}", f"{version}.{expires}.{nonce}x.{mac}",
+                f"v2.{expires}.{nonce}.{mac}", f"{version}.{expires}.{nonce}.{mac[:-1]}", "", "v1...", "é" * 50,
+                f"{version}.²000.{nonce}.{mac}", None, 12, "x" * 10_000]
+    for candidate in tampered:
+        assert not editor_session_is_valid(candidate, secret=SECRET, password_hash=PASSWORD_HASH, now=0), candidate
+    assert not editor_session_is_valid(value, secret="", password_hash=PASSWORD_HASH, now=0)

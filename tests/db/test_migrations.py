@@ -28,7 +28,7 @@ from models.db import alembic_config, current_revision, make_engine, upgrade_dat
 REPO = Path(__file__).resolve().parents[2]
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 TABLES = {"workspace", "data_source", "snapshot", "share_link", "mapping_profile", "delivery_schedule",
-          "delivery_attempt"}
+          "delivery_attempt", "sign_in_throttle", "sign_in_ticket"}
 FIRST_SCHEMA = "0001"
 
 

@@ -23,6 +23,7 @@ def test_defaults(tmp_path, monkeypatch):
     assert settings.public_url is None
     assert settings.workspace_max_mb == 2048 and settings.workspace_max_bytes == 2 * 1024**3
     assert settings.smtp_url is None  # no email delivery until a mail server is configured
+    assert settings.session_secret is None and settings.sign_in_hours == 12
 
 
 def test_every_settings_field_is_declared_once():
@@ -38,8 +39,11 @@ def test_values_from_the_environment(tmp_path):
         "CAMPAIGN_LENS_PUBLIC_URL": "https://reports.example.com/",
         "CAMPAIGN_LENS_WORKSPACE_MAX_MB": "10",
         "CAMPAIGN_LENS_SMTP_URL": " 'smtps://m.example.com?from=r@example.com' ",
+        "CAMPAIGN_LENS_SESSION_SECRET": "s" * 40,
+        "CAMPAIGN_LENS_SIGN_IN_HOURS": "72",
     })
     assert settings.smtp_url == "smtps://m.example.com?from=r@example.com"
+    assert settings.session_secret == "s" * 40 and settings.sign_in_hours == 72
     assert settings.database_url == f"sqlite:///{tmp_path / 'campaign_lens.db'}"
     assert settings.password_hash == "scrypt$16384$8$1$abc$def" and settings.editor_password_required
     assert settings.share_days == 7
@@ -57,7 +61,9 @@ def test_share_url_falls_back_to_the_page_url():
 @pytest.mark.parametrize(
     "env",
     [{"CAMPAIGN_LENS_SHARE_DAYS": "soon"}, {"CAMPAIGN_LENS_SHARE_DAYS": "0"}, {"CAMPAIGN_LENS_PUBLIC_URL": "example.com"},
-     {"CAMPAIGN_LENS_WORKSPACE_MAX_MB": "2 GB"}, {"CAMPAIGN_LENS_WORKSPACE_MAX_MB": "0"}],
+     {"CAMPAIGN_LENS_WORKSPACE_MAX_MB": "2 GB"}, {"CAMPAIGN_LENS_WORKSPACE_MAX_MB": "0"},
+     {"CAMPAIGN_LENS_SESSION_SECRET": "too short"}, {"CAMPAIGN_LENS_SIGN_IN_HOURS": "0"},
+     {"CAMPAIGN_LENS_SIGN_IN_HOURS": "a week"}],
 )
 def test_bad_values_are_one_plain_sentence(env):
     with pytest.raises(UsageError) as info:

@@ -2,6 +2,11 @@
 
 Each server gets its own data directory and database; it is stopped by its process
 group id when the test ends.
+
+Browser tests wait for content, never for time: `settled(page, target)` waits until the script has
+finished and the element is there (or there `count` times). To prove the suite holds on a busy
+machine, `E2E_CPU_LOAD=1 .venv/bin/python -m pytest tests/e2e` keeps every core busy for the whole
+session.
 """
 
 from __future__ import annotations
@@ -99,6 +104,21 @@ def app_server(tmp_path) -> Iterator[Callable[..., Server]]:
         server.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cpu_load():
+    """With E2E_CPU_LOAD=1: one busy loop per core for the whole session (stopped by their ids at the end)."""
+    if os.environ.get("E2E_CPU_LOAD") != "1":
+        yield
+        return
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 1)]
+    try:
+        yield
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait(10)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
@@ -137,6 +157,27 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
 def exports_input(page):
     """The Data page's file input for exports (the page has another uploader, for currency rates)."""
     return page.get_by_role("region", name="Exports").get_by_test_id("stFileUploaderDropzoneInput")
+
+
+def settled(page, target=None, *, count: int | None = None, at_least: int | None = None,
+            timeout: float = 30_000):
+    """Wait until the app has settled (the script finished) and `target` (a CSS selector or a locator)
+    is visible — or, with `count` / `at_least`, exists exactly / at least that many times. Charts and
+    tables draw after the script has finished, so never count elements without this. Returns the locator."""
+    wait_for_app(page, timeout)
+    if target is None:
+        return None
+    locator = page.locator(target) if isinstance(target, str) else target
+    if count is not None:
+        from playwright.sync_api import expect  # the browser fixture skips when playwright is missing
+
+        expect(locator).to_have_count(count, timeout=timeout)
+    elif at_least is not None:
+        locator.nth(at_least - 1).wait_for(state="attached", timeout=timeout)
+    else:
+        locator.first.wait_for(state="visible", timeout=timeout)
+    wait_for_app(page, timeout)  # what appeared may have started another run
+    return locator
 
 
 def screenshot(page, name: str) -> Path:

@@ -13,7 +13,7 @@ import shutil
 import pytest
 
 from tests.conftest import REPO
-from tests.e2e.conftest import exports_input, screenshot, wait_for_app
+from tests.e2e.conftest import exports_input, screenshot, settled, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -34,8 +34,7 @@ def _sidebar_link(page, title: str):
 
 def _go(page, title: str) -> None:
     _sidebar_link(page, title).click()
-    page.wait_for_timeout(300)
-    wait_for_app(page)
+    settled(page, page.get_by_test_id("stMain").locator("h1").filter(has_text=title))
 
 
 def _full_screenshot(page, name: str):
@@ -59,12 +58,9 @@ def test_dashboard_journey(app_server, page, tmp_path):
 
     # The empty start offers the demo account.
     page.get_by_role("button", name="Use demo data").click()
-    page.wait_for_selector("[data-testid='stMetric']")
-    page.wait_for_selector("[data-testid='stVegaLiteChart']")  # the trend comes after the tiles
-    wait_for_app(page)
-    assert page.locator("[data-testid='stMetric']").count() == 14
+    settled(page, "[data-testid='stMetric']", count=14)
     assert page.get_by_text("Reach (sum of rows)").first.is_visible()
-    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1
+    settled(page, "[data-testid='stVegaLiteChart']")
 
     # The default view, the last 30 days, has a previous period inside the data, so the tiles show changes.
     page.get_by_text("compared with 2 Sep – 1 Oct 2026").wait_for()
@@ -75,11 +71,8 @@ def test_dashboard_journey(app_server, page, tmp_path):
     overview_png = _full_screenshot(page, "overview")
 
     _go(page, "Platforms")
-    page.wait_for_selector("[data-testid='stDataFrame']")
-    page.wait_for_selector("[data-testid='stVegaLiteChart']")
-    wait_for_app(page)
-    assert page.locator("[data-testid='stDataFrame']").count() >= 2  # comparison + best/worst
-    assert page.locator("[data-testid='stVegaLiteChart']").count() == 4
+    settled(page, "[data-testid='stDataFrame']", at_least=2)  # comparison + best/worst
+    settled(page, "[data-testid='stVegaLiteChart']", count=4)  # charts draw after the script has finished
     assert page.locator("[data-testid='stException']").count() == 0
     platforms_png = _full_screenshot(page, "platforms")
 

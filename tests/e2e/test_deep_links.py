@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from models.auth import hash_password
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import screenshot, settled
 from tests.e2e.share_fixtures import SNAPSHOT_NAME, XSS, shared_snapshot
 
 pytestmark = pytest.mark.e2e
@@ -34,6 +34,7 @@ def _dismiss_page_not_found(page) -> None:
 
 
 def _assert_client_report(page) -> None:
+    settled(page, page.get_by_test_id("stMainBlockContainer").get_by_text(SNAPSHOT_NAME, exact=True))
     assert page.locator(UPLOADER).count() == 0
     assert page.get_by_text("Save snapshot").count() == 0
     assert page.get_by_text("Snapshots & sharing").count() == 0
@@ -44,7 +45,6 @@ def _assert_client_report(page) -> None:
 def test_client_deep_link_to_upload_on_fresh_server(app_server, tmp_path, page):
     server, shared = _server_with_snapshot(app_server, tmp_path)
     page.goto(f"{server.url}/upload?share={shared.token}")
-    wait_for_app(page)
     _assert_client_report(page)
     _dismiss_page_not_found(page)
     nav = page.locator("[data-testid='stSidebarNav']")
@@ -54,8 +54,7 @@ def test_client_deep_link_to_upload_on_fresh_server(app_server, tmp_path, page):
     # Upload text is text: the snapshot name (shown in the header) and a campaign are an <img> tag.
     assert page.locator("img[src='x']").count() == 0
     nav.get_by_text("Campaigns").click()
-    wait_for_app(page)
-    page.wait_for_timeout(500)
+    settled(page, page.get_by_test_id("stMain").locator("h1").filter(has_text="Campaigns"))
     assert page.locator("img[src='x']").count() == 0
     assert page.get_by_test_id("stMainBlockContainer").get_by_text(SNAPSHOT_NAME, exact=True).is_visible()  # still the client, on every page
     assert "share=" in page.url
@@ -65,7 +64,6 @@ def test_client_deep_link_to_upload_on_fresh_server(app_server, tmp_path, page):
 def test_client_deep_link_to_snapshots_on_fresh_server(app_server, tmp_path, page):
     server, shared = _server_with_snapshot(app_server, tmp_path)
     page.goto(f"{server.url}/snapshots?share={shared.token}")
-    wait_for_app(page)
     _assert_client_report(page)
 
 
@@ -74,21 +72,21 @@ def test_dead_link_deep_link_on_fresh_server(app_server, tmp_path, page, path):
     server, shared = _server_with_snapshot(app_server, tmp_path)
     token = shared.revoked_token if path == "upload" else "not-a-real-token"
     page.goto(f"{server.url}/{path}?share={token}")
-    wait_for_app(page)
-    assert page.get_by_text("This link is not valid").is_visible()
+    settled(page, page.get_by_text("This link is not valid"))
+    assert page.get_by_role("dialog").count() == 0  # no "Page not found" over it
     assert page.locator(UPLOADER).count() == 0
     assert page.get_by_text("Save snapshot").count() == 0
     assert page.get_by_text(XSS).count() == 0
 
 
-def test_password_deep_link_on_fresh_server(app_server, page):
+@pytest.mark.parametrize("path", ["upload", "snapshots"])
+def test_password_deep_link_on_fresh_server_shows_only_the_sign_in_form(app_server, page, path):
     server = app_server(env={"CAMPAIGN_LENS_PASSWORD_HASH": hash_password("correct horse")})
-    page.goto(f"{server.url}/upload")
-    wait_for_app(page)
-    password = page.locator("input[type='password']")
-    password.wait_for()
+    page.goto(f"{server.url}/{path}")
+    password = settled(page, "input[type='password']")
     assert page.locator(UPLOADER).count() == 0
-    _dismiss_page_not_found(page)
+    assert page.get_by_role("dialog").count() == 0  # no "Page not found" over the form
+    assert page.locator("[data-testid='stSidebarNav']").count() == 0
     password.fill("wrong horse")
     page.get_by_role("button", name="Open the editor").click()
     page.get_by_text("That password is not correct. Try again.").wait_for()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.conftest import settled, wait_for_app
 from tests.e2e.share_fixtures import shared_snapshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -33,16 +33,16 @@ def test_two_replicas_share_snapshots_and_links(postgres_server, app_server, pag
     page.get_by_role("button", name="Use demo data").click()
     page.get_by_text("Current data:").wait_for()
     page.locator("[data-testid='stSidebarNav']").get_by_text("Snapshots & sharing").click()
-    wait_for_app(page)
+    settled(page, page.get_by_label("Work with snapshot"))
     assert "Saved through the repository" in snapshot_names(page)  # saved outside this server, listed here
     page.get_by_label("Snapshot name").fill("Saved on replica one")
     page.get_by_role("button", name="Save snapshot").click()
-    page.get_by_text("Snapshot saved").wait_for()
+    settled(page, page.get_by_text("Snapshot saved"))
     page.get_by_role("tab", name="Client links").click()
+    settled(page, page.get_by_label("Label (who gets it)"))  # the tab is open and its rerun has finished
     page.get_by_role("button", name="Create link").click()
-    code = page.locator("[data-testid='stCode'] code")
-    code.wait_for()
-    link = code.inner_text().strip()
+    code = settled(page, "[data-testid='stCode'] code", timeout=60_000)
+    link = code.first.inner_text().strip()
     assert link.startswith(f"{first.url}/?share=")
 
     # Replica 2 lists both snapshots and opens the link made on replica 1.
@@ -51,13 +51,12 @@ def test_two_replicas_share_snapshots_and_links(postgres_server, app_server, pag
         editor_two = other.new_page()
         editor_two.set_default_timeout(30_000)
         editor_two.goto(f"{second.url}/snapshots")
-        wait_for_app(editor_two)
+        settled(editor_two, editor_two.get_by_label("Work with snapshot"))
         names = snapshot_names(editor_two)
         assert "Saved on replica one" in names and "Saved through the repository" in names, names
         editor_two.goto(link.replace(first.url, second.url))
-        wait_for_app(editor_two)
-        main = editor_two.get_by_test_id("stMainBlockContainer")
-        assert main.get_by_text("Saved on replica one", exact=True).is_visible()
+        settled(editor_two, editor_two.get_by_test_id("stMainBlockContainer").get_by_text("Saved on replica one",
+                                                                                           exact=True))
         assert editor_two.get_by_text("This link is not valid").count() == 0
     finally:
         other.close()

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from tests.conftest import REPO
-from tests.e2e.conftest import exports_input, screenshot, wait_for_app
+from tests.e2e.conftest import exports_input, screenshot, settled, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +48,7 @@ def spend_tile(page) -> str:
 
 def nav_to(page, title: str) -> None:
     page.locator("[data-testid='stSidebarNav']").get_by_text(title, exact=True).click()
-    wait_for_app(page)
+    settled(page, page.get_by_test_id("stMain").locator("h1").filter(has_text=title))
 
 
 def test_share_a_snapshot_then_revoke(app_server, page, browser, tmp_path):
@@ -74,12 +74,10 @@ def test_share_a_snapshot_then_revoke(app_server, page, browser, tmp_path):
     page.get_by_text("Snapshot saved").wait_for()
     wait_for_app(page)
     page.get_by_role("tab", name="Client links").click()
-    page.get_by_label("Label (who gets it)").fill("Acme team")
+    settled(page, page.get_by_label("Label (who gets it)")).fill("Acme team")
     page.get_by_role("button", name="Create link").click()
-    code = page.locator("[data-testid='stCode'] code")
-    code.wait_for()
-    wait_for_app(page)
-    share_url = code.inner_text().strip()
+    code = settled(page, "[data-testid='stCode'] code", timeout=60_000)
+    share_url = code.first.inner_text().strip()
     assert share_url.startswith(f"{server.url}/?share="), share_url
     docs_screenshot(page, "snapshots")
 
@@ -89,8 +87,7 @@ def test_share_a_snapshot_then_revoke(app_server, page, browser, tmp_path):
         client = client_context.new_page()
         client.set_default_timeout(30_000)
         client.goto(share_url)
-        wait_for_app(client)
-        assert client.get_by_test_id("stMainBlockContainer").get_by_text("March review", exact=True).is_visible()
+        settled(client, client.get_by_test_id("stMainBlockContainer").get_by_text("March review", exact=True))
         assert spend_tile(client) == editor_spend
         nav = client.locator("[data-testid='stSidebarNav']")
         assert nav.get_by_text("Data", exact=True).count() == 0
@@ -104,8 +101,7 @@ def test_share_a_snapshot_then_revoke(app_server, page, browser, tmp_path):
         page.get_by_role("button", name="Revoke").click()
         page.get_by_text("Link revoked").wait_for()
         client.reload()
-        wait_for_app(client)
-        assert client.get_by_text("This link is not valid").is_visible()
+        settled(client, client.get_by_text("This link is not valid"))
         assert client.get_by_text("March review").count() == 0
     finally:
         client_context.close()
