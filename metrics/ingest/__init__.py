@@ -94,8 +94,6 @@ __all__ = [
 
 # Uploads above this size are refused (the command line's load_path has no such cap).
 MAX_UPLOAD_BYTES = 500 * 1024 * 1024
-PARQUET_MAGIC = b"PAR1"
-ZIP_MAGIC = b"PK\x03\x04"  # .xlsx is a zip archive
 
 
 def load(data: bytes, filename: str, mapping: dict[str, str] | None = None) -> LoadResult:
@@ -123,7 +121,7 @@ def load_path(
         raise UnreadableFileError(f"{path.name} was not found; check the path and try again.")
     with open(path, "rb") as handle:
         head = handle.read(8)
-    if head.startswith(ZIP_MAGIC) or head.startswith(PARQUET_MAGIC) or _excel_name(path.name):
+    if head.startswith((sniff.ZIP_MAGIC, sniff.PARQUET_MAGIC)) or _excel_name(path.name):
         return _load(path.read_bytes(), path.name, mapping)
     return _load_text(path, path.name, mapping, keep=keep)
 
@@ -179,12 +177,12 @@ def _load(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
         from metrics.ingest import excel
 
         raise UnreadableFileError(excel.password_message(name))
-    if data.startswith(ZIP_MAGIC):
+    if data.startswith(sniff.ZIP_MAGIC):
         return _load_excel(data, name, mapping)
-    if data.startswith(PARQUET_MAGIC):
+    if data.startswith(sniff.PARQUET_MAGIC):
         return _load_parquet(data, name, mapping)
     if _excel_name(name):
-        if data.startswith(b"\xd0\xcf\x11\xe0"):
+        if data.startswith(sniff.OLE2_MAGIC):
             raise UnreadableFileError(f"{name} is an old-format .xls workbook; save it as .xlsx or CSV and "
                                       "upload that instead.")
         if not _looks_like_text(data):
@@ -199,12 +197,10 @@ def _load(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
 
 def _encrypted_office_file(data: bytes) -> bool:
     # Checked before importing the Excel reader: only OLE containers (old .xls, encrypted .xlsx) qualify.
-    return data.startswith(b"\xd0\xcf\x11\xe0") and "EncryptedPackage".encode("utf-16-le") in data
+    return data.startswith(sniff.OLE2_MAGIC) and "EncryptedPackage".encode("utf-16-le") in data
 
 
 def _looks_like_text(data: bytes) -> bool:
-    from metrics.ingest import sniff
-
     head = data[: sniff.SAMPLE_BYTES]
     if sniff.describe_binary(head):
         return False
