@@ -244,7 +244,7 @@ def _finish(
     raw: RawTable, plan: MappingPlan, family: Family, report: FileReport, title_lines: Iterable[str] = ()
 ) -> LoadResult:
     _detect_value_currency(raw, plan, report)
-    frame = build_canonical(raw, plan, family, report)
+    frame, report = build_canonical(raw, plan, family, report)
     if report.rows_read == 0:
         report.add_issue("no_data_rows", "The file has a header but no data rows.", "warning")
     elif frame.height and frame["date"].null_count() == frame.height:
