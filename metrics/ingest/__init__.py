@@ -189,9 +189,8 @@ def _load(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
             raise UnreadableFileError(f"{name} is not a valid Excel file (it may be truncated); export it again "
                                       "and re-upload.")
         result = _load_text(data, name, mapping)  # some tools name CSV exports .xls/.xlsx
-        result.report.add_issue("text_named_as_excel", f"{name} is a text table despite its Excel name; it "
-                                "was read as text.", "info")
-        return result
+        return dataclasses.replace(result, report=result.report.with_issues(Issue(
+            "text_named_as_excel", f"{name} is a text table despite its Excel name; it was read as text.", "info")))
     return _load_text(data, name, mapping)
 
 
@@ -210,7 +209,8 @@ def _looks_like_text(data: bytes) -> bool:
 
 def _plan(
     headers: list[str], mapping: dict[str, str] | None, name: str, report: FileReport
-) -> tuple[Family, MappingPlan]:
+) -> tuple[Family, MappingPlan, FileReport]:
+    """The export family and the column mapping; `report` with them and their notes."""
     # With a user mapping the family still gives the platform; the user's mapping wins per column.
     family = detect_family([schema.normalize_header(h) for h in headers], name)
     plan = resolve_mapping(headers, family, mapping)
@@ -220,64 +220,62 @@ def _plan(
             "columns by hand and load it again.",
             headers=[h for h in headers if str(h).strip()],
         )
-    report.source_format = family.slug
-    report.mapping = plan.mapping
-    report.unmapped = plan.unmapped
-    report.currency = plan.header_currency
-    report.currency_source = "header" if plan.header_currency else None
-    for code, message, severity in plan.notes:
-        report.add_issue(code, message, severity)  # type: ignore[arg-type]
+    notes = [Issue(code, message, severity) for code, message, severity in plan.notes]  # type: ignore[arg-type]
     if plan.ignored_derived:
-        report.add_issue("derived_columns_ignored", "Ratio columns computed by the platform were ignored (KPIs are "
-                         f"recomputed from the totals): {', '.join(plan.ignored_derived).rstrip('.')}.", "info")
+        notes.append(Issue("derived_columns_ignored", "Ratio columns computed by the platform were ignored (KPIs are "
+                           f"recomputed from the totals): {', '.join(plan.ignored_derived).rstrip('.')}.", "info"))
     others = [h for h in plan.unmapped if h not in plan.ignored_derived and h.strip()]
     if others:
-        report.add_issue("unmapped_columns", f"These columns were not used: {', '.join(others)}; map them by hand "
-                         "if they matter.", "info")
+        notes.append(Issue("unmapped_columns", f"These columns were not used: {', '.join(others)}; map them by hand "
+                           "if they matter.", "info"))
     if not plan.has_measure:
-        report.add_issue("no_measures", "The mapping names no measure column, so there is nothing to add up.",
-                         "warning")
-    return family, plan
+        notes.append(Issue("no_measures", "The mapping names no measure column, so there is nothing to add up.",
+                           "warning"))
+    report = dataclasses.replace(
+        report, source_format=family.slug, mapping=plan.mapping, unmapped=plan.unmapped,
+        currency=plan.header_currency, currency_source="header" if plan.header_currency else None)
+    return family, plan, report.with_issues(*notes)
 
 
 def _finish(
     raw: RawTable, plan: MappingPlan, family: Family, report: FileReport, title_lines: Iterable[str] = ()
 ) -> LoadResult:
-    _detect_value_currency(raw, plan, report)
+    report = _value_currency(raw, plan, report.with_issues(*raw.notes))
     frame, report = build_canonical(raw, plan, family, report)
     if report.rows_read == 0:
-        report.add_issue("no_data_rows", "The file has a header but no data rows.", "warning")
+        report = report.with_issues(Issue("no_data_rows", "The file has a header but no data rows.", "warning"))
     elif frame.height and frame["date"].null_count() == frame.height:
         start = None if plan.by_canonical("date") else clean.period_start(list(title_lines), family.month_first_dates)
         if start is not None:
             # SPEC §2: an export without a day breakdown uses the reporting start date, and says so.
             frame = frame.with_columns(pl.lit(start).alias("date"))
-            report.add_issue("date_from_report_period", f"The file has no day column; the start of the report's "
-                             f"period written above the table ({start.isoformat()}) is used as the date.", "info")
+            report = report.with_issues(Issue(
+                "date_from_report_period", f"The file has no day column; the start of the report's period written "
+                f"above the table ({start.isoformat()}) is used as the date.", "info"))
         else:
-            _no_dates_note(plan.headers, report)
+            report = dataclasses.replace(report, has_dates=False).with_issues(_no_dates_note(plan.headers))
     return LoadResult(frame=frame, report=report)
 
 
 _ID_HEADER = re.compile(r"^(?:.*\s)?(?P<entity>[^\W\d_]+)\s?id$")
 
 
-def _no_dates_note(headers: list[str], report: FileReport) -> None:
+def _no_dates_note(headers: list[str]) -> Issue:
     """Not activity over time (one row per customer, per ad, per video): say what cannot be shown.
 
     The row's entity is named after the file's first id column ("CustomerID" → customer), a table's usual key.
     """
-    report.has_dates = False
     entity = next(((h, m["entity"]) for h in headers for k in header_keys(h) if (m := _ID_HEADER.match(k))), None)
     what = (f"each row is one {entity[1]} ('{entity[0]}'), not a day of activity" if entity
             else "its rows are not tied to days")
-    report.add_issue("no_dates", f"The file has no dates: {what}. Totals and breakdowns are shown, but trends over "
-                     "time and period comparisons cannot be.", "warning")
+    return Issue("no_dates", f"The file has no dates: {what}. Totals and breakdowns are shown, but trends over "
+                 "time and period comparisons cannot be.", "warning")
 
 
-def _detect_value_currency(raw: RawTable, plan: MappingPlan, report: FileReport) -> None:
+def _value_currency(raw: RawTable, plan: MappingPlan, report: FileReport) -> FileReport:
+    """`report` with the currency its spend or revenue values are written in ("€1.234,50"), when it has none."""
     if report.currency or plan.by_canonical("currency"):
-        return
+        return report
     from metrics.ingest.clean import detect_currency_symbol
 
     for canonical in ("spend", "revenue"):
@@ -286,8 +284,8 @@ def _detect_value_currency(raw: RawTable, plan: MappingPlan, report: FileReport)
             if column is not None and column.dtype == pl.String:
                 found = detect_currency_symbol(column)
                 if found:
-                    report.currency, report.currency_source = found, "values"
-                    return
+                    return dataclasses.replace(report, currency=found, currency_source="values")
+    return report
 
 
 ALWAYS_READ = frozenset({*schema.MEASURES, "date", "platform", "campaign", "currency"})
@@ -298,24 +296,26 @@ def _load_text(
 ) -> LoadResult:
     encoding, sniffed = text.sniff_source(source, name, set(mapping or {}))
     text.refuse_several_tables(source, encoding, sniffed, name)
+    notes = []
+    if encoding.name.startswith("windows-"):
+        notes.append(Issue(f"encoding_{encoding.name.replace('-', '_')}", "The file is not UTF-8; it was read as "
+                           f"{encoding.name.title()}.", "info"))
+    if sniffed.header_line > 0:
+        notes.append(Issue("preamble_skipped", f"{sniffed.header_line} line(s) before the header (titles, date "
+                           "range) were skipped.", "info"))
     report = FileReport(
         name=name,
         file_type="tsv" if sniffed.delimiter == "\t" else "csv",
         encoding=encoding.name,
         delimiter=sniffed.delimiter,
         header_row=sniffed.header_line,
+        issues=notes,
     )
-    if encoding.name.startswith("windows-"):
-        report.add_issue(f"encoding_{encoding.name.replace('-', '_')}", "The file is not UTF-8; it was read as "
-                         f"{encoding.name.title()}.", "info")
-    if sniffed.header_line > 0:
-        report.add_issue("preamble_skipped", f"{sniffed.header_line} line(s) before the header (titles, date "
-                         "range) were skipped.", "info")
-    family, plan = _plan(sniffed.header, mapping, name, report)
+    family, plan, report = _plan(sniffed.header, mapping, name, report)
     if keep is not None:
         wanted = ALWAYS_READ | set(keep)
         plan = dataclasses.replace(plan, columns=[c for c in plan.columns if c.canonical in wanted])
-    raw = text.read_text_table(source, sniffed, encoding, plan, report)
+    raw = text.read_text_table(source, sniffed, encoding, plan)
     return _finish(raw, plan, family, report, sniffed.preamble)
 
 
@@ -325,13 +325,12 @@ def _load_excel(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadR
     )
 
     sheet = excel.read_workbook(data, name, set(mapping or {}))
+    notes = [Issue("error_cells_unplaced", f"{sheet.unlocated_errors} spreadsheet error cell(s) (such as #DIV/0!) "
+                   "had no cell reference and were read as empty; fix the formulas and export again.", "warning")
+             ] if sheet.unlocated_errors else []
     report = FileReport(name=name, file_type="xlsx", encoding=None, delimiter=None,
-                        header_row=sheet.first_row - 1 + sheet.header_index)
-    if sheet.unlocated_errors:
-        report.add_issue("error_cells_unplaced", f"{sheet.unlocated_errors} spreadsheet error cell(s) (such as "
-                         "#DIV/0!) had no cell reference and were read as empty; fix the formulas and export "
-                         "again.", "warning")
-    family, plan = _plan(sheet.header, mapping, name, report)
+                        header_row=sheet.first_row - 1 + sheet.header_index, issues=notes)
+    family, plan, report = _plan(sheet.header, mapping, name, report)
     body = sheet.cells.slice(sheet.header_index + 1)
     first_data_line = sheet.first_row + sheet.header_index + 1
     needed = plan.source_indices
@@ -365,7 +364,7 @@ def _load_parquet(data: bytes, name: str, mapping: dict[str, str] | None) -> Loa
     unsupported = [h for h, dtype in table.schema.items() if dtype.is_nested() or dtype in (pl.Object, pl.Binary)]
     try:
         # Lists, structures and binary data cannot be a measure or a name: they are not offered to the mapping.
-        family, plan = _plan(["" if h in unsupported else h for h in headers], mapping, name, report)
+        family, plan, report = _plan(["" if h in unsupported else h for h in headers], mapping, name, report)
     except UnreadableFileError as error:
         if not unsupported:
             raise
@@ -375,9 +374,10 @@ def _load_parquet(data: bytes, name: str, mapping: dict[str, str] | None) -> Loa
             "supported); export plain number columns and upload it again.",
             headers=error.headers) from None
     if unsupported:
-        report.unmapped = [h for h in headers if h in unsupported or h in report.unmapped]
-        report.add_issue("unsupported_columns", f"These columns hold lists, structures or binary data, which cannot "
-                         f"be read, and were left out: {', '.join(unsupported)}.", "warning")
+        report = dataclasses.replace(report, unmapped=[h for h in headers if h in unsupported or h in report.unmapped])
+        report = report.with_issues(Issue("unsupported_columns", "These columns hold lists, structures or binary "
+                                          f"data, which cannot be read, and were left out: {', '.join(unsupported)}.",
+                                          "warning"))
     renamed = table.select([pl.col(h).alias(col_name(i)) for i, h in enumerate(headers)])
     scan = _text_columns(renamed, range(len(headers)), plan.mapped_indices)
     needed = sorted({*plan.source_indices, *scan} - {headers.index(h) for h in unsupported})

@@ -42,7 +42,7 @@ def col_name(index: int) -> str:
     return f"c{index}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class RawTable:
     """Source columns named `c{index}` (any dtype), plus `__row` and optionally `__line`, `__parse_error`.
 
@@ -58,6 +58,7 @@ class RawTable:
     # Unmapped text columns read only to recognise total rows (a label such as "Total: Account" in the
     # keyword column of a Google Ads report) and to see that a bare "Total" row's other cells are empty.
     scan_columns: list[str] = field(default_factory=list)
+    notes: tuple[Issue, ...] = ()  # what the reader had to do (a file split line by line)
 
 
 def normalize_platform_values(values: pl.Series, uniques: pl.Series | None = None) -> pl.Series:
@@ -221,8 +222,8 @@ def build_canonical(
     canonical, finished = _finish(loaded, plan, family, report, staged.known_values)
     notes = (*blank_notes, *staged.notes, *detected.notes, *validated.notes, *total_notes, *finished.issues)
     return canonical, dataclasses.replace(
-        finished, issues=[*report.issues, *notes], rows_read=validated.rows_read, rows_loaded=loaded.height,
-        rows_rejected=validated.rows_rejected, rows_excluded=excluded, rejected=list(validated.rejected),
+        finished, issues=(*report.issues, *notes), rows_read=validated.rows_read, rows_loaded=loaded.height,
+        rows_rejected=validated.rows_rejected, rows_excluded=excluded, rejected=validated.rejected,
         masked_cells=validated.masked_cells)
 
 
@@ -695,4 +696,4 @@ def _finish(
     frame = frame.with_columns(pl.lit(report.name).alias("source_file"))
     return schema.conform(frame), dataclasses.replace(
         report, platform=family.platform, currency=currency, currency_source=currency_source,
-        value_guesses=list(guesses), issues=notes)
+        value_guesses=guesses, issues=tuple(notes))

@@ -15,6 +15,7 @@ spans lines; otherwise the exact start line of each reported record is recompute
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Callable
@@ -26,7 +27,7 @@ import polars as pl
 from metrics.ingest import clean, sniff
 from metrics.ingest.families import ColumnPlan, MappingPlan
 from metrics.ingest.normalize import LINE, PARSE_ERROR, ROW, RawTable, col_name
-from metrics.ingest.report import FileReport, UnreadableFileError
+from metrics.ingest.report import Issue, UnreadableFileError
 
 # Extra columns beyond the header so that rows with too many fields can be seen (and rejected).
 # Only read when the first, typed read failed: empty extra columns cost memory on big files.
@@ -209,7 +210,7 @@ def _typed_dtype(plan: ColumnPlan, sample_rows: list[list[str]], delimiter: str)
 
 
 def read_text_table(
-    source: bytes | Path, sniffed: sniff.Sniff, encoding: sniff.Encoding, plan: MappingPlan, report: FileReport
+    source: bytes | Path, sniffed: sniff.Sniff, encoding: sniff.Encoding, plan: MappingPlan
 ) -> RawTable:
     text_source = polars_text_source(source, encoding, sniffed.line_ending)
     width = max(len(sniffed.header), 1)
@@ -254,11 +255,10 @@ def read_text_table(
             header_width=width,
             scan_columns=[col_name(j) for j in scan],
         )
-    report.add_issue("irregular_file", "The file could not be split into columns everywhere (an unclosed quote "
-                     "or rows with many extra fields); it was read line by line.", "warning")
+    irregular = Issue("irregular_file", "The file could not be split into columns everywhere (an unclosed quote "
+                      "or rows with many extra fields); it was read line by line.", "warning")
     table = _robust_table(text_source.text(), sniffed, needed, width)
-    table.scan_columns = [col_name(j) for j in scan]
-    return table
+    return dataclasses.replace(table, scan_columns=[col_name(j) for j in scan], notes=(irregular,))
 
 
 def _line_mapper(text_source: TextSource, sniffed: sniff.Sniff, records: int) -> Callable[[list[int]], list[int]]:
