@@ -112,32 +112,6 @@ def _few_distinct(column: pl.Series) -> pl.Series | None:
     return uniques if uniques.len() * 2 <= column.len() else None
 
 
-def _text_measure(
-    frame: pl.DataFrame, name: str, header: str, decimal_comma: bool, allow_negative: bool = False
-) -> clean.MeasureCells:
-    """Clean a text measure column; each distinct value is cleaned once when values repeat."""
-    column = frame[name]
-    if column.null_count() == column.len():
-        return clean.MeasureCells(pl.lit(None, dtype=pl.Float64), pl.lit(False), pl.lit(False),
-                                  pl.lit(None, dtype=pl.String))
-    uniques = _few_distinct(column)
-    if uniques is None:
-        return clean.text_measure_cells(name, header, decimal_comma, allow_negative)
-    cells = clean.text_measure_cells("v", header, decimal_comma, allow_negative)
-    table = pl.DataFrame({"v": uniques}).select(
-        "v", cells.value.alias("value"), cells.bad.alias("bad"), cells.masked.fill_null(False).alias("masked"),
-        pl.when(cells.bad).then(cells.reason).alias("reason"))
-    bad = table.filter("bad")
-    masked = table.filter("masked")["v"]
-    return clean.MeasureCells(
-        value=pl.col(name).replace_strict(table["v"], table["value"], default=None, return_dtype=pl.Float64),
-        bad=pl.col(name).is_in(bad["v"].implode()) if bad.height else pl.lit(False),
-        masked=pl.col(name).is_in(masked.implode()) if masked.len() else pl.lit(False),
-        reason=(pl.col(name).replace_strict(bad["v"], bad["reason"], default=None, return_dtype=pl.String)
-                if bad.height else pl.lit(None, dtype=pl.String)),
-    )
-
-
 def _text_date(frame: pl.DataFrame, name: str, header: str, fmt: clean.DateFormat) -> clean.DateCells:
     """Parse a text date column; dates repeat a lot, so each distinct value is parsed once."""
     uniques = _few_distinct(frame[name])
@@ -161,13 +135,37 @@ _LABEL_DIMENSIONS = tuple(d for d in schema.DIMENSIONS if d != "currency")
 _TEXT_DIMENSIONS = tuple(d for d in schema.DIMENSIONS if schema.COLUMN_BY_NAME[d].dtype == pl.String)
 
 
+# Meta's Results and its result type while they are cleaned (routed to measures afterwards).
+_RESULTS, _RESULT_TYPE = "__results", "__result_type"
+
+
+@dataclass(frozen=True)
+class _FastMeasure:
+    """A text measure read with literal replacements; its doubtful cells are read in full after the select."""
+
+    source: str
+    output: str
+    header: str
+    decimal_comma: bool
+    allow_negative: bool
+    doubtful: pl.Expr  # per row: the fast reading did not settle the cell
+
+    @property
+    def flag(self) -> str:
+        return f"__doubtful_{self.output}"
+
+
 @dataclass
 class _RowChecks:
-    """Per-row flags collected column by column: a bad cell rejects its row with the first reason."""
+    """Per-row checks collected column by column: a bad cell rejects its row with the first reason.
+
+    `bad` is evaluated in the one select; `reasons` only on the rejected rows' source cells; text
+    measures settle their doubtful cells after the select (`_read_doubtful`).
+    """
 
     bad: list[pl.Expr] = field(default_factory=list)
     reasons: list[pl.Expr] = field(default_factory=list)
-    masked: list[pl.Expr] = field(default_factory=list)
+    fast: list[_FastMeasure] = field(default_factory=list)
 
     def add(self, bad: pl.Expr, reason: pl.Expr) -> None:
         self.bad.append(bad)
@@ -178,7 +176,8 @@ class _RowChecks:
 class _Detected:
     """What the columns' values say before anything is converted (decided once per column)."""
 
-    decimal_comma: dict[str, bool]  # per text measure column
+    number_formats: dict[str, clean.NumberFormat]  # per text measure column
+    has_nan: dict[str, bool]  # per float measure column
     date_format: clean.DateFormat | None  # for a text date column
     distinct: dict[str, pl.Series]  # distinct values of the text columns read for dimensions and total labels
     notes: tuple[Issue, ...]
@@ -260,12 +259,11 @@ def _as_text_where_needed(frame: pl.DataFrame, plan: MappingPlan) -> pl.DataFram
 
 def _detect(frame: pl.DataFrame, raw: RawTable, plan: MappingPlan, family: Family) -> _Detected:
     """Per column, from its values: the decimal mark of text measures, the date format, distinct values."""
-    decimal_comma = {}
-    for c in _measure_columns(plan):
-        name = col_name(c.index)
-        if frame.schema[name] == pl.String and name not in decimal_comma:
-            decimal_comma[name] = clean.detect_decimal_comma(frame[name].drop_nulls().head(20_000),
-                                                             raw.default_decimal_comma)
+    sources = list(dict.fromkeys(col_name(c.index) for c in _measure_columns(plan)))
+    number_formats = {name: clean.detect_number_format(frame[name].drop_nulls().head(20_000), raw.default_decimal_comma)
+                      for name in sources if frame.schema[name] == pl.String}
+    floats = [name for name in sources if frame.schema[name].is_float()]
+    has_nan = frame.select([pl.col(n).is_nan().any() for n in floats]).row(0, named=True) if floats else {}
     date_format, notes = None, []
     dates = plan.by_canonical("date")
     if dates and frame.schema[col_name(dates[0].index)] == pl.String:
@@ -282,8 +280,10 @@ def _detect(frame: pl.DataFrame, raw: RawTable, plan: MappingPlan, family: Famil
                            "of the reporting period) is used as the date.", "info"))
     text_columns = [name for name in dict.fromkeys([*_dimension_sources(plan), *_label_candidates(frame, plan, raw)])
                     if frame.schema[name] == pl.String]
-    distinct = {name: frame[name].unique() for name in text_columns}
-    return _Detected(decimal_comma, date_format, distinct, tuple(notes))
+    # One select: polars finds the distinct values of all columns in parallel.
+    found = frame.select([pl.col(n).unique().implode() for n in text_columns])
+    distinct = {name: found[name][0] for name in text_columns}
+    return _Detected(number_formats, has_nan, date_format, distinct, tuple(notes))
 
 
 def _measure_columns(plan: MappingPlan) -> list[ColumnPlan]:
@@ -310,18 +310,22 @@ def _label_candidates(frame: pl.DataFrame, plan: MappingPlan, raw: RawTable) -> 
 
 
 def _clean(frame: pl.DataFrame, raw: RawTable, plan: MappingPlan, detected: _Detected) -> _Staged:
-    """One select: every canonical column cleaned, plus the per-row total, bad and masked flags."""
+    """One select: every canonical column cleaned, plus the per-row total and bad flags.
+
+    Text measures are read with literal replacements only; the few cells that reading leaves doubtful
+    ("--", "<5", "(12)", a bad cell) are then read in full, each distinct one once.
+    """
     checks = _RowChecks()
     _reader_problems(frame, raw, checks)
     exprs: list[pl.Expr] = []
-    notes: list[Issue] = []
     for canonical in schema.MEASURES:
         columns = plan.by_canonical(canonical)
         if columns:
-            cells = _measure_cells(frame, columns[0], detected, checks)
-            exprs.append(cells.value.alias(canonical))
-    if plan.results is not None and plan.result_type is not None:
-        notes.extend(_results(frame, plan, detected, checks, exprs))
+            exprs.append(_measure(frame, columns[0], canonical, detected, checks))
+    routes_results = plan.results is not None and plan.result_type is not None
+    if routes_results:
+        exprs.append(_measure(frame, plan.results, _RESULTS, detected, checks))  # type: ignore[arg-type]
+        exprs.append(pl.col(col_name(plan.result_type.index)).alias(_RESULT_TYPE))  # type: ignore[union-attr]
     dates = plan.by_canonical("date")
     if dates:
         exprs.append(_date_cells(frame, dates[0], detected, checks).value.alias("date"))
@@ -329,16 +333,21 @@ def _clean(frame: pl.DataFrame, raw: RawTable, plan: MappingPlan, detected: _Det
     qualified, bare = _total_rows(frame, plan, raw, detected.distinct)
 
     bad_any = pl.any_horizontal(checks.bad).fill_null(False) if checks.bad else pl.lit(False)
-    masked = pl.sum_horizontal(checks.masked) if checks.masked else pl.lit(0, dtype=pl.UInt32)
     extra_meta = [LINE] if LINE in frame.columns else []
-    staged = frame.select(pl.col(ROW), *[pl.col(m) for m in extra_meta], *exprs, qualified.alias("__total"),
-                          (bare if bare is not None else pl.lit(False)).alias("__bare"), bad_any.alias("__bad"),
-                          masked.alias("__masked"))
+    # Lazy, so that each fast reading is computed once for its value and its doubtful flag.
+    staged = frame.lazy().select(
+        pl.col(ROW), *[pl.col(m) for m in extra_meta], *exprs, *[f.doubtful.alias(f.flag) for f in checks.fast],
+        qualified.alias("__total"), (bare if bare is not None else pl.lit(False)).alias("__bare"),
+        bad_any.alias("__bad")).collect()
+    staged, counts_masked = _read_doubtful(staged, frame, checks.fast)
+    notes: list[Issue] = []
+    if routes_results:
+        staged, notes = _route_results(staged, plan)
     if bare is not None:
         compared = [c.canonical for c in plan.columns if c.canonical in schema.MEASURES and not c.net]
         staged = _confirm_bare_totals(staged, compared)
     reason = pl.coalesce(checks.reasons) if checks.reasons else pl.lit(None, dtype=pl.String)
-    return _Staged(staged.drop("__bare"), reason, bool(checks.masked), known_values, tuple(notes))
+    return _Staged(staged.drop("__bare"), reason, counts_masked, known_values, tuple(notes))
 
 
 def _reader_problems(frame: pl.DataFrame, raw: RawTable, checks: _RowChecks) -> None:
@@ -351,30 +360,65 @@ def _reader_problems(frame: pl.DataFrame, raw: RawTable, checks: _RowChecks) -> 
         checks.add(has_extra, pl.lit(f"the row has more fields than the header ({raw.header_width} columns)"))
 
 
-def _measure_cells(frame: pl.DataFrame, column: ColumnPlan, detected: _Detected, checks: _RowChecks
-                   ) -> clean.MeasureCells:
-    """Validated cells of one measure column (typed columns: range checks only)."""
+def _measure(frame: pl.DataFrame, column: ColumnPlan, output: str, detected: _Detected, checks: _RowChecks
+             ) -> pl.Expr:
+    """The value of one measure column, its checks added to `checks` (typed columns: range checks only)."""
     name = col_name(column.index)
-    dtype = frame.schema[name]
-    if dtype.is_numeric():
-        has_nan = dtype.is_float() and bool(frame[name].is_nan().any())
-        cells = clean.typed_measure_cells(name, column.header, has_nan, allow_negative=column.net)
-    else:
-        cells = _text_measure(frame, name, column.header, detected.decimal_comma[name], column.net)
-        checks.masked.append(cells.masked.fill_null(False).cast(pl.UInt32))
-    checks.add(cells.bad, cells.reason)
-    return cells
+    if frame.schema[name].is_numeric():
+        cells = clean.typed_measure_cells(name, column.header, detected.has_nan.get(name, False),
+                                          allow_negative=column.net)
+        checks.add(cells.bad, cells.reason)
+        return cells.value.alias(output)
+    number_format = detected.number_formats[name]
+    full = clean.text_measure_cells(name, column.header, number_format.decimal_comma, column.net)
+    checks.reasons.append(pl.when(full.bad).then(full.reason))
+    value = clean.fast_number_expr(pl.col(name), number_format)
+    checks.fast.append(_FastMeasure(name, output, column.header, number_format.decimal_comma, column.net,
+                                    clean.needs_full_reading(pl.col(name), value, column.net)))
+    return value.alias(output)
 
 
-def _results(frame: pl.DataFrame, plan: MappingPlan, detected: _Detected, checks: _RowChecks,
-             exprs: list[pl.Expr]) -> list[Issue]:
+def _read_doubtful(staged: pl.DataFrame, frame: pl.DataFrame, fast: list[_FastMeasure]) -> tuple[pl.DataFrame, bool]:
+    """Read the cells the fast reading left doubtful in full; set their values and the rows' bad and masked flags.
+
+    Returns the frame (flags dropped, `__masked` added when a cell is masked) and whether any cell is masked.
+    """
+    if not fast:
+        return staged, False
+    counts = staged.select([pl.col(f.flag).sum() for f in fast]).row(0)
+    values: list[pl.Series] = []
+    bad: list[pl.Series] = []
+    masked: list[pl.Series] = []
+    for f, count in zip(fast, counts, strict=True):
+        if not count:
+            continue
+        rows = staged[f.flag].arg_true()
+        full = clean.read_measure_cells(frame[f.source].gather(rows), f.header, f.decimal_comma, f.allow_negative)
+        values.append(staged[f.output].scatter(rows, full["value"]))
+        if full["bad"].any():
+            bad.append(_flags_at(staged.height, rows, full["bad"]))
+        if full["masked"].any():
+            masked.append(_flags_at(staged.height, rows, full["masked"]).cast(pl.UInt32))
+    updates: list[pl.Expr | pl.Series] = [*values]
+    if bad:
+        updates.append((pl.col("__bad") | pl.any_horizontal(bad)).alias("__bad"))
+    if masked:
+        updates.append(pl.sum_horizontal(masked).alias("__masked"))
+    staged = staged.with_columns(updates) if updates else staged
+    return staged.drop([f.flag for f in fast]), bool(masked)
+
+
+def _flags_at(height: int, rows: pl.Series, flags: pl.Series) -> pl.Series:
+    """A column of `height` False values with `flags` at positions `rows`."""
+    return pl.repeat(False, height, dtype=pl.Boolean, eager=True).scatter(rows, flags.fill_null(False))
+
+
+def _route_results(staged: pl.DataFrame, plan: MappingPlan) -> tuple[pl.DataFrame, list[Issue]]:
     """Meta Results, routed per row by result type (results.py)."""
-    cells = _measure_cells(frame, plan.results, detected, checks)  # type: ignore[arg-type]
     explicit = {kind: plan.by_canonical(kind)[0].header for kind in results.KINDS if plan.by_canonical(kind)}
-    routed, notes = results.route_results(frame, cells.value, col_name(plan.result_type.index),  # type: ignore[union-attr]
-                                          explicit)
-    exprs.extend(routed)
-    return [Issue(code, message, severity) for code, message, severity in notes]  # type: ignore[arg-type]
+    routed, notes = results.route_results(staged, pl.col(_RESULTS), _RESULT_TYPE, explicit)
+    staged = staged.with_columns(routed).drop(_RESULTS, _RESULT_TYPE)
+    return staged, [Issue(code, message, severity) for code, message, severity in notes]  # type: ignore[arg-type]
 
 
 def _date_cells(frame: pl.DataFrame, column: ColumnPlan, detected: _Detected, checks: _RowChecks) -> clean.DateCells:
@@ -412,7 +456,7 @@ def _validate(staged: _Staged, frame: pl.DataFrame, raw: RawTable, plan: Mapping
     if masked_cells:
         notes.append(Issue("masked_values", f"{masked_cells} cell(s) were masked by the platform (such as '<5') and "
                            "are treated as not reported.", "info"))
-    return _Validated(loaded.drop("__total", "__bad", "__masked"), _lines(totals.sort(ROW), raw) if n_total else [],
+    return _Validated(loaded.drop("__total", "__bad", "__masked", strict=False), _lines(totals.sort(ROW), raw) if n_total else [],
                       rejected, rows.height, n_bad, masked_cells, tuple(notes))
 
 

@@ -188,12 +188,23 @@ def _ends_with_quote(source: bytes | Path) -> bool:
 
 
 
-def _typed_dtype(plan: ColumnPlan, sample_rows: list[list[str]], delimiter: str) -> pl.DataType:
-    """Float64 / Date when every sampled value is a plain number / ISO date, else String.
+def _typed_dtypes(plan: MappingPlan, sample_rows: list[list[str]], delimiter: str) -> dict[int, pl.DataType]:
+    """Per mapped column: Float64 / Date when every sampled value is a plain number / ISO date, else String.
 
-    In `;`-separated files a dot is usually a thousands separator ("10.000"), so only whole
-    numbers take the typed path there.
+    In `;`-separated files a dot is usually a thousands separator ("10.000"), so only whole numbers
+    take the typed path there, and none when a sampled measure shows a dot or a comma: a column of
+    small counts would meet "1.003" further down, and a typed read that fails reads the file twice.
     """
+    from metrics import schema
+
+    measures = [c for c in plan.columns if c.canonical in schema.MEASURES]
+    localised = delimiter == ";" and any(
+        "." in row[c.index] or "," in row[c.index] for c in measures for row in sample_rows if c.index < len(row))
+    return {c.index: pl.String if localised and c.canonical in schema.MEASURES
+            else _typed_dtype(c, sample_rows, delimiter) for c in plan.columns}
+
+
+def _typed_dtype(plan: ColumnPlan, sample_rows: list[list[str]], delimiter: str) -> pl.DataType:
     from metrics import schema
 
     values = [row[plan.index].strip() for row in sample_rows if plan.index < len(row) and row[plan.index].strip()]
@@ -216,7 +227,7 @@ def read_text_table(
     width = max(len(sniffed.header), 1)
     scan = scan_indices(width, plan.mapped_indices, [*sniffed.sample_rows, *tail_rows(text_source, sniffed.delimiter)])
     needed = sorted({*plan.source_indices, *scan})
-    typed = {c.index: _typed_dtype(c, sniffed.sample_rows, sniffed.delimiter) for c in plan.columns}
+    typed = _typed_dtypes(plan, sniffed.sample_rows, sniffed.delimiter)
     skip = sniffed.header_line + 1
 
     def attempt(dtypes: dict[int, pl.DataType], extra: int) -> pl.DataFrame:
