@@ -81,7 +81,9 @@ def _median_times(engine, frame: pl.DataFrame, repeat: int) -> dict[str, float]:
     for i in range(repeat):
         with Session(engine) as session:
             t0, c0 = time.perf_counter(), time.process_time()
-            snapshot = repo.save_snapshot(session=session, name=f"bench {i}", frame=frame, settings={"grain": "day"})
+            workspace_id = repo.ensure_workspace(session=session).id
+            snapshot = repo.save_snapshot(session=session, workspace_id=workspace_id, name=f"bench {i}", frame=frame,
+                                          settings={"grain": "day"})
             save_times.append(time.perf_counter() - t0)
             save_cpu.append(time.process_time() - c0)
             snapshot_id = snapshot.id

@@ -1,10 +1,12 @@
 """Deterministic demo data: a realistic multi-platform marketing account.
 
-Eight platforms over 90 days, paid campaigns with A/B creative variants, content
-formats, funnel stages and audiences, plus one organic row per platform and day
-carrying followers, follower flows and inbox response times. The same seed always
-gives the same frame; `rows` scales the number of paid series (1M and 10M rows for
-the benchmarks) while keeping the 90-day window.
+Eight platforms over fourteen months (1 Sep 2025 – 31 Oct 2026), paid campaigns with
+A/B creative variants, content formats, funnel stages and audiences, plus one organic
+row per platform and day carrying followers, follower flows and inbox response times.
+Fourteen months so that the default view (the last 30 days) can be compared with both
+the previous period and the same days a year earlier on first load. The same seed
+always gives the same frame; `rows` scales the number of paid series (1M and 10M rows
+for the benchmarks) while keeping the window.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ import polars as pl
 
 from metrics.schema import conform
 
+DEMO_START = date(2025, 9, 1)
 DEMO_END = date(2026, 10, 31)
-DEMO_DAYS = 90
-DEFAULT_ROWS = 9_000
+DEMO_DAYS = (DEMO_END - DEMO_START).days + 1  # 426
+# About a hundred rows a day, as the account always had.
+DEFAULT_ROWS = 42_000
 
 # platform: (cpm in USD, ctr, cvr, average order value, formats)
 _PLATFORMS: dict[str, tuple[float, float, float, float, tuple[str, ...]]] = {
@@ -43,7 +47,7 @@ _ORGANIC_BASE_FOLLOWERS = {
 
 
 def generate(rows: int | None = None, seed: int = 7, end: date = DEMO_END, days: int = DEMO_DAYS) -> pl.DataFrame:
-    """The demo account as a canonical frame of about `rows` rows (default ~9,000).
+    """The demo account as a canonical frame of about `rows` rows (default ~42,000).
 
     Deterministic for a given (rows, seed, end, days). Rows are ordered by date,
     then series.
@@ -71,26 +75,33 @@ def _paid_rows(rng: np.random.Generator, dates: np.ndarray, n_series: int) -> pl
     variant_is_b = ad_serial % 2 == 1
     campaign_idx = (ad_serial // 2) % len(_CAMPAIGN_THEMES)
     group_idx = (ad_serial // (2 * len(_CAMPAIGN_THEMES))) % 4
-    audience_idx = rng.integers(0, len(_AUDIENCES), n_series)
+    # An A/B test splits one audience evenly: ad B gets the audience, traffic and click-through rate of
+    # its ad A (the series just before it on the same platform), so only the conversion rate differs
+    # and the split passes a sample-ratio check however long the data runs.
+    arm_a = np.where(variant_is_b, np.arange(n_series) - len(names), np.arange(n_series))
+    audience_idx = rng.integers(0, len(_AUDIENCES), n_series)[arm_a]
     stage_idx = np.array(_CAMPAIGN_STAGES)[campaign_idx]
 
     platform = np.array(names)[platform_idx]
     formats = np.array([_PLATFORMS[p][4][i % len(_PLATFORMS[p][4])] for p, i in zip(platform, ad_serial)])
     campaign = np.array([f"{_CAMPAIGN_THEMES[c]} {2026}" for c in campaign_idx])
     ad_group = np.array([f"{_CAMPAIGN_THEMES[c]} · group {g + 1}" for c, g in zip(campaign_idx, group_idx)])
-    variant = np.where(variant_is_b, "B", "A")
+    # The last ad A of a platform without its ad B is in no test.
+    paired = variant_is_b | (np.arange(n_series) + len(names) < n_series)
+    variant = np.where(variant_is_b, "B", np.where(paired, "A", ""))
     ad = np.char.add(np.char.add(ad_group.astype(str), " · ad "), ad_serial.astype(str))
-    ad = np.char.add(np.char.add(ad, " "), variant)
+    ad = np.char.rstrip(np.char.add(np.char.add(ad, " "), variant))
 
     cpm = np.array([_PLATFORMS[p][0] for p in platform])
-    ctr = np.array([_PLATFORMS[p][1] for p in platform]) * rng.uniform(0.7, 1.3, n_series)
-    cvr = np.array([_PLATFORMS[p][2] for p in platform]) * rng.uniform(0.7, 1.3, n_series)
+    ctr = (np.array([_PLATFORMS[p][1] for p in platform]) * rng.uniform(0.7, 1.3, n_series))[arm_a]
+    cvr = (np.array([_PLATFORMS[p][2] for p in platform]) * rng.uniform(0.7, 1.3, n_series))[arm_a]
     cvr = np.where(variant_is_b, cvr * 1.15, cvr)  # variant B is the better creative
     aov = np.array([_PLATFORMS[p][3] for p in platform])
-    scale = rng.lognormal(7.2, 0.6, n_series)  # daily impressions of a series
+    scale = rng.lognormal(7.2, 0.6, n_series)[arm_a]  # daily impressions of a series
 
     n_days = len(dates)
-    # Spend ramps up over the quarter with a weekly rhythm; the last month is busier.
+    # Spend grows about a third over the window (so a year-on-year comparison shows growth) with a
+    # weekly rhythm.
     day_pos = np.arange(n_days)
     weekday = (dates.astype("datetime64[D]").view("int64") + 3) % 7  # 0 = Monday
     seasonal = (1 + 0.35 * day_pos / n_days) * np.where(weekday >= 5, 0.8, 1.05)
@@ -119,7 +130,7 @@ def _paid_rows(rng: np.random.Generator, dates: np.ndarray, n_series: int) -> pl
             "campaign": campaign,
             "ad_group": ad_group,
             "ad": ad,
-            "variant": variant,
+            "variant": [arm or None for arm in variant],
             "content_format": formats,
             "funnel_stage": np.array(_STAGES)[stage_idx],
             "audience": np.array(_AUDIENCES)[audience_idx],

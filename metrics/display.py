@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 import polars as pl
 
@@ -41,6 +41,7 @@ PLATFORM_LABELS: dict[str, str] = {
     "pinterest": "Pinterest", "snapchat": "Snapchat", "google_ads": "Google Ads", "bing_ads": "Bing Ads",
     "email": "Email", "seo": "SEO", "affiliate": "Affiliate", "other": "Other",
 }
+_PLATFORM_NAMES = frozenset(PLATFORM_LABELS.values())
 
 # Decimals each format keeps, on screen and in exported files (rates are fractions: 4 decimals of a
 # fraction are the 2 decimals of its percent).
@@ -98,6 +99,8 @@ def platform_label(slug: str | None) -> str:
     """'google_ads' → 'Google Ads'; an unknown slug 'my_channel' → 'My channel'; None → 'Unknown'."""
     if not slug:
         return "Unknown"
+    if slug in _PLATFORM_NAMES:  # already a display name: labelling twice changes nothing
+        return slug
     return PLATFORM_LABELS.get(slug) or slug.replace("_", " ").capitalize()
 
 
@@ -192,6 +195,22 @@ def format_date(value: date | datetime | None) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
+def format_bucket(start: date | None, grain: str = "day") -> str:
+    """A time bucket by its first day: '9 Aug 2025' for a day or a week, 'Aug 2025' for a month."""
+    if start is None:
+        return MISSING
+    return f"{start:%b %Y}" if grain == "month" else format_date(start)
+
+
+def format_timestamp(moment: datetime | None) -> str:
+    """A moment in UTC, in the date style: '9 Aug 2025, 14:03 UTC' (naive datetimes are taken as UTC)."""
+    if moment is None:
+        return MISSING
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return f"{format_date(moment)}, {moment:%H:%M} UTC"
+
+
 def format_period(start: date | None, end: date | None) -> str:
     """'1 – 31 Aug 2025', '28 Jul – 3 Aug 2025', '15 Dec 2024 – 14 Jan 2025'."""
     if start is None or end is None:
@@ -205,9 +224,31 @@ def format_period(start: date | None, end: date | None) -> str:
     return f"{start.day} – {format_date(end)}"
 
 
-def axis_format(format: Format | str) -> str:
-    """The d3 format of a chart axis for a format (ticks, not values: fewer decimals)."""
-    return {"percent": ".1%", "currency": ",.2~f", "ratio": ",.2~f", "minutes": ",.1~f"}.get(format, ",~s")
+# Dates on charts and in tables, in the style of `format_date` ('9 Aug 2025'): d3 time formats for Vega
+# (tooltips and axis ticks; ticks are short, '9 Aug', or 'Aug 2025' for months) and the moment.js format
+# of st.column_config.DateColumn.
+CHART_DATE_FORMAT = "%-d %b %Y"
+AXIS_DATE_FORMATS: dict[str, str] = {"day": "%-d %b", "week": "%-d %b", "month": "%b %Y"}
+TABLE_DATE_FORMAT = "D MMM YYYY"
+TABLE_DATETIME_FORMAT = "D MMM YYYY, HH:mm"
+
+
+def axis_format(format: Format | str, largest: float | None = None) -> str:
+    """The d3 format of a chart axis for a format. No fixed precision: Vega then gives the ticks the
+    decimals their step needs, so two ticks never read the same ('-4 %, -4 %'). Counts use SI suffixes
+    ('250k') once `largest` (the biggest absolute value on the axis) reaches 10,000, plain digits below
+    (so 0.5 never reads '500m')."""
+    if format == "percent":
+        return "~%"
+    if format in ("currency", "ratio", "minutes"):
+        return ",~f"
+    return ",~s" if largest is not None and abs(largest) >= 1e4 else ",~f"
+
+
+def axis_label_expr(format: Format | str) -> str | None:
+    """A Vega label expression that writes axis ticks like the catalog ('4 %', not '4%'); None when the
+    d3 label is already right."""
+    return "replace(datum.label, '%', ' %')" if format == "percent" else None
 
 
 def axis_title(name: str, currency: str | None = None) -> str:

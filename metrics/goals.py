@@ -3,8 +3,23 @@
 A goal is a plain JSON-able dict (so snapshots can save it and people can export and
 import it): `metric`, `target`, `deadline`, `scope` ("all" | "platform" | "campaign")
 with `scope_value`, optional `start`, optional `name`, `direction` ("auto" | "higher" |
-"lower") and an `id`. `Goal.from_dict` validates one and raises `GoalError` with one
-plain sentence when it cannot be read.
+"lower"), `target_mode` ("absolute" | "relative"), `recurrence` ("none" | "monthly") and
+an `id`. `Goal.from_dict` validates one and raises `GoalError` with one plain sentence when
+it cannot be read; a dict saved before `target_mode`/`recurrence` existed reads as an
+absolute, one-off goal.
+
+Targets:
+
+- **absolute**: `target` in the metric's unit (rates as fractions): 5,000 conversions.
+- **relative**: `target` is a change from the value at the start date (a fraction: 0.30
+  is "+30 %", -0.10 "-10 %"); `start` is required. The base is the level on the start
+  date for a stock (followers), and the same metric over the period of equal length just
+  before the start for everything else (so "+30 % conversions by 31 Jan" compares the
+  goal period with the one before it). No base (no data then, or 0) → `no_data` with a note.
+- **monthly** (`recurrence`): the same absolute target every calendar month from the start
+  (or the first month of data) to the deadline's month; each month is judged on its own
+  (`monthly_progress`), a finished month achieved or missed, the running one by its
+  projection to the month's end.
 
 How a goal is measured depends on the kind of metric:
 
@@ -31,6 +46,9 @@ past), capped at the deadline. Status rule (`status_for`, tolerance 10 %):
   else `missed`;
 - a cumulative goal on an additive measure that already passed its target (higher is
   better) → `achieved`; one that already went over its ceiling (lower is better) → `missed`;
+- a stock (followers) that already meets its target → `achieved`, with no pace needed (a
+  followers goal of 60,000 on an account of 81,725 is reached, not "on track" with a
+  downward pace);
 - otherwise compare the projection (or the current value when there is no trend) with
   the target: higher is better → projection ≥ target is `on_track`, ≥ target − 10 % of
   |target| is `at_risk`, else `off_track`. Lower is better (CPA, CPC, unfollows, …) is
@@ -43,7 +61,7 @@ import json
 import math
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -57,7 +75,12 @@ GoalDirection = Literal["auto", "higher", "lower"]
 MetricKind = Literal["cumulative", "level", "rate"]
 Status = Literal["on_track", "at_risk", "off_track", "achieved", "missed", "no_data"]
 
+TargetMode = Literal["absolute", "relative"]
+Recurrence = Literal["none", "monthly"]
+
 SCOPES: tuple[Scope, ...] = ("all", "platform", "campaign")
+TARGET_MODES: tuple[TargetMode, ...] = ("absolute", "relative")
+RECURRENCES: tuple[Recurrence, ...] = ("none", "monthly")
 DIRECTIONS: tuple[GoalDirection, ...] = ("auto", "higher", "lower")
 RECENT_DAYS = 14
 AT_RISK_TOLERANCE = 0.10
@@ -129,6 +152,8 @@ class Goal:
     name: str = ""
     direction: GoalDirection = "auto"
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
+    target_mode: TargetMode = "absolute"
+    recurrence: Recurrence = "none"
 
     @property
     def lower_is_better(self) -> bool:
@@ -139,12 +164,36 @@ class Goal:
         return metric_kind(self.metric)
 
     @property
+    def relative(self) -> bool:
+        return self.target_mode == "relative"
+
+    @property
     def title(self) -> str:
-        """The goal's name, or a generated one ("Conversions ≥ 5,000 by 2026-12-31")."""
+        """The goal's name, or a generated one ("Conversions ≥ 5,000 by 31 Dec 2026", "Followers +30 % by
+        31 Jan 2027", "Leads ≥ 50 every month")."""
         if self.name.strip():
             return self.name.strip()
+        return f"{metric_label(self.metric)} {self.target_text()}"
+
+    def target_text(self, currency: str | None = None) -> str:
+        """The target as a person says it: '≥ 5,000 by 31 Dec 2026', '+30 % by 31 Jan 2027',
+        '≥ 50 every month until Dec 2026'."""
         sign = "≤" if self.lower_is_better else "≥"
-        return f"{metric_label(self.metric)} {sign} {self.target:,.6g} by {self.deadline.isoformat()}"
+        if self.relative:
+            wanted = f"{display.format_change(self.target)} from {display.format_date(self.start)}"
+        else:
+            wanted = f"{sign} {display.format_metric(self.metric, self.target, currency)}"
+        if self.recurrence == "monthly":
+            return f"{wanted} every month until {display.format_bucket(self.deadline, 'month')}"
+        return f"{wanted} by {display.format_date(self.deadline)}"
+
+    @property
+    def scope_text(self) -> str:
+        """'All data', 'Platform: Google Ads', 'Campaign: Spring Sale'."""
+        if self.scope == "all" or not self.scope_value:
+            return "All data"
+        shown = display.platform_label(self.scope_value) if self.scope == "platform" else self.scope_value
+        return f"{display.label(self.scope)}: {shown}"
 
     def filters(self) -> dict[str, list[str]]:
         if self.scope == "all" or not self.scope_value:
@@ -157,6 +206,7 @@ class Goal:
             "id": self.id, "name": self.name, "metric": self.metric, "target": self.target,
             "deadline": self.deadline.isoformat(), "start": self.start.isoformat() if self.start else None,
             "scope": self.scope, "scope_value": self.scope_value, "direction": self.direction,
+            "target_mode": self.target_mode, "recurrence": self.recurrence,
         }
 
     @classmethod
@@ -190,6 +240,18 @@ class Goal:
         direction = raw.get("direction") or "auto"
         if direction not in DIRECTIONS:
             raise GoalError(f"{label} has a direction other than auto, higher or lower.")
+        target_mode = raw.get("target_mode") or "absolute"
+        if target_mode not in TARGET_MODES:
+            raise GoalError(f"{label} has a target that is neither absolute nor relative.")
+        recurrence = raw.get("recurrence") or "none"
+        if recurrence not in RECURRENCES:
+            raise GoalError(f"{label} repeats other than monthly or not at all.")
+        if target_mode == "relative" and start is None:
+            raise GoalError(f"{label} has a relative target but no start date to measure the change from.")
+        if target_mode == "relative" and target <= -1:
+            raise GoalError(f"{label} asks for a change of -100 % or less, which no metric can reach.")
+        if target_mode == "relative" and recurrence == "monthly":
+            raise GoalError(f"{label} repeats monthly; give it an absolute target (such as 50 leads a month).")
         name = raw.get("name")
         goal_id = raw.get("id")
         return cls(
@@ -197,6 +259,7 @@ class Goal:
             scope_value=scope_value if scope != "all" else None, start=start,
             name="" if name is None else str(name)[:200], direction=direction,
             id=str(goal_id)[:64] if goal_id not in (None, "") else uuid.uuid4().hex[:10],
+            target_mode=target_mode, recurrence=recurrence,
         )
 
 
@@ -242,7 +305,10 @@ class GoalProgress:
       must average (rate); null when the deadline is reached or it cannot be computed;
     - `pace_recent`: recent average per day (cumulative), slope per day (level) or the
       KPI over the last 14 days (rate);
-    - `as_of`: the last day of data counted; `start`: the first day counted.
+    - `as_of`: the last day of data counted; `start`: the first day counted;
+    - `target`: the value to reach (the goal's own target, or for a relative goal its base ×
+      (1 + change)); `base`: the value a relative goal grows from; `note`: why a goal has no
+      status, in one sentence, when the data alone does not say it.
     """
 
     goal: Goal
@@ -255,6 +321,9 @@ class GoalProgress:
     as_of: date | None = None
     start: date | None = None
     days_left: int | None = None
+    target: float | None = None
+    base: float | None = None
+    note: str | None = None
 
     @property
     def status_label(self) -> str:
@@ -384,10 +453,23 @@ def evaluate(
     Never raises for missing data: it returns status `no_data`.
     """
     goal = goal if isinstance(goal, Goal) else Goal.from_dict(goal)
+    if goal.recurrence == "monthly":
+        months = monthly_progress(goal, frame, as_of=as_of, extra_costs=extra_costs, weights=weights)
+        if not months:
+            return GoalProgress(goal=goal, status="no_data", target=goal.target)
+        return months[-1].progress  # the running month (or the last one judged)
+    target, base = goal.target, None
+    if goal.relative:
+        base = relative_base(goal, frame, extra_costs=extra_costs, weights=weights)
+        if not base:
+            return GoalProgress(goal=goal, status="no_data", note=(
+                f"There is no {metric_label(goal.metric).lower()} to grow from on or before "
+                f"{display.format_date(goal.start)} in this scope, so a relative target cannot be measured."))
+        target = base * (1 + goal.target)
     window = _window(goal, frame, as_of, extra_costs, weights)
     if window is None:
-        return GoalProgress(goal=goal, status="no_data", days_left=None)
-    metric, target, lower = goal.metric, goal.target, goal.lower_is_better
+        return GoalProgress(goal=goal, status="no_data", days_left=None, target=target, base=base)
+    metric, lower = goal.metric, goal.lower_is_better
     days_left = max((goal.deadline - window.as_of).days, 0)
     current = _finite(window.totals.get(metric))
     projection = pace_needed = pace_recent = None
@@ -423,11 +505,89 @@ def evaluate(
         current=current, projection=projection, target=target, lower_is_better=lower, days_left=days_left,
         settled_when_passed=goal.kind == "cumulative" and metric in MEASURES,
     )
+    if goal.kind == "level" and current is not None and meets_target(current, target, lower):
+        # A stock that is already where the goal wants it: reached, nothing more is needed.
+        status, pace_needed = "achieved", None
     return GoalProgress(
         goal=goal, status=status, current=current, projection=projection,
         progress=progress_fraction(current, target, lower), pace_needed=pace_needed, pace_recent=pace_recent,
-        as_of=window.as_of, start=window.start, days_left=days_left,
+        as_of=window.as_of, start=window.start, days_left=days_left, target=target, base=base,
     )
+
+
+def relative_base(
+    goal: Goal, frame: pl.DataFrame | pl.LazyFrame, *, extra_costs: float = 0.0,
+    weights: Mapping[str, float] | None = None,
+) -> float | None:
+    """The value a relative goal grows from (module docstring): the stock on the start date, or the
+    metric over the period of the goal's length just before the start. None without data (or 0)."""
+    if goal.start is None:
+        return None
+    options = dict(filters=goal.filters() or None, extra_costs=extra_costs, weights=weights)
+    if goal.kind == "level":
+        value = kpis.summarize(frame, (), date_to=goal.start, **options).row(0, named=True).get(goal.metric)
+    else:
+        length = goal.deadline - goal.start + timedelta(days=1)
+        value = kpis.summarize(frame, (), date_from=goal.start - length, date_to=goal.start - timedelta(days=1),
+                               **options).row(0, named=True).get(goal.metric)
+    value = _finite(value)
+    return value if value else None
+
+
+def current_value(
+    metric: str, frame: pl.DataFrame | pl.LazyFrame, *, scope: Scope = "all", scope_value: str | None = None,
+    days: int = 30, extra_costs: float = 0.0, weights: Mapping[str, float] | None = None,
+) -> tuple[float | None, date | None, date | None]:
+    """Where a metric stands now, for someone about to set a goal on it: (value, first day, last day).
+
+    A stock is its level on the last day of data; anything else is its value over the last `days`
+    days of data in scope. (None, None, None) without data.
+    """
+    filters = {scope: [scope_value]} if scope != "all" and scope_value else None
+    dates = kpis.summarize(frame, (), grain="day", filters=filters).get_column("date").drop_nulls()
+    if dates.is_empty():
+        return None, None, None
+    last = dates.max()
+    first = dates.min() if metric_kind(metric) == "level" else max(dates.min(), last - timedelta(days=days - 1))
+    row = kpis.summarize(frame, (), date_from=first, date_to=last, filters=filters, extra_costs=extra_costs,
+                         weights=weights).row(0, named=True)
+    return _finite(row.get(metric)), first, last
+
+
+@dataclass(frozen=True)
+class MonthResult:
+    """One month of a monthly goal: its first day and how it went (`progress.target` is the month's)."""
+
+    month: date
+    progress: GoalProgress
+
+
+def monthly_progress(
+    goal: Goal, frame: pl.DataFrame | pl.LazyFrame, *, as_of: date | None = None, extra_costs: float = 0.0,
+    weights: Mapping[str, float] | None = None,
+) -> list[MonthResult]:
+    """Each month of a monthly goal judged on its own, oldest first: from the start's month (or the first
+    month with data in scope) to the deadline's month, up to the last day of data. A month the data
+    covers to its end is achieved or missed; the running month has a projection to its end."""
+    options = dict(filters=goal.filters() or None, extra_costs=extra_costs, weights=weights)
+    dates = kpis.summarize(frame, (), grain="day", date_from=goal.start, date_to=goal.deadline,
+                           **options).get_column("date").drop_nulls()
+    if dates.is_empty():
+        return []
+    last = min(as_of or dates.max(), goal.deadline)
+    month = (goal.start or dates.min()).replace(day=1)
+    results = []
+    while month <= last:
+        month_end = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        one_month = Goal(metric=goal.metric, target=goal.target, deadline=min(month_end, goal.deadline),
+                         scope=goal.scope, scope_value=goal.scope_value,
+                         start=max(month, goal.start) if goal.start else month, direction=goal.direction,
+                         name=goal.name, id=goal.id)
+        progress = evaluate(one_month, frame, as_of=min(last, month_end), extra_costs=extra_costs,
+                            weights=weights)
+        results.append(MonthResult(month=month, progress=replace(progress, goal=goal)))
+        month = month_end + timedelta(days=1)
+    return results
 
 
 def _rate_needed(metric: str, target: float, window: _Window, recent_totals: Mapping, days_left: int) -> float | None:
@@ -467,6 +627,11 @@ def timeline(
     goal = progress.goal
     if progress.status == "no_data" or progress.start is None or progress.as_of is None:
         return pl.DataFrame(schema=schema)
+    if goal.recurrence == "monthly":  # the running month's own timeline
+        goal = replace(goal, recurrence="none", start=progress.start,
+                       deadline=min(goal.deadline, (progress.start + timedelta(days=32)).replace(day=1)
+                                    - timedelta(days=1)))
+    target = progress.target if progress.target is not None else goal.target
     window = _window(goal, frame, progress.as_of, extra_costs, weights)
     if window is None:
         return pl.DataFrame(schema=schema)
@@ -484,14 +649,16 @@ def timeline(
         )
         expr = kpis.KPI_BY_NAME[metric].expr(pl.col, extra_costs=extra_costs, weights=weights)
         actual = sums.select("date", expr.alias("value"))
-        needed_from = goal.target
+        needed_from = target
     actual = actual.with_columns(pl.lit("Actual").alias("series")).select("date", "series", "value")
-    # Needed pace: the straight line that reaches the target on the deadline.
-    needed = pl.DataFrame(
-        {"date": [window.start, goal.deadline], "series": ["Needed pace"] * 2, "value": [needed_from, goal.target]},
-        schema=schema,
-    )
-    parts = [actual.cast(schema), needed]
+    parts = [actual.cast(schema)]
+    # Needed pace: the straight line that reaches the target on the deadline — unless the start already
+    # meets it (a line running the wrong way would read as a pace to follow).
+    if goal.kind == "rate" or not meets_target(needed_from, target, goal.lower_is_better):
+        parts.append(pl.DataFrame(
+            {"date": [window.start, goal.deadline], "series": ["Needed pace"] * 2, "value": [needed_from, target]},
+            schema=schema,
+        ))
     if progress.projection is not None and progress.current is not None and goal.deadline > window.as_of:
         parts.append(pl.DataFrame(
             {"date": [window.as_of, goal.deadline], "series": ["Projection"] * 2,
@@ -505,6 +672,7 @@ def progress_table(results: Sequence[GoalProgress]) -> pl.DataFrame:
     """One row per goal for the status table and its export (raw numbers; rates as fractions)."""
     schema = {
         "goal": pl.String, "metric": pl.String, "scope": pl.String, "direction": pl.String, "target": pl.Float64,
+        "base": pl.Float64,
         "current": pl.Float64, "progress": pl.Float64, "projection": pl.Float64, "pace_needed": pl.Float64,
         "pace_recent": pl.Float64, "start": pl.Date, "as_of": pl.Date, "deadline": pl.Date, "days_left": pl.Int64,
         "status": pl.String,
@@ -513,10 +681,11 @@ def progress_table(results: Sequence[GoalProgress]) -> pl.DataFrame:
     for result in results:
         goal = result.goal
         rows.append({
-            "goal": goal.title, "metric": goal.metric,
-            "scope": "all" if goal.scope == "all" else f"{goal.scope}: {goal.scope_value}",
+            "goal": goal.title, "metric": goal.metric, "base": result.base,
+            "scope": goal.scope_text,
             "direction": "lower is better" if goal.lower_is_better else "higher is better",
-            "target": goal.target, "current": result.current, "progress": result.progress,
+            "target": result.target if result.target is not None else goal.target,
+            "current": result.current, "progress": result.progress,
             "projection": result.projection, "pace_needed": result.pace_needed, "pace_recent": result.pace_recent,
             "start": result.start, "as_of": result.as_of, "deadline": goal.deadline, "days_left": result.days_left,
             "status": result.status_label,

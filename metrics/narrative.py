@@ -18,8 +18,8 @@ from typing import Any
 
 import polars as pl
 
-from metrics.display import describe, format_compact, platform_label
-from metrics.trends import Comparison
+from metrics.display import describe, format_compact, format_period, platform_label
+from metrics.trends import ComparePeriod
 
 # Which total leads the sentence: money first, reach of attention for organic-only data.
 _LEAD_MEASURES = ("spend", "impressions", "engagements")
@@ -32,10 +32,13 @@ _OUTCOMES = ("conversions", "leads", "engagements", "impressions")
 FLAT = 0.005
 
 
-def period_phrase(compare: Comparison | None, days: int | None) -> str | None:
-    """'the previous 30 days', 'the previous day', 'the same period last year'; None without a comparison."""
+def period_phrase(compare: ComparePeriod | None, days: int | None) -> str | None:
+    """'the previous 30 days', 'the previous day', 'the same period last year', '1 – 31 Aug 2025' (a custom
+    period); None without a comparison."""
     if compare is None:
         return None
+    if isinstance(compare, (tuple, list)):
+        return format_period(compare[0], compare[1])
     if compare == "previous_year":
         return "the same period last year"
     if not days:
@@ -47,7 +50,7 @@ def headline(
     total: Mapping[str, Any] | None,
     platforms: pl.DataFrame | Iterable[Mapping[str, Any]] = (),
     *,
-    compare: Comparison | None = None,
+    compare: ComparePeriod | None = None,
     days: int | None = None,
     currency: str | None = None,
 ) -> str:

@@ -428,14 +428,18 @@ def normalize_platform(value: str | None) -> str | None:
     return platform_reading(value)[0]
 
 
-# One colour per platform, used by every chart so a platform looks the same everywhere.
+# One colour per platform, used by every chart so a platform looks the same everywhere. Colour-blind safe
+# rather than brand colours (Facebook and LinkedIn are both blue, YouTube and Instagram both red): the
+# eight most common platforms take the Okabe–Ito palette (wine for email instead of its pale yellow), the
+# rest Paul Tol's muted palette. tests/unit/test_palette.py keeps the common ones far apart (CIELAB
+# distance) for normal vision and simulated protanopia, deuteranopia and tritanopia.
 PLATFORM_COLORS: dict[str, str] = {
-    "facebook": "#1877F2", "instagram": "#E1306C", "messenger": "#A334FA", "linkedin": "#0A66C2",
-    "tiktok": "#111111", "youtube": "#FF0000", "x": "#657786", "threads": "#7A7A7A", "vk": "#4C75A3",
-    "telegram": "#26A5E4", "pinterest": "#BD081C", "snapchat": "#E8C400", "google_ads": "#34A853",
-    "bing_ads": "#00809D", "email": "#F59F00", "seo": "#7048E8", "affiliate": "#D9480F", "other": "#ADB5BD",
+    "facebook": "#0072B2", "instagram": "#CC79A7", "tiktok": "#222222", "linkedin": "#009E73",
+    "google_ads": "#E69F00", "x": "#56B4E9", "youtube": "#D55E00", "email": "#882255",
+    "messenger": "#AA4499", "threads": "#777777", "vk": "#332288", "telegram": "#88CCEE", "pinterest": "#CC6677",
+    "snapchat": "#DDCC77", "bing_ads": "#117733", "seo": "#44AA99", "affiliate": "#999933", "other": "#BBBBBB",
 }
-_FALLBACK_COLORS = ("#20C997", "#845EF7", "#FD7E14", "#66A80F", "#C2255C", "#1098AD", "#5C940D", "#E67700")
+_FALLBACK_COLORS = ("#77AADD", "#EE8866", "#EEDD88", "#FFAABB", "#99DDFF", "#44BB99", "#BBCC33", "#AAAA00")
 
 
 def platform_color(slug: str) -> str:

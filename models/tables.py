@@ -7,7 +7,7 @@ type, which refuses naive values on write and attaches UTC to the naive values S
 No `from __future__ import annotations` here: SQLModel reads the annotations at class creation.
 """
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -24,25 +24,105 @@ SQLModel.metadata.naming_convention = {
 }
 
 ShareStatus = Literal["active", "expired", "revoked"]
+# What an editor's new session of a workspace opens: its sources combined, the demo account, or
+# the snapshot opened last.
+Showing = Literal["sources", "demo", "snapshot"]
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _deferred(*names: str):
+    """Mapper arguments deferring big columns: no query, refresh or post-commit reload fetches them
+    unless the attribute itself is touched (or selected explicitly, as the repository does).
+    SQLModel's Field cannot say "deferred"."""
+
+    @sa.orm.declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"properties": {name: sa.orm.deferred(cls.__dict__[name]) for name in names}}
+
+    return __mapper_args__
+
+
+class Workspace(SQLModel, table=True):
+    """One client of an agency: its data sources, snapshots (and their links), mapping profiles,
+    report settings and branding. Deleting it deletes all of them (ON DELETE CASCADE)."""
+
+    __tablename__ = "workspace"
+    __mapper_args__ = _deferred("logo")
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True, index=True)
+    # ISO code of the client's usual currency (a default for files that do not say), or None.
+    currency: str | None = Field(default=None, max_length=3)
+    # IANA name (zoneinfo), e.g. "Europe/Berlin": schedules and report dates use it.
+    time_zone: str = Field(default="UTC", max_length=64)
+    # Branding for report files: "#RRGGBB", a footer line, a PNG/JPEG/WebP logo.
+    accent_color: str | None = Field(default=None, max_length=7)
+    report_footer: str | None = Field(default=None, max_length=500)
+    logo: bytes | None = Field(default=None, sa_type=sa.LargeBinary, repr=False)
+    logo_mime: str | None = Field(default=None, max_length=40)
+    # Goals, the A/B test, KPI and currency settings the editor works with
+    # (metrics.report_settings.ReportSettings.to_dict(); the filters part is not used here).
+    report_settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    showing: str = Field(default="sources", max_length=20)
+    # With showing == "snapshot"; no foreign key: a deleted snapshot is noticed on read.
+    open_snapshot_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DataSource(SQLModel, table=True):
+    """An upload stored in a workspace: its canonical rows (zstd Parquet) and what was read.
+
+    Refreshing it with a newer export replaces the rows of the dates that export covers
+    (`models.sources.merge_refresh`); `files` lists every file that went into it.
+    """
+
+    __tablename__ = "data_source"
+    # The load report can hold a thousand rejected rows: lists never fetch it (get_source does).
+    __mapper_args__ = _deferred("frame_parquet", "load_report")
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=200)
+    enabled: bool = True
+    # Export family (metrics.ingest source_format) and the canonical dimensions the mapping filled:
+    # a later file with the same family and dimensions is taken as a newer export of this source.
+    family: str = Field(default="generic", max_length=40)
+    dimensions: list[str] = Field(default_factory=list, sa_type=JSON)
+    platforms: list[str] = Field(default_factory=list, sa_type=JSON)
+    currencies: list[str] = Field(default_factory=list, sa_type=JSON)
+    # The latest file: its name, SHA-256 (hex) and size in bytes, its load report
+    # (FileReport.to_dict()) and the column mapping it was read with.
+    file_name: str = Field(max_length=255)
+    file_sha256: str = Field(max_length=64)
+    file_size: int = 0
+    load_report: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    mapping: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    # Every file stored into this source, oldest first: {"name", "sha256", "size", "stored_at", "change"}.
+    files: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    date_from: date | None = None
+    date_to: date | None = None
+    row_count: int = 0
+    frame_parquet: bytes = Field(sa_type=sa.LargeBinary, repr=False)
+    # SHA-256 of frame_parquet: with the id, the content key of the workspace's combined data.
+    frame_sha256: str = Field(max_length=64)
+    # Length of frame_parquet in bytes (counts against the workspace's size cap).
+    size_bytes: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class Snapshot(SQLModel, table=True):
     """A saved report: the canonical frame (zstd Parquet) plus the report's settings."""
 
     __tablename__ = "snapshot"
-
-    @sa.orm.declared_attr.directive
-    def __mapper_args__(cls) -> dict[str, Any]:
-        # The blob is deferred at the mapper level: no query, refresh or post-commit reload of a
-        # Snapshot fetches it unless `frame_parquet` itself is touched (or selected explicitly,
-        # as repository.load_snapshot_frame does). SQLModel's Field cannot say "deferred".
-        return {"properties": {"frame_parquet": sa.orm.deferred(cls.__dict__["frame_parquet"])}}
+    __mapper_args__ = _deferred("frame_parquet")
 
     id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE", index=True)
     name: str = Field(max_length=200)
     client_label: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow, index=True)
@@ -92,20 +172,12 @@ class MappingProfile(SQLModel, table=True):
     """A saved column mapping for a recurring export layout: {source header: canonical column name}."""
 
     __tablename__ = "mapping_profile"
+    __table_args__ = (sa.UniqueConstraint("workspace_id", "name"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200, unique=True, index=True)
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=200)
     mapping: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
-
-
-class AppState(SQLModel, table=True):
-    """Tiny key/value store for app-wide state (e.g. the last opened snapshot id)."""
-
-    __tablename__ = "app_state"
-
-    key: str = Field(primary_key=True, max_length=100)
-    value: Any = Field(default=None, sa_type=JSON, nullable=True)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -5,11 +5,11 @@ import json
 import polars as pl
 import streamlit as st
 
-from metrics import display
+from metrics import display, narrative
 from metrics.kpis import KPI_BY_NAME, KPI_NAMES
 from metrics.leaderboard import eligible, leaderboard
 from metrics.schema import MEASURES
-from ui import charts, content_charts, data, filters, report_tables, widgets
+from ui import charts, content_charts, data, filters, report_tables, tiles, widgets
 from ui.router import require_router
 
 require_router(__file__)
@@ -38,7 +38,8 @@ bar = filters.current()
 currency = data.dataset_currency(dataset)
 common = filters.summary_options(bar)
 summary = data.summarize(
-    dataset.key, dataset.frame, ("campaign",), filters_json=bar.filters_json(), compare=bar.compare, **common
+    dataset.key, dataset.frame, ("campaign",), filters_json=bar.filters_json(), compare=bar.comparison,
+    **common,
 )
 if summary.is_empty():
     st.info("No rows match the filters. Widen the date range or clear the platform and campaign filters.")
@@ -58,11 +59,12 @@ volume = c_volume.selectbox("Minimum volume of", volume_options, format_func=rep
                             key="cmp_volume",
                             help="Campaigns below the minimum are left out, so a campaign with a handful of "
                                  "clicks cannot top a rate.")
-min_volume = c_min.number_input("At least", min_value=0.0, value=100.0, step=100.0, key="cmp_min_volume")
+# Whole numbers: a threshold of clicks reads "100", not "100.00".
+min_volume = c_min.number_input("At least", min_value=0, value=100, step=100, key="cmp_min_volume")
 order = c_order.segmented_control("Show", ["Best", "Worst"], default="Best", required=True, key="cmp_order")
 top_n = int(c_n.number_input("How many", min_value=1, max_value=100, value=10, step=1, key="cmp_n"))
 
-lower = KPI_BY_NAME[metric].direction == "lower" if metric in KPI_BY_NAME else False
+lower = display.describe(metric).direction == "lower"
 pool = eligible(summary, volume, min_volume)
 board = leaderboard(summary, metric, key="campaign", lower_is_better=lower, volume=volume, min_volume=min_volume,
                     n=top_n, best=(order or "Best") == "Best")
@@ -94,6 +96,7 @@ else:
                                        label=report_tables.label_of(metric), category_title="Campaign",
                                        currency=currency),
             key="leaderboard", name="campaign_leaderboard",
+            title=f"Campaigns by {report_tables.label_of(metric)}",
         )
 
 # --- drill-down --------------------------------------------------------------------------------
@@ -107,15 +110,11 @@ if chosen == NO_CAMPAIGN:
 scope_json = json.dumps(scope, sort_keys=True)
 row = summary.filter(pl.col("campaign") == chosen).row(0, named=True)
 
-tiles = [*st.columns(3), *st.columns(3)]
-for tile, name in zip(tiles, ("spend", "revenue", "roas", "conversions", "cpa", "ctr")):
-    change = row.get(f"{name}_delta_rel")
-    direction = KPI_BY_NAME[name].direction if name in KPI_BY_NAME else "higher"
-    tile.metric(
-        report_tables.label_of(name), display.format_metric(name, row.get(name), currency),
-        delta=None if change is None else f"{change * 100:+.1f} %",
-        delta_color="inverse" if direction == "lower" else "normal", border=True,
-    )
+period = narrative.period_phrase(bar.comparison, (bar.date_to - bar.date_from).days + 1) \
+    if bar.date_from and bar.date_to else None
+with tiles.grid("campaign", 3):
+    for name in ("spend", "revenue", "roas", "conversions", "cpa", "ctr"):
+        tiles.kpi_tile(row, name, currency=currency, period=period)
 
 if chosen == NO_CAMPAIGN:
     st.caption("Rows without a campaign name cannot be drilled into separately; the view below covers all rows.")
@@ -129,10 +128,13 @@ with trend_left:
     if trend.filter(pl.col(trend_metric).is_not_null()).is_empty():
         st.caption("This campaign does not report this metric.")
     else:
+        trend = trend.select([c for c in ("date", "platform", trend_metric) if c in trend.columns])
         charts.show_chart(
-            content_charts.trend_lines(trend, metric=trend_metric, label=report_tables.label_of(trend_metric),
-                                       split="platform" if split else None, currency=currency),
+            charts.trend_chart(trend.drop_nulls("date"), trend_metric, label=report_tables.label_of(trend_metric),
+                               kind=display.describe(trend_metric).format, currency=currency, by_platform=split,
+                               grain=bar.grain),
             key="campaign_trend", name="campaign_trend",
+            title=f"{report_tables.label_of(trend_metric)} · {chosen}",
         )
 
 groups_tab, ads_tab = st.tabs(["Ad groups", "Ads"])
@@ -154,49 +156,50 @@ with ads_tab:
                                  currency=currency)
 
 # --- content formats -------------------------------------------------------------------------
-st.subheader("Content formats")
-formats = data.summarize(dataset.key, dataset.frame, ("content_format",), filters_json=bar.filters_json(), **common)
-formats = formats.filter(pl.col("content_format").is_not_null())
-if formats.is_empty():
-    st.caption("The data has no content format column (image, video, carousel, …).")
-else:
-    formats = formats.with_columns(
-        pl.when(pl.col("impressions") > 0)
-        .then(pl.col("weighted_engagement") / pl.col("impressions") * 1000)
-        .alias("weighted_per_1k")
-    ).sort("engagement_rate", descending=True, nulls_last=True)
-    st.caption("Engagement rate = engagements / reach; weighted engagement = 1×likes + 2×comments + 3×saves + "
-               "4×shares (weights on the Data page), also per 1,000 impressions so formats of different size "
-               "compare fairly.")
-    panels = {m: report_tables.label_of(m) if m != "weighted_per_1k" else "Weighted engagement / 1,000 impr."
-              for m in ("engagement_rate", "weighted_per_1k", "ctr") if m in present(formats, (m,))}
-    if panels:
-        charts.show_chart(
-            content_charts.metric_panels(formats, category="content_format", metrics=panels,
-                                         category_title="Format"),
-            key="formats", name="content_formats",
+# Long pages fold their detail sections (clients read them on phones).
+with st.expander("Content formats", icon=":material/category:"):
+    formats = data.summarize(dataset.key, dataset.frame, ("content_format",), filters_json=bar.filters_json(), **common)
+    formats = formats.filter(pl.col("content_format").is_not_null())
+    if formats.is_empty():
+        st.caption("The data has no content format column (image, video, carousel, …).")
+    else:
+        formats = formats.with_columns(
+            pl.when(pl.col("impressions") > 0)
+            .then(pl.col("weighted_engagement") / pl.col("impressions") * 1000)
+            .alias("weighted_per_1k")
+        ).sort("engagement_rate", descending=True, nulls_last=True)
+        st.caption("Engagement rate = engagements / reach; weighted engagement = 1×likes + 2×comments + 3×saves + "
+                   "4×shares (weights on the Data page), also per 1,000 impressions so formats of different size "
+                   "compare fairly.")
+        panels = {m: report_tables.label_of(m) if m != "weighted_per_1k" else "Weighted engagement / 1,000 impr."
+                  for m in ("engagement_rate", "weighted_per_1k", "ctr") if m in present(formats, (m,))}
+        if panels:
+            charts.show_chart(
+                content_charts.metric_panels(formats, category="content_format", metrics=panels,
+                                             category_title="Format"),
+                key="formats", name="content_formats", title="Content formats",
+            )
+        report_tables.show_table(
+            formats.select("content_format", *present(formats, FORMAT_COLUMNS)), key="formats_table",
+            file_name="content_formats", currency=currency,
         )
-    report_tables.show_table(
-        formats.select("content_format", *present(formats, FORMAT_COLUMNS)), key="formats_table",
-        file_name="content_formats", currency=currency,
-    )
 
 # --- audiences -----------------------------------------------------------------------------------
 audiences = data.summarize(dataset.key, dataset.frame, ("audience",), filters_json=bar.filters_json(), **common)
 audiences = audiences.filter(pl.col("audience").is_not_null())
 if not audiences.is_empty():
-    st.subheader("Audiences")
-    audience_metrics = present(audiences, AUDIENCE_COLUMNS)
-    pick = st.selectbox("Chart", audience_metrics, format_func=report_tables.label_of, key="cmp_audience_metric",
-                        index=audience_metrics.index("cpa") if "cpa" in audience_metrics else 0)
-    left, right = st.columns([2, 3], gap="large")
-    with left:
-        charts.show_chart(
-            content_charts.ranked_bars(audiences, category="audience", metric=pick,
-                                       label=report_tables.label_of(pick), category_title="Audience",
-                                       currency=currency, color="#1098AD"),
-            key="audiences", name="audiences",
-        )
-    with right:
-        report_tables.show_table(audiences.select("audience", *audience_metrics), key="audiences_table",
-                                 file_name="audiences", currency=currency)
+    with st.expander("Audiences", icon=":material/groups:"):
+        audience_metrics = present(audiences, AUDIENCE_COLUMNS)
+        pick = st.selectbox("Chart", audience_metrics, format_func=report_tables.label_of, key="cmp_audience_metric",
+                            index=audience_metrics.index("cpa") if "cpa" in audience_metrics else 0)
+        left, right = st.columns([2, 3], gap="large")
+        with left:
+            charts.show_chart(
+                content_charts.ranked_bars(audiences, category="audience", metric=pick,
+                                           label=report_tables.label_of(pick), category_title="Audience",
+                                           currency=currency, color="#1098AD"),
+                key="audiences", name="audiences", title=f"{report_tables.label_of(pick)} by audience",
+            )
+        with right:
+            report_tables.show_table(audiences.select("audience", *audience_metrics), key="audiences_table",
+                                     file_name="audiences", currency=currency)

@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from metrics import display, funnel
-from ui import charts, content_charts, data, filters, report_tables, widgets
+from ui import charts, content_charts, data, filters, report_tables, tiles, widgets
 from ui.router import require_router
 
 require_router(__file__)
@@ -19,9 +19,7 @@ STAGE_COLUMNS = (
 
 def count_text(value: float | None) -> str:
     """Exact counts in the funnel (21,449,242, not 21.4 M): the steps are compared digit by digit."""
-    if value is None:
-        return "—"
-    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.2f}"
+    return display.format_value(value, "number")
 
 
 st.title("Funnel")
@@ -41,7 +39,8 @@ if by_platform.is_empty():
     st.stop()
 
 platforms = [p for p in by_platform.get_column("platform").to_list() if p is not None]
-choice = st.selectbox("Platform", [ALL_PLATFORMS, *platforms], key="funnel_platform")
+choice = st.selectbox("Platform", [ALL_PLATFORMS, *platforms], key="funnel_platform",
+                      format_func=lambda p: p if p == ALL_PLATFORMS else display.platform_label(p))
 scope = bar.dimension_filters()
 if choice != ALL_PLATFORMS:
     scope["platform"] = [choice]
@@ -50,16 +49,19 @@ totals = data.summarize(dataset.key, dataset.frame, (), filters_json=scope_json,
 steps = funnel.funnel_steps(totals)
 
 # --- the journey -------------------------------------------------------------------------------
-tiles = st.columns(len(steps))
-for tile, step in zip(tiles, steps.iter_rows(named=True)):
-    with tile:
-        value = count_text(step["value"]) if step["reported"] else "not reported"
-        st.metric(step["label"], value, border=True)
+with tiles.grid("funnel", 4):
+    for step in steps.iter_rows(named=True):
+        # Tiles are compact (they must fit two to a phone's row); the table below has every digit.
+        value = display.format_compact(step["value"], "number") if step["reported"] else "not reported"
+        rate = None
         if step["step_rate"] is not None:
-            st.caption(f"{display.format_value(step['step_rate'], 'percent')} of "
-                       f"{funnel.STEP_LABELS[step['previous_step']].lower()}")
+            rate = (f"{display.format_value(step['step_rate'], 'percent')} of "
+                    f"{display.label(step['previous_step']).lower()}")
         elif step["reported"] and step["previous_step"] is None:
-            st.caption("First step")
+            rate = "First step"
+        # The rate of the previous step sits where a change would: grey, without an arrow (it is no change).
+        st.metric(step["label"], value, delta=rate, delta_color="off", delta_arrow="off", border=True,
+                  help=f"Exactly {count_text(step['value'])}." if step["reported"] else None)
 
 log_scale = st.toggle("Logarithmic scale", value=True, key="funnel_log",
                       help="Impressions are often a thousand times conversions; a log scale keeps every "
@@ -68,10 +70,11 @@ reported = steps.filter(pl.col("reported"))
 if reported.is_empty():
     st.caption("None of impressions, clicks, leads or conversions is reported in this data.")
 elif not log_scale or (reported.get_column("value") > 0).all():
-    charts.show_chart(content_charts.funnel_bars(steps, log_scale=log_scale), key="funnel", name="funnel")
+    charts.show_chart(content_charts.funnel_bars(steps, log_scale=log_scale), key="funnel", name="funnel",
+                      title="Funnel" if choice == ALL_PLATFORMS else f"Funnel · {display.platform_label(choice)}")
 else:
     st.caption("A step is zero, which a logarithmic scale cannot show; switch the log scale off.")
-display = steps.select(
+journey = steps.select(
     pl.col("label").alias("Step"),
     pl.struct("value", "reported").map_elements(
         lambda s: count_text(s["value"]) if s["reported"] else "not reported",
@@ -86,22 +89,23 @@ display = steps.select(
     pl.col("rate_from_first").map_elements(lambda v: display.format_value(v, "percent"),
                                            return_dtype=pl.String, skip_nulls=False).alias("Of first step"),
 )
-st.dataframe(display, hide_index=True, width="stretch", key="funnel_table")
+report_tables.dataframe(journey, key="funnel_table")
 widgets.download_table(
     steps.select("label", "value", "previous_step", "step_rate", "drop_off", "drop_off_rate", "rate_from_first"),
     "funnel", key="funnel_download",
 )
 
 if choice == ALL_PLATFORMS and len(platforms) > 1:
-    st.subheader("Step rates by platform")
-    st.caption("Each rate is the fraction of the platform's previous reported step.")
-    per_platform = funnel.funnel_by_group(by_platform, "platform")
-    report_tables.show_table(
-        per_platform, key="funnel_platforms", file_name="funnel_by_platform", currency=currency,
-        labels={"clicks_rate": "Clicks / impressions", "leads_rate": "Leads / clicks",
-                "conversions_rate": "Conversions / leads"},
-        help={"conversions_rate": "Of leads; of clicks when the platform does not report leads."},
-    )
+    # Folded: a detail of a long page (clients read it on phones).
+    with st.expander("Step rates by platform", icon=":material/table_rows:"):
+        st.caption("Each rate is the fraction of the platform's previous reported step.")
+        per_platform = funnel.funnel_by_group(by_platform, "platform")
+        report_tables.show_table(
+            per_platform, key="funnel_platforms", file_name="funnel_by_platform", currency=currency,
+            labels={"clicks_rate": "Clicks / impressions", "leads_rate": "Leads / clicks",
+                    "conversions_rate": "Conversions / leads"},
+            help={"conversions_rate": "Of leads; of clicks when the platform does not report leads."},
+        )
 
 # --- marketing funnel stages -------------------------------------------------------------------
 st.subheader("Marketing funnel stages")
@@ -120,7 +124,7 @@ else:
                           index=chart_metrics.index("spend") if "spend" in chart_metrics else 0)
     charts.show_chart(
         content_charts.stage_bars(stages, metric=metric, label=report_tables.label_of(metric), currency=currency),
-        key="funnel_stages", name="funnel_stages",
+        key="funnel_stages", name="funnel_stages", title=f"{report_tables.label_of(metric)} by funnel stage",
     )
     report_tables.show_table(
         stages.select(pl.col("funnel_stage").fill_null(funnel.NO_STAGE), *columns[1:]),

@@ -1,14 +1,14 @@
 """Goals: SMART targets with progress, the pace needed, a projection at the deadline and a status."""
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import polars as pl
 import streamlit as st
 
 from metrics import display
 from metrics import goals as goal_math
-from ui import charts, content_charts, data, widgets
+from ui import charts, content_charts, data, report_tables, widgets
 from ui.router import require_router
 from ui.state import GOAL_PICK, GOALS, current_viewer, kpi_settings
 
@@ -22,27 +22,37 @@ BADGES = {
 }
 DIRECTION_LABELS = {"auto": "Automatic (from the metric)", "higher": "Reach at least the target",
                     "lower": "Stay at or below the target"}
-SCOPE_NAMES = {"all": "All data", "platform": "Platform", "campaign": "Campaign"}
+TARGET_MODES = {"absolute": "A value", "relative": "A change from the start (%)"}
+RECURRENCES = {"none": "Once, by the deadline", "monthly": "Every month"}
 
 
 @st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
 def evaluate(dataset_key: str, _frame: pl.DataFrame, goal_json: str, extra_costs: float, weights_json: str):
-    """Progress and chart points of one goal, cached per (dataset, goal, KPI settings)."""
+    """Progress, chart points and (monthly goals) the months of one goal, cached per (dataset, goal, KPI
+    settings)."""
     goal = goal_math.Goal.from_dict(json.loads(goal_json))
     weights = json.loads(weights_json) or None
-    progress = goal_math.evaluate(goal, _frame, extra_costs=extra_costs, weights=weights)
+    months = goal_math.monthly_progress(goal, _frame, extra_costs=extra_costs, weights=weights) \
+        if goal.recurrence == "monthly" else []
+    progress = months[-1].progress if months else goal_math.evaluate(goal, _frame, extra_costs=extra_costs,
+                                                                     weights=weights)
     points = goal_math.timeline(progress, _frame, extra_costs=extra_costs, weights=weights)
-    return progress, points
+    return progress, points, months
 
 
 def percent_metric(metric: str) -> bool:
     return widgets.kind_of(metric) == "percent"
 
 
+def typed_in_percent(metric: str, target_mode: str) -> bool:
+    """Rates and relative changes are typed in percent (2.5 for 2.5 %) and stored as fractions."""
+    return target_mode == "relative" or percent_metric(metric)
+
+
 def needed_text(result: goal_math.GoalProgress) -> str:
     """The pace column: per day for totals and levels, the rate the remaining days must hold for rates."""
     if result.pace_needed is None:
-        return "—"
+        return display.MISSING
     value = fmt(result.goal.metric, result.pace_needed)
     if result.goal.kind == "rate":
         return f"{'≤' if result.goal.lower_is_better else '≥'} {value}"
@@ -51,8 +61,14 @@ def needed_text(result: goal_math.GoalProgress) -> str:
     return f"{value} per day"
 
 
-def scope_label(goal: goal_math.Goal) -> str:
-    return SCOPE_NAMES["all"] if goal.scope == "all" else f"{SCOPE_NAMES[goal.scope]}: {goal.scope_value}"
+def target_text(result: goal_math.GoalProgress) -> str:
+    """'≥ 5,000', or for a relative goal its change and the value it comes to: '+30.0 % (≥ 81,731)'."""
+    goal = result.goal
+    sign = "≤ " if goal.lower_is_better else "≥ "
+    if not goal.relative:
+        return sign + fmt(goal.metric, goal.target)
+    change = display.format_change(goal.target)
+    return f"{change} ({sign}{fmt(goal.metric, result.target)})" if result.target is not None else change
 
 
 st.title("Goals")
@@ -92,6 +108,19 @@ def fmt(metric: str, value: float | None) -> str:
     return display.format_metric(metric, value, currency)
 
 
+@st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
+def where_it_stands(dataset_key: str, _frame: pl.DataFrame, metric: str, scope: tuple, extra_costs: float,
+                    weights_json: str):
+    """The metric now, in the goal's scope (shown while a goal is being set)."""
+    return goal_math.current_value(metric, _frame, scope=scope[0], scope_value=scope[1], extra_costs=extra_costs,
+                                   weights=json.loads(weights_json) or None)
+
+
+def scope_text(scope: tuple) -> str:
+    return goal_math.Goal(metric="spend", target=0.0, deadline=date.max, scope=scope[0],
+                          scope_value=scope[1]).scope_text
+
+
 # --- add / edit (editor only) ----------------------------------------------------------------------
 if editable:
     with st.expander("Add or edit a goal", expanded=not goals, icon=":material/edit:"):
@@ -104,32 +133,49 @@ if editable:
         campaigns = data.dimension_values(dataset.key, dataset.frame, "campaign")
         scopes = [("all", None)] + [("platform", p) for p in platforms] + [("campaign", c) for c in campaigns]
         default_deadline = (last_day or first_day) + timedelta(days=30) if (last_day or first_day) else None
+        # What the goal is about sits outside the form, so where the metric stands now follows each choice.
+        left, right = st.columns(2)
+        metric = left.selectbox(
+            "Metric", metrics, index=metrics.index(editing.metric if editing else "conversions"),
+            format_func=goal_math.metric_label, key=f"goal_metric_{picked}",
+        )
+        current_scope = (editing.scope, editing.scope_value) if editing else ("all", None)
+        scope = right.selectbox(
+            "Scope", scopes, index=scopes.index(current_scope) if current_scope in scopes else 0,
+            format_func=scope_text, key=f"goal_scope_{picked}",
+        )
+        left, right = st.columns(2)
+        target_mode = left.radio("Target", list(TARGET_MODES), format_func=TARGET_MODES.get, horizontal=True,
+                                 index=list(TARGET_MODES).index(editing.target_mode if editing else "absolute"),
+                                 key=f"goal_mode_{picked}")
+        recurrence = right.radio("Repeats", list(RECURRENCES), format_func=RECURRENCES.get, horizontal=True,
+                                 index=list(RECURRENCES).index(editing.recurrence if editing else "none"),
+                                 key=f"goal_recurrence_{picked}",
+                                 help="Every month: the same target each calendar month, each month judged.")
+        now, now_from, now_to = where_it_stands(dataset.key, dataset.frame, metric, scope, extra_costs, weights_json)
+        if now is None:
+            st.caption(f"{goal_math.metric_label(metric)} has no data in this scope yet.")
+        elif goal_math.metric_kind(metric) == "level":
+            st.info(f"Now: **{widgets.md_escape(fmt(metric, now))}** on {display.format_date(now_to)} "
+                    f"({widgets.md_escape(scope_text(scope))}).", icon=":material/my_location:")
+        else:
+            st.info(f"Now: **{widgets.md_escape(fmt(metric, now))}** over the last 30 days of data, "
+                    f"{display.format_period(now_from, now_to)} ({widgets.md_escape(scope_text(scope))}).",
+                    icon=":material/my_location:")
+        in_percent = typed_in_percent(metric, target_mode)
         with st.form(f"goal_form_{picked}", clear_on_submit=editing is None, border=False):
             name = st.text_input("Name (optional)", value=editing.name if editing else "",
                                  placeholder="Q4 conversions", max_chars=200)
             left, right = st.columns(2)
-            metric = left.selectbox(
-                "Metric", metrics, index=metrics.index(editing.metric if editing else "conversions"),
-                format_func=goal_math.metric_label, key=f"goal_metric_{picked}",
-            )
-            shown_target = (editing.target * 100 if percent_metric(editing.metric) else editing.target) if editing \
-                else None
-            target = right.number_input(
-                "Target", value=shown_target, min_value=None, step=1.0, format="%.2f", key=f"goal_target_{picked}",
-                help="In the metric's unit; rates in percent (type 2.5 for 2.5 %).",
-            )
-            left, right = st.columns(2)
-            deadline = left.date_input("Deadline", value=editing.deadline if editing else default_deadline,
-                                       key=f"goal_deadline_{picked}")
-            start = right.date_input("Start date (optional)", value=editing.start if editing else None,
-                                     key=f"goal_start_{picked}",
-                                     help="Cumulative goals count from here; empty = the first day of data.")
-            current_scope = (editing.scope, editing.scope_value) if editing else ("all", None)
-            left, right = st.columns(2)
-            scope = left.selectbox(
-                "Scope", scopes, index=scopes.index(current_scope) if current_scope in scopes else 0,
-                format_func=lambda s: SCOPE_NAMES["all"] if s[0] == "all" else f"{SCOPE_NAMES[s[0]]}: {s[1]}",
-                key=f"goal_scope_{picked}",
+            shown_target = None
+            if editing and editing.target_mode == target_mode:
+                shown_target = editing.target * 100 if typed_in_percent(editing.metric, editing.target_mode) \
+                    else editing.target
+            target = left.number_input(
+                "Change in %" if target_mode == "relative" else ("Target in %" if in_percent else "Target"),
+                value=shown_target, min_value=None, step=1.0, format="%.2f", key=f"goal_target_{picked}",
+                help="+30 for thirty percent more than at the start, -10 for ten percent less."
+                if target_mode == "relative" else "In the metric's unit; rates in percent (type 2.5 for 2.5 %).",
             )
             direction = right.selectbox(
                 "Direction", list(DIRECTION_LABELS), format_func=DIRECTION_LABELS.get,
@@ -137,14 +183,26 @@ if editable:
                 key=f"goal_direction_{picked}",
                 help="Automatic: lower is better for costs (CPA, CPC, CPM…) and unfollows, higher for the rest.",
             )
+            left, right = st.columns(2)
+            deadline = left.date_input("Deadline" if recurrence == "none" else "Last month (any day in it)",
+                                       value=editing.deadline if editing else default_deadline,
+                                       key=f"goal_deadline_{picked}")
+            start = right.date_input(
+                "Start date" + ("" if target_mode == "relative" else " (optional)"),
+                value=editing.start if editing else (last_day if target_mode == "relative" else None),
+                key=f"goal_start_{picked}",
+                help="A relative target grows from the value on this day; cumulative goals count from here "
+                     "(empty = the first day of data).",
+            )
             submitted = st.form_submit_button("Save goal", type="primary", icon=":material/flag:")
         if submitted:
             raw = {
                 "id": editing.id if editing else None, "name": name, "metric": metric,
-                "target": None if target is None else (target / 100 if percent_metric(metric) else target),
+                "target": None if target is None else (target / 100 if in_percent else target),
                 "deadline": deadline.isoformat() if deadline else None,
                 "start": start.isoformat() if start else None,
                 "scope": scope[0], "scope_value": scope[1], "direction": direction,
+                "target_mode": target_mode, "recurrence": recurrence,
             }
             try:
                 goal = goal_math.Goal.from_dict(raw)
@@ -154,6 +212,11 @@ if editable:
                 goals = [goal if g.id == goal.id else g for g in goals] if editing else [*goals, goal]
                 save_goals(goals)
                 st.success(f"Saved: {widgets.md_escape(goal.title)}")
+                if goal.kind == "level" and not goal.relative and now is not None and goal_math.meets_target(
+                        now, goal.target, goal.lower_is_better):
+                    st.warning(f"{goal_math.metric_label(metric)} is already {fmt(metric, now)}, which meets this "
+                               "target: the goal shows as achieved. For growth, set a higher target or a change "
+                               "in % from a start date.")
         if editing is not None and st.button("Delete this goal", icon=":material/delete:", key="goal_delete"):
             save_goals([g for g in goals if g.id != editing.id])
             st.session_state.pop(GOAL_PICK, None)
@@ -190,11 +253,13 @@ if not goals:
 # --- progress ------------------------------------------------------------------------------------------
 results = []
 points_by_goal = {}
+months_by_goal = {}
 for goal in goals:
-    progress, points = evaluate(dataset.key, dataset.frame, json.dumps(goal.to_dict(), sort_keys=True),
-                                extra_costs, weights_json)
+    progress, points, months = evaluate(dataset.key, dataset.frame, json.dumps(goal.to_dict(), sort_keys=True),
+                                        extra_costs, weights_json)
     results.append(progress)
     points_by_goal[goal.id] = points
+    months_by_goal[goal.id] = months
 
 st.subheader("Status")
 st.caption(
@@ -205,9 +270,11 @@ st.caption(
 goal_table = pl.DataFrame(
     [
         {
-            "Goal": r.goal.title, "Scope": scope_label(r.goal), "Status": r.status_label,
-            "Target": ("≤ " if r.goal.lower_is_better else "≥ ") + fmt(r.goal.metric, r.goal.target),
-            "Current": fmt(r.goal.metric, r.current), "Progress": r.progress,
+            "Goal": r.goal.title, "Scope": r.goal.scope_text, "Status": r.status_label,
+            "Target": target_text(r) + (" a month" if r.goal.recurrence == "monthly" else ""),
+            "Current": fmt(r.goal.metric, r.current),
+            # One rounding rule: the table and the card both show the catalog's percent of the progress.
+            "Progress": None if r.progress is None else r.progress * 100,
             "Projection at deadline": fmt(r.goal.metric, r.projection),
             "Needed from now": needed_text(r),
             "Deadline": r.goal.deadline, "Days left": r.days_left,
@@ -218,10 +285,10 @@ goal_table = pl.DataFrame(
             "Progress": pl.Float64, "Projection at deadline": pl.String, "Needed from now": pl.String, "Deadline": pl.Date,
             "Days left": pl.Int64},
 )
-st.dataframe(
-    goal_table, hide_index=True, width="stretch", key="goals_table",
-    column_config={"Progress": st.column_config.ProgressColumn("Progress", min_value=0.0, max_value=1.0,
-                                                               format="percent")},
+report_tables.dataframe(
+    goal_table, key="goals_table",
+    column_config={"Progress": st.column_config.ProgressColumn("Progress", min_value=0.0, max_value=100.0,
+                                                               format="%.2f %%")},
 )
 widgets.download_table(goal_math.progress_table(results), "goal_progress", key="goals_download",
                        label="Download status")
@@ -233,18 +300,22 @@ for index, result in enumerate(results):
     with cards[index % 2].container(border=True):
         st.markdown(f"**{widgets.md_escape(goal.title)}**")
         st.badge(result.status_label, color=color, icon=icon)
-        st.caption(f"{widgets.md_escape(scope_label(goal))} · {widgets.md_escape(goal_math.metric_label(goal.metric))}"
-                   f" · deadline {goal.deadline:%d %b %Y}")
+        st.caption(f"{widgets.md_escape(goal.scope_text)} · {widgets.md_escape(goal_math.metric_label(goal.metric))}"
+                   f" · {widgets.md_escape(goal.target_text(currency))}")
         if result.status == "no_data":
-            st.write("No data in this goal's scope and period yet.")
+            st.write(result.note or "No data in this goal's scope and period yet.")
             continue
-        target_text = fmt(goal.metric, goal.target)
+        target_value = result.target if result.target is not None else goal.target
         # Progress text and captions are Markdown: escape them ("$" would start a formula).
         st.progress(result.progress or 0.0,
-                    text=widgets.md_escape(f"{fmt(goal.metric, result.current)} of {target_text} "
-                                           f"({(result.progress or 0) * 100:.0f} %)"))
-        lines = [f"Measured {result.start:%d %b} – {result.as_of:%d %b %Y}."]
-        if result.days_left:
+                    text=widgets.md_escape(f"{fmt(goal.metric, result.current)} of {fmt(goal.metric, target_value)} "
+                                           f"({display.format_value(result.progress or 0.0, 'percent')})"))
+        lines = [f"Measured {display.format_period(result.start, result.as_of)}."]
+        if result.base is not None:
+            lines.append(f"Started from {fmt(goal.metric, result.base)}.")
+        if result.status == "achieved" and result.days_left:
+            lines.append(f"Target reached, {result.days_left} days before the deadline.")
+        elif result.days_left:
             lines.append(f"Projected {fmt(goal.metric, result.projection)} at the deadline, "
                          f"{result.days_left} days away.")
             if result.pace_needed is not None and goal.kind == "cumulative":
@@ -260,9 +331,19 @@ for index, result in enumerate(results):
                     bound = "can run at up to" if goal.lower_is_better else "need at least"
                     needed = f"To land on the target the remaining days {bound} {fmt(goal.metric, result.pace_needed)}; "
                 lines.append(f"{needed}the last 14 days gave {fmt(goal.metric, result.pace_recent)}.")
+        elif goal.recurrence == "monthly":
+            lines.append(f"{display.format_bucket(result.start, 'month')} is complete: "
+                         f"{fmt(goal.metric, result.current)}.")
         else:
             lines.append(f"The deadline is covered by the data: final value {fmt(goal.metric, result.current)}.")
         st.caption(widgets.md_escape(" ".join(lines)))
+        if goal.recurrence == "monthly":
+            months = months_by_goal[goal.id]
+            report_tables.dataframe(pl.DataFrame(
+                [{"Month": display.format_bucket(m.month, "month"), "Value": fmt(goal.metric, m.progress.current),
+                  "Status": m.progress.status_label} for m in reversed(months)],
+                schema={"Month": pl.String, "Value": pl.String, "Status": pl.String},
+            ), key=f"goal_months_{goal.id}", height=min(36 * (len(months) + 1) + 3, 300))
 
 # --- chart --------------------------------------------------------------------------------------------
 st.subheader("Actual vs needed pace")
@@ -285,5 +366,6 @@ else:
     charts.show_chart(
         content_charts.goal_progress_chart(points_by_goal[chart_goal], metric=chosen.goal.metric,
                                            label=goal_math.metric_label(chosen.goal.metric), currency=currency),
-        key="goal_chart", name="goal_progress",
+        key="goal_chart", name="goal_progress", title=chosen.goal.title,
+        period=display.format_period(chosen.start, chosen.goal.deadline),
     )

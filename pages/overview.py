@@ -1,13 +1,10 @@
 """Overview: the headline KPIs and their change, one sentence on what moved, and the trend of any metric."""
 
-from datetime import date
-
 import streamlit as st
 
 from metrics import display, narrative
 from metrics.kpis import KPI_NAMES
 from metrics.schema import MEASURES
-from metrics.trends import comparison_range
 from ui import charts, data, filters, tiles, widgets
 from ui.router import require_router
 from ui.state import OVERVIEW_METRIC, OVERVIEW_SPLIT
@@ -37,26 +34,22 @@ currency = data.dataset_currency(dataset)
 frame_key, frame = data.dashboard_frame(dataset)
 
 
-def _day(value: date | None) -> str:
-    return value.strftime("%d %b %Y").lstrip("0") if value else "…"
-
-
 # --- what is shown ------------------------------------------------------------------------
-scope = [f"{_day(flt.date_from)} – {_day(flt.date_to)}"]
+scope = [display.format_period(flt.date_from, flt.date_to)]
 period = None
 days = None
+compare = flt.comparison
 if flt.date_from and flt.date_to:
     days = (flt.date_to - flt.date_from).days + 1
-    period = narrative.period_phrase(flt.compare, days)
-    if flt.compare:
-        prev_from, prev_to = comparison_range(flt.date_from, flt.date_to, flt.compare)
-        scope.append(f"compared with {_day(prev_from)} – {_day(prev_to)}")
-scope.append(", ".join(narrative.platform_label(p) for p in flt.platforms) if flt.platforms else "all platforms")
+    period = narrative.period_phrase(compare, days)
+    if compared := flt.comparison_dates():
+        scope.append(f"compared with {display.format_period(*compared)}")
+scope.append(", ".join(display.platform_label(p) for p in flt.platforms) if flt.platforms else "all platforms")
 if flt.campaigns:
     scope.append(f"{len(flt.campaigns)} campaign(s)")
 st.caption(" · ".join(scope))
 
-total_frame = data.summarize(frame_key, frame, (), compare=flt.compare if period else None, **common)
+total_frame = data.summarize(frame_key, frame, (), compare=compare if period else None, **common)
 total = total_frame.row(0, named=True)
 if all(total.get(m) is None for m in MEASURES):
     st.info(
@@ -66,11 +59,11 @@ if all(total.get(m) is None for m in MEASURES):
     st.stop()
 
 by_platform = data.summarize(
-    frame_key, frame, ("platform",), compare=flt.compare if period else None, **common
+    frame_key, frame, ("platform",), compare=compare if period else None, **common
 )
 
 # --- the sentence -------------------------------------------------------------------------
-sentence = narrative.headline(total, by_platform, compare=flt.compare if period else None, days=days,
+sentence = narrative.headline(total, by_platform, compare=compare if period else None, days=days,
                               currency=currency)
 with st.container(border=True):
     # Platform names in the sentence may come from uploads: escaped, rendered as text.
@@ -78,8 +71,8 @@ with st.container(border=True):
 
 if period and total.get("spend_prev") is None and total.get("impressions_prev") is None:
     st.caption(
-        f"There is no data for {period} (it lies before the first date in the data), so no changes are shown. "
-        "Pick a shorter date range in the sidebar to compare."
+        f"There is no data for {period} (it lies outside the dates in the data), so no changes are shown. "
+        "Pick a later period or another comparison in the sidebar to compare."
     )
 if currency is None and "currency" in dataset.frame.columns:
     codes = data.dimension_values(dataset.key, dataset.frame, "currency")
@@ -88,14 +81,12 @@ if currency is None and "currency" in dataset.frame.columns:
 
 # --- tiles --------------------------------------------------------------------------------
 trend_total = data.summarize(frame_key, frame, (), grain=flt.grain, **common)
-for row in TILE_ROWS:
-    columns = st.columns(TILES_PER_ROW, gap="small")
-    for column, name in zip(columns, row):
-        with column:
-            tiles.kpi_tile(
-                total, name, currency=currency, period=period if flt.compare else None,
-                chart_data=trend_total.get_column(name).drop_nulls().to_list(),
-            )
+with tiles.grid("overview", TILES_PER_ROW):
+    for name in (name for row in TILE_ROWS for name in row):
+        tiles.kpi_tile(
+            total, name, currency=currency, period=period if compare else None,
+            chart_data=trend_total.get_column(name).drop_nulls().to_list(),
+        )
 
 # --- trend --------------------------------------------------------------------------------
 st.subheader("Trend")
@@ -125,4 +116,4 @@ else:
         trend, metric, label=label, kind=widgets.kind_of(metric), currency=currency,
         by_platform=split == "platform", grain=flt.grain,
     )
-    charts.show_chart(chart, key="overview_trend", name=f"trend_{metric}")
+    charts.show_chart(chart, key="overview_trend", name=f"trend_{metric}", title=f"{label} by {grain_label}")

@@ -39,9 +39,7 @@ if by_platform.is_empty():
     )
     st.stop()
 
-period = ""
-if flt.date_from and flt.date_to:
-    period = f"{flt.date_from.day} {flt.date_from:%b %Y} – {flt.date_to.day} {flt.date_to:%b %Y}"
+period = display.format_period(flt.date_from, flt.date_to) if flt.date_from and flt.date_to else "All dates"
 st.caption(f"{period} · {by_platform.height} platform(s) · every KPI is a ratio of the platform's totals.")
 
 
@@ -74,7 +72,7 @@ column_config = report_tables.column_config(
 column_config["platform"] = st.column_config.TextColumn("Platform", pinned=True)
 
 st.subheader("Every KPI per platform")
-st.dataframe(table, hide_index=True, width="stretch", column_config=column_config)
+report_tables.dataframe(table, column_config=column_config)
 st.caption("Reach is summed over rows, an upper bound of the people reached. Scroll right for every KPI; "
            "KPIs without data for any platform are hidden.")
 with st.columns([2, 3])[0]:
@@ -95,7 +93,7 @@ def ranking_table(names: list[str]) -> pl.DataFrame:
 
 
 def show_ranking(ranking: pl.DataFrame) -> None:
-    st.dataframe(ranking, hide_index=True, width="stretch", height=35 * (ranking.height + 1) + 3)
+    report_tables.dataframe(ranking, height=35 * (ranking.height + 1) + 3)
 
 
 st.subheader("Best and worst per KPI")
@@ -124,7 +122,7 @@ with left:
     charts.show_chart(
         charts.platform_bar_chart(chart_source.select("platform", metric), metric, label=display.label(metric),
                                   kind=widgets.kind_of(metric), currency=currency),
-        key="platforms_kpi", name=f"platforms_{metric}",
+        key="platforms_kpi", name=f"platforms_{metric}", title=f"{display.label(metric)} by platform",
     )
 with right:
     st.subheader("Share of spend vs conversions")
@@ -134,7 +132,8 @@ with right:
         st.info("Neither spend nor conversions were reported for these platforms.")
     else:
         st.caption("A platform whose dark bar is longer than its light bar earns more than its share of the budget.")
-        charts.show_chart(charts.share_chart(chart_source), key="platforms_share", name="share_of_spend_vs_conversions")
+        charts.show_chart(charts.share_chart(chart_source), key="platforms_share", name="share_of_spend_vs_conversions",
+                          title="Share of spend vs share of conversions")
 
 left, right = st.columns(2, gap="large")
 with left:
@@ -143,9 +142,10 @@ with left:
     if efficient.is_empty():
         st.info("CPA needs spend and conversions; none of these platforms reported both.")
     else:
-        st.caption("CPA against conversions; bubble size is spend. Low and to the right is best.")
+        st.caption("CPA against conversions; bubble size is spend. Low and to the right is best. Names are "
+                   "written where they fit; hover a bubble for its platform and numbers.")
         charts.show_chart(charts.efficiency_bubble_chart(efficient, currency=currency), key="platforms_efficiency",
-                          name="platform_efficiency")
+                          name="platform_efficiency", title="Efficiency: CPA against conversions (bubble = spend)")
 with right:
     st.subheader("Engagement rate")
     if chart_source.get_column("engagement_rate").drop_nulls().is_empty():
@@ -155,5 +155,5 @@ with right:
         charts.show_chart(
             charts.platform_bar_chart(chart_source.select("platform", "engagement_rate"), "engagement_rate",
                                       label="Engagement rate", kind="percent", currency=currency),
-            key="platforms_engagement", name="platforms_engagement_rate",
+            key="platforms_engagement", name="platforms_engagement_rate", title="Engagement rate by platform",
         )

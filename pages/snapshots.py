@@ -9,16 +9,15 @@ import streamlit as st
 
 from models import repository
 from models.settings import load_settings
-from ui import filters, session, widgets
+from ui import session, widgets
 from ui.errors import user_errors
 from ui.persistence import session_scope
 from ui.router import require_router
 from ui.state import (
-    AB_CONFIG,
-    GOALS,
     SNAP_CONFIRM_DELETE,
     SNAP_LINK_EXPIRY,
     SNAP_LINK_LABEL,
+    SNAP_LINK_NOTICE,
     SNAP_LINK_PICK,
     SNAP_LINK_UNTIL,
     SNAP_NEW_CLIENT,
@@ -32,7 +31,6 @@ from ui.state import (
     current_viewer,
     get_dataset,
     keyed,
-    kpi_settings,
 )
 
 require_router(__file__)
@@ -44,16 +42,14 @@ STATUS_LABELS = {"active": "Active", "expired": "Expired", "revoked": "Revoked"}
 
 if not current_viewer().is_editor:  # defence in depth: the router never offers this page to others
     st.stop()
+# Everything here belongs to the editor's workspace: ids of another workspace do nothing.
+workspace_id = session.current_workspace_id()
+if workspace_id is None:  # the router already said why (the database did not answer)
+    st.stop()
 
 
 def _when(moment: datetime | None) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
-
-
-def _size(size_bytes: int) -> str:
-    if size_bytes >= 1_000_000:
-        return f"{size_bytes / 1_000_000:,.1f} MB"
-    return f"{max(size_bytes, 0) / 1000:,.1f} kB"
 
 
 def _app_url() -> str | None:
@@ -92,19 +88,11 @@ def _save() -> None:
         return _notify_error("There is no data to save; upload exports on the Data page first.")
     if not name.strip():
         return _notify_error("Give the snapshot a name.")
-    current = filters.current()
-    settings = {
-        "filters": current.to_settings(),
-        "grain": current.grain,
-        "comparison": current.compare,
-        "goals": list(st.session_state.get(GOALS, [])),
-        "ab": dict(st.session_state.get(AB_CONFIG, {})),
-        "kpi": dict(kpi_settings()),
-    }
+    settings = session.current_report_settings().to_dict()
     with user_errors("The snapshot could not be saved", show=_notify_error) as outcome:
         with session_scope() as db:
             saved = repository.save_snapshot(
-                session=db, name=name, frame=dataset.frame, settings=settings,
+                session=db, workspace_id=workspace_id, name=name, frame=dataset.frame, settings=settings,
                 client_label=st.session_state.get(SNAP_NEW_CLIENT) or None, source_files=dataset.source_files,
             )
             saved_id = saved.id
@@ -116,12 +104,8 @@ def _save() -> None:
 
 
 def _open(snapshot_id: int) -> None:
-    if not session.open_snapshot(snapshot_id):
+    if not session.open_snapshot(snapshot_id):  # the workspace remembers it for the next session too
         return _notify_error("That snapshot no longer exists.")
-    # Remembering the last snapshot is a convenience: the snapshot is open either way, so a failure is only logged.
-    with user_errors("The last opened snapshot could not be remembered", show=lambda _: None):
-        with session_scope() as db:
-            repository.set_last_opened_snapshot_id(session=db, snapshot_id=snapshot_id)
     _notify("Snapshot opened: the report pages now show it with its saved filters, goals and A/B settings.")
 
 
@@ -132,7 +116,7 @@ def _rename(snapshot_id: int) -> None:
     with user_errors("The snapshot could not be renamed", show=_notify_error) as outcome:
         with session_scope() as db:
             repository.rename_snapshot(
-                session=db, snapshot_id=snapshot_id, name=name,
+                session=db, snapshot_id=snapshot_id, name=name, workspace_id=workspace_id,
                 client_label=st.session_state.get(keyed(SNAP_RENAME_CLIENT, snapshot_id)) or None)
     if not outcome.failed:
         _notify("Snapshot renamed.")
@@ -148,7 +132,7 @@ def _ask_delete(snapshot_id: int | None) -> None:
 def _delete(snapshot_id: int) -> None:
     with user_errors("The snapshot could not be deleted", show=_notify_error) as outcome:
         with session_scope() as db:
-            repository.delete_snapshot(session=db, snapshot_id=snapshot_id)
+            repository.delete_snapshot(session=db, snapshot_id=snapshot_id, workspace_id=workspace_id)
     if outcome.failed:
         return
     st.session_state.pop(SNAP_CONFIRM_DELETE, None)
@@ -169,7 +153,7 @@ def _create_link(snapshot_id: int) -> None:
                      show=_notify_error) as outcome:
         with session_scope() as db:
             link, token = repository.create_share_link(
-                session=db, snapshot_id=snapshot_id,
+                session=db, snapshot_id=snapshot_id, workspace_id=workspace_id,
                 label=st.session_state.get(keyed(SNAP_LINK_LABEL, snapshot_id)) or None, **expires,
             )
             link_id = link.id
@@ -187,18 +171,18 @@ def _dismiss_link() -> None:
 def _revoke(link_id: int) -> None:
     with user_errors("The link could not be revoked", show=_notify_error) as outcome:
         with session_scope() as db:
-            repository.revoke_share_link(session=db, link_id=link_id)
+            repository.revoke_share_link(session=db, link_id=link_id, workspace_id=workspace_id)
     if outcome.failed:
         return
     if (st.session_state.get(SNAP_NEW_LINK) or {}).get("link_id") == link_id:
         st.session_state.pop(SNAP_NEW_LINK, None)
-    _notify("Link revoked: it no longer opens the report.")
+    st.session_state[SNAP_LINK_NOTICE] = "Link revoked: it no longer opens the report."
 
 
 def _regenerate(snapshot_id: int, link_id: int) -> None:
     with user_errors("The link could not be regenerated", show=_notify_error) as outcome:
         with session_scope() as db:
-            link, token = repository.regenerate_share_link(session=db, link_id=link_id)
+            link, token = repository.regenerate_share_link(session=db, link_id=link_id, workspace_id=workspace_id)
             new_id = link.id
     if outcome.failed:
         return
@@ -236,8 +220,8 @@ with st.container(border=True):
 # --- the list ---------------------------------------------------------------------------------
 with user_errors("The saved snapshots could not be read") as listing:
     with session_scope() as db:
-        snapshots = repository.list_snapshots(session=db)
-        links = repository.list_share_links(session=db)
+        snapshots = repository.list_snapshots(session=db, workspace_id=workspace_id)
+        links = repository.list_share_links(session=db, workspace_id=workspace_id)
 if listing.failed:
     st.stop()
 
@@ -257,7 +241,7 @@ table = pl.DataFrame(
         "Name": [s.name for s in snapshots],
         "Client": [s.client_label or "" for s in snapshots],
         "Saved": [_when(s.created_at) for s in snapshots],
-        "Size": [_size(s.size_bytes) for s in snapshots],
+        "Size": [repository.describe_size(s.size_bytes) for s in snapshots],
         "Rows": [s.row_count for s in snapshots],
         "Live links": [live_links.get(s.id, 0) for s in snapshots],
         "Files": [", ".join(f.get("name", "") for f in (s.source_files or [])) for s in snapshots],
@@ -356,11 +340,14 @@ with share:
             hide_index=True, width="stretch", key=f"link_table_{selected_id}",
         )
         by_link = {link.id: link for link in snapshot_links}
+        # No status in the option labels: a browser keeps showing an option's old label after it changes.
         chosen_link = st.selectbox(
             "Link to revoke or regenerate", list(by_link), key=keyed(SNAP_LINK_PICK, selected_id),
-            format_func=lambda i: (f"{by_link[i].label or 'Unlabelled link'} · "
-                                   f"{STATUS_LABELS[by_link[i].status_at(now)]} · created {_when(by_link[i].created_at)}"),
+            format_func=lambda i: f"{by_link[i].label or 'Unlabelled link'} · created {_when(by_link[i].created_at)}",
         )
+        st.caption(f"Status: {STATUS_LABELS[by_link[chosen_link].status_at(now)]}")
+        if link_notice := st.session_state.pop(SNAP_LINK_NOTICE, None):
+            st.success(link_notice, icon=":material/check_circle:")
         actions = st.container(horizontal=True)
         active = by_link[chosen_link].status_at(now) == "active"
         actions.button("Revoke", icon=":material/link_off:", key="link_revoke", disabled=not active,

@@ -1,72 +1,78 @@
-"""Data: upload exports, see what was recognised, fix the column mapping, or use the demo account."""
+"""Data: the workspace's stored sources, uploads (a new source or a newer export of one), column
+mappings, KPI and workspace settings, or the demo account."""
 
 import polars as pl
 import streamlit as st
 
+from metrics import display
 from metrics.ingest import MAPPING_TARGETS, MAX_UPLOAD_BYTES, family_label
 from metrics.schema import COLUMN_BY_NAME, COLUMNS
 from models import repository
-from ui import data, widgets
+from ui import report_tables, session, sources, widgets, workspaces
 from ui.errors import user_errors
 from ui.persistence import session_scope
 from ui.router import require_router
 from ui.state import (
+    DATA_NOTICE,
     MAPPING_EDITOR,
     MAPPING_FIX_SOURCE,
     MAPPING_FIX_TARGET,
     PROFILE_TARGETS,
+    SHOWING,
+    SOURCE_CONFIRM_DELETE,
+    SOURCE_RENAME,
+    SOURCE_SELECTED,
     UNREADABLE_PICK,
-    UPLOAD_FILES,
-    UPLOAD_MAPPINGS,
+    UPLOAD_REPLACE_ALL,
+    UPLOAD_TARGET,
     UPLOAD_WIDGET,
+    WS_SETTINGS_OPEN,
     get_dataset,
     keyed,
     kpi_settings,
-    set_dataset,
 )
 
 require_router(__file__)
 
 IGNORE = "(ignore)"
+TARGET_LABELS = {"auto": "Automatically: a newer export updates its source, anything else is added",
+                 "new": "As a new source"}
 
 st.title("Data")
 st.caption(
     "Drop the exports you already have — Meta Ads Manager, Google Ads, LinkedIn, TikTok, X Ads, organic "
-    "stats or your own sheets (CSV, TSV, XLSX, Parquet). Several files at once are combined."
+    "stats or your own sheets (CSV, TSV, XLSX, Parquet). They are stored in this workspace: the report "
+    "combines its sources and is there after a reload. Upload a newer export of a source and it replaces "
+    "the dates the new file covers."
 )
 
+workspace_id = session.current_workspace_id()
+if workspace_id is None:  # the router already said why (the database did not answer)
+    st.stop()
 
 
-def _reload() -> None:
-    """Re-read the kept uploads with the current mappings (cached by content hash)."""
-    stored = st.session_state.get(UPLOAD_FILES)
-    if stored:
-        with st.spinner(f"Reading {len(stored['files'])} file(s)…"):
-            set_dataset(data.load_uploads(stored["files"], st.session_state.get(UPLOAD_MAPPINGS) or {}))
+# --- actions: callbacks run before the next script run, so the sidebar sees their result -----------
+
+
+def _notify(message: str, kind: str = "success") -> None:
+    st.session_state[DATA_NOTICE] = (kind, message)
+
+
+def _notify_error(message: str) -> None:
+    _notify(message, "error")
 
 
 def _on_upload() -> None:
-    # Callbacks run before the script, so the router's sidebar already sees the new data.
     uploaded = st.session_state.get(UPLOAD_WIDGET) or []
     if not uploaded:
-        return  # the visitor cleared the box: keep the loaded data
-    st.session_state[UPLOAD_FILES] = {"files": tuple((f.name, f.getvalue()) for f in uploaded)}
-    st.session_state[UPLOAD_MAPPINGS] = {}
-    _reload()
+        return  # the visitor cleared the box: what was stored stays
+    target = st.session_state.get(UPLOAD_TARGET) or "auto"
+    replace_all = bool(st.session_state.get(UPLOAD_REPLACE_ALL)) and target not in ("auto", "new")
+    with st.spinner(f"Reading and storing {len(uploaded)} file(s)…"):
+        sources.store_files([(f.name, f.getvalue()) for f in uploaded], target=target, replace_all=replace_all)
 
 
-def _use_demo() -> None:
-    st.session_state.pop(UPLOAD_FILES, None)
-    st.session_state.pop(UPLOAD_MAPPINGS, None)
-    set_dataset(data.demo_dataset())
-
-
-def _set_mapping(file_name: str, mapping: dict[str, str]) -> None:
-    st.session_state.setdefault(UPLOAD_MAPPINGS, {})[file_name] = mapping
-    _reload()
-
-
-def _apply_editor(file_name: str, index: int, base: dict[str, str]) -> None:
+def _apply_editor(index: int, base: dict[str, str]) -> None:
     """Apply the bulk editor's edits (rows in `base` order) as the file's mapping."""
     edits = (st.session_state.get(keyed(MAPPING_EDITOR, index)) or {}).get("edited_rows", {})
     names = list(base)
@@ -75,70 +81,148 @@ def _apply_editor(file_name: str, index: int, base: dict[str, str]) -> None:
         if "Maps to" in change:
             chosen = change["Maps to"]
             mapping[names[int(row)]] = "" if chosen in (None, IGNORE) else chosen
-    _set_mapping(file_name, mapping)
+    sources.reread(index, mapping)
 
 
-def _apply_one(file_name: str, index: int, base: dict[str, str]) -> None:
-    source = st.session_state[keyed(MAPPING_FIX_SOURCE, index)]
+def _apply_one(index: int, base: dict[str, str]) -> None:
+    column = st.session_state[keyed(MAPPING_FIX_SOURCE, index)]
     target = st.session_state[keyed(MAPPING_FIX_TARGET, index)]
-    _set_mapping(file_name, {**base, source: "" if target == IGNORE else target})
+    sources.reread(index, {**base, column: "" if target == IGNORE else target})
 
 
-def _apply_unreadable(file_name: str, index: int, headers: list[str]) -> None:
+def _apply_unreadable(index: int, headers: list[str]) -> None:
     picks = [st.session_state.get(keyed(UNREADABLE_PICK, f"{index}_{position}")) for position in range(len(headers))]
     chosen = {h: ("" if p in (None, IGNORE) else p) for h, p in zip(headers, picks)}
     if any(chosen.values()):
-        _set_mapping(file_name, chosen)
+        sources.reread(index, chosen)
 
 
 def _apply_profile(mapping: dict[str, str]) -> None:
-    for target in st.session_state.get(PROFILE_TARGETS) or []:
-        st.session_state.setdefault(UPLOAD_MAPPINGS, {})[target] = mapping
-    _reload()
+    for index in st.session_state.get(PROFILE_TARGETS) or []:
+        sources.reread(index, mapping)
 
 
-st.file_uploader(
-    "Exports", type=["csv", "tsv", "txt", "xlsx", "parquet"], accept_multiple_files=True, key=UPLOAD_WIDGET,
-    max_upload_size=MAX_UPLOAD_BYTES // (1024 * 1024), on_change=_on_upload,
-    help="Files are read in this session only.",
-)
-left, right = st.columns([1, 3])
-left.button("Use demo data", icon=":material/auto_awesome:", key="use_demo", on_click=_use_demo)
-stored = st.session_state.get(UPLOAD_FILES)
+def _update_for(source_id: int) -> None:
+    st.session_state[UPLOAD_TARGET] = source_id
+    _notify("Now drop the newer export in the box above: it replaces the dates it covers in this source.", "info")
+
+
+def _rename_source(source_id: int) -> None:
+    with user_errors("The source could not be renamed", show=_notify_error) as outcome:
+        with session_scope() as db:
+            repository.rename_source(session=db, source_id=source_id, workspace_id=workspace_id,
+                                     name=st.session_state.get(keyed(SOURCE_RENAME, source_id), ""))
+    if not outcome.failed:
+        _notify("Source renamed.")
+
+
+def _set_enabled(source_id: int, enabled: bool) -> None:
+    with user_errors("The source could not be changed", show=_notify_error) as outcome:
+        with session_scope() as db:
+            repository.set_source_enabled(session=db, source_id=source_id, enabled=enabled, workspace_id=workspace_id)
+    if not outcome.failed:
+        session.show_sources()
+        _notify("Source enabled: its rows are in the report again." if enabled
+                else "Source disabled: it stays stored but its rows are left out of the report.")
+
+
+def _ask_delete(source_id: int | None) -> None:
+    if source_id is None:
+        st.session_state.pop(SOURCE_CONFIRM_DELETE, None)
+    else:
+        st.session_state[SOURCE_CONFIRM_DELETE] = source_id
+
+
+def _delete_source(source_id: int) -> None:
+    with user_errors("The source could not be deleted", show=_notify_error) as outcome:
+        with session_scope() as db:
+            repository.delete_source(session=db, source_id=source_id, workspace_id=workspace_id)
+    if outcome.failed:
+        return
+    st.session_state.pop(SOURCE_CONFIRM_DELETE, None)
+    if st.session_state.get(UPLOAD_TARGET) == source_id:
+        st.session_state[UPLOAD_TARGET] = "auto"
+    session.show_sources()
+    _notify("Source deleted with its rows.")
+
+
+# --- what this workspace holds ----------------------------------------------------------------------
+
+stored_sources = []
+with user_errors("The workspace's sources could not be read") as listing:
+    with session_scope() as db:
+        stored_sources = repository.list_sources(session=db, workspace_id=workspace_id)
+        profiles = {p.name: dict(p.mapping)
+                    for p in repository.list_mapping_profiles(session=db, workspace_id=workspace_id)}
+if listing.failed:
+    st.stop()
+by_id = {s.id: s for s in stored_sources}
+
+if notice := st.session_state.pop(DATA_NOTICE, None):
+    kind, message = notice
+    {"success": st.success, "info": st.info}.get(kind, st.error)(widgets.md_escape(message))
+
+showing = st.session_state.get(SHOWING, "sources")
+if showing != "sources":
+    what = "the demo account" if showing == "demo" else "a saved snapshot"
+    with st.container(border=True, horizontal=True, vertical_alignment="center"):
+        st.markdown(f"The report shows **{what}**; this workspace's sources are not in it.")
+        st.button("Show this workspace's data", key="show_sources", on_click=session.show_sources,
+                  disabled=not any(s.enabled for s in stored_sources))
+
+# --- upload -------------------------------------------------------------------------------------------
+targets = ["auto", "new", *by_id]
+if st.session_state.get(UPLOAD_TARGET) not in targets:
+    st.session_state[UPLOAD_TARGET] = "auto"
+with st.container(border=True):
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    chosen_target = left.selectbox(
+        "Store uploads", targets, key=UPLOAD_TARGET,
+        format_func=lambda t: TARGET_LABELS.get(t) or f"As a newer export of “{by_id[t].name}”",
+        help="A newer export of a source (same export type and columns, a campaign in common) updates it: the "
+             "dates the new file covers are replaced, older dates kept. Uploading the same file again changes nothing.",
+    )
+    right.checkbox("Replace all of its rows", key=UPLOAD_REPLACE_ALL, disabled=chosen_target in ("auto", "new"),
+                   help="Instead of only the dates the new file covers.")
+    st.file_uploader(
+        "Exports", type=["csv", "tsv", "txt", "xlsx", "parquet"], accept_multiple_files=True, key=UPLOAD_WIDGET,
+        max_upload_size=MAX_UPLOAD_BYTES // (1024 * 1024), on_change=_on_upload,
+        help="Stored in this workspace (the rows as compressed Parquet, with what was recognised).",
+    )
+    st.button("Use demo data", icon=":material/auto_awesome:", key="use_demo", on_click=session.show_demo,
+              help="A generated account to explore; nothing is stored.")
 
 dataset = get_dataset()
-if dataset is None:
-    st.info("No data yet. Upload one or more exports above, or start with the demo account.")
-    st.stop()
-
-with right:
+if dataset is not None:
     st.markdown(f"**Current data:** {widgets.md_escape(dataset.label)} · {dataset.frame.height:,} rows")
 
-# --- per-file cards --------------------------------------------------------------------
+# --- this session's last upload: what happened to each file, and its column mapping ---------------------
+last = sources.last_upload()
 # Meta's Results and Result type are roles (read per row by result type), kept through a re-mapping.
 canonical_options = [IGNORE] + [c.name for c in COLUMNS] + sorted(MAPPING_TARGETS - set(COLUMN_BY_NAME))
-for error_index, (name, message) in enumerate(dataset.errors.items()):
+for index, upload in enumerate(last.files if last else ()):
     with st.container(border=True):
-        st.markdown(f"**{widgets.md_escape(name)}** — not loaded")
-        st.error(widgets.md_escape(message))
-        headers = dataset.unmapped_headers.get(name)
-        if headers and stored:
-            # The table was read but nothing was recognised: let the user say what each column is.
-            with st.form(f"map_unreadable_{error_index}", border=False):
-                st.caption("Say what each column holds; leave (ignore) for columns that do not matter.")
-                for position, header in enumerate(headers):
-                    st.selectbox(header, canonical_options, key=keyed(UNREADABLE_PICK, f"{error_index}_{position}"))
-                st.form_submit_button("Load with this mapping", type="primary", on_click=_apply_unreadable,
-                                      args=(name, error_index, headers))
-
-if dataset.issues:
-    widgets.issue_panel(dataset.issues)
-
-for index, report in enumerate(dataset.reports):
-    with st.container(border=True):
+        if upload.result is None:
+            st.markdown(f"**{widgets.md_escape(upload.name)}** — not loaded")
+            st.error(widgets.md_escape(upload.read_error))
+            if upload.unmapped_headers:
+                # The table was read but nothing was recognised: let the user say what each column is.
+                with st.form(f"map_unreadable_{index}", border=False):
+                    st.caption("Say what each column holds; leave (ignore) for columns that do not matter.")
+                    for position, header in enumerate(upload.unmapped_headers):
+                        st.selectbox(header, canonical_options, key=keyed(UNREADABLE_PICK, f"{index}_{position}"))
+                    st.form_submit_button("Load with this mapping", type="primary", on_click=_apply_unreadable,
+                                          args=(index, list(upload.unmapped_headers)))
+            continue
+        report = upload.result.report
         st.markdown(f"**{widgets.md_escape(report.name)}**")
+        if upload.store_error:
+            st.error(widgets.md_escape(upload.store_error))
+        elif upload.outcome is not None:
+            (st.info if upload.outcome.action == "unchanged" else st.success)(widgets.md_escape(upload.outcome.message))
         cols = st.columns(5)
-        cols[0].metric("Recognised as", family_label(report.source_format))
+        # A name, not a number: as text it wraps instead of running out of a tile.
+        cols[0].markdown("Recognised as  \n**" + widgets.md_escape(family_label(report.source_format)) + "**")
         cols[1].metric("Rows read", f"{report.rows_read:,}")
         cols[2].metric("Rows loaded", f"{report.rows_loaded:,}")
         cols[3].metric("Rows rejected", f"{report.rows_rejected:,}")
@@ -150,7 +234,7 @@ for index, report in enumerate(dataset.reports):
             details.append("delimiter " + {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(
                 report.delimiter, report.delimiter))
         if report.platform:
-            details.append(f"platform {report.platform}")
+            details.append(f"platform {display.platform_label(report.platform)}")
         if report.currency:
             details.append(f"currency {report.currency}")
         if report.masked_cells:
@@ -181,7 +265,8 @@ for index, report in enumerate(dataset.reports):
                     )
                 },
             )
-            st.caption("Unmapped columns are listed with (ignore); nothing is guessed silently.")
+            st.caption("Unmapped columns are listed with (ignore); nothing is guessed silently. A new mapping "
+                       "reads the file again and stores it in place of the first reading.")
             base = {str(r["Column in file"]): ("" if r["Maps to"] == IGNORE else str(r["Maps to"]))
                     for r in editor_frame.iter_rows(named=True)}
             new_mapping = {
@@ -193,53 +278,125 @@ for index, report in enumerate(dataset.reports):
                 fix_src, fix_dst, fix_go = st.columns([2, 2, 1], vertical_alignment="bottom")
                 fix_src.selectbox("Column in file", list(base), key=keyed(MAPPING_FIX_SOURCE, index))
                 fix_dst.selectbox("Maps to", canonical_options, key=keyed(MAPPING_FIX_TARGET, index))
-                fix_go.form_submit_button("Set column", disabled=stored is None, on_click=_apply_one,
-                                          args=(report.name, index, base))
+                fix_go.form_submit_button("Set column", on_click=_apply_one, args=(index, base))
             apply_col, save_col = st.columns(2)
             with apply_col:
-                st.button("Apply mapping", key=f"apply_mapping_{index}", type="primary", disabled=stored is None,
-                          on_click=_apply_editor, args=(report.name, index, base))
+                st.button("Apply mapping", key=f"apply_mapping_{index}", type="primary",
+                          on_click=_apply_editor, args=(index, base))
             with save_col:
                 with st.popover("Save as profile", icon=":material/save:"):
                     profile_name = st.text_input("Profile name", key=f"profile_name_{index}",
                                                  value=family_label(report.source_format))
                     if st.button("Save profile", key=f"save_profile_{index}"):
-                        with user_errors("The profile could not be saved") as outcome:
-                            with session_scope() as session:
-                                repository.save_mapping_profile(session=session, name=profile_name,
-                                                                mapping=new_mapping)
-                        if not outcome.failed:
+                        with user_errors("The profile could not be saved") as saved:
+                            with session_scope() as db:
+                                repository.save_mapping_profile(session=db, workspace_id=workspace_id,
+                                                                name=profile_name, mapping=new_mapping)
+                        if not saved.failed:
                             st.success("Mapping profile saved.")
 
-# --- saved mapping profiles ----------------------------------------------------------------
-if stored:
-    profiles = {}
-    # Profiles are an aid: when they cannot be read the page works without them (the cause is logged).
-    with user_errors("The saved mapping profiles could not be read", show=st.caption):
-        with session_scope() as session:
-            profiles = {p.name: dict(p.mapping) for p in repository.list_mapping_profiles(session=session)}
-    if profiles:
-        with st.expander("Apply a saved mapping profile"):
-            chosen = st.selectbox("Profile", list(profiles), key="profile_pick")
-            targets = st.multiselect("To files", [name for name, _ in stored["files"]], key=PROFILE_TARGETS,
-                                     default=[name for name, _ in stored["files"]])
-            st.button("Apply profile", key="apply_profile", on_click=_apply_profile, args=(profiles[chosen],))
+if last and profiles:
+    with st.expander("Apply a saved mapping profile"):
+        chosen = st.selectbox("Profile", list(profiles), key="profile_pick")
+        st.multiselect("To files", list(range(len(last.files))), format_func=lambda i: last.files[i].name,
+                       key=PROFILE_TARGETS, default=list(range(len(last.files))))
+        st.button("Apply profile", key="apply_profile", on_click=_apply_profile, args=(profiles[chosen],))
 
-# --- rejected rows -------------------------------------------------------------------------
 rejected = [
-    {"file": report.name, "line": row.line, "reason": row.reason, "raw": row.raw}
-    for report in dataset.reports
-    for row in report.rejected
+    {"file": upload.name, "line": row.line, "reason": row.reason, "raw": row.raw}
+    for upload in (last.files if last else ()) if upload.result is not None
+    for row in upload.result.report.rejected
 ]
 if rejected:
     st.subheader("Rejected rows")
     st.caption("These rows could not be read and are not in the report; the other rows were kept.")
     rejected_frame = pl.DataFrame(rejected, schema={"file": pl.String, "line": pl.Int64, "reason": pl.String,
                                                     "raw": pl.String})
-    st.dataframe(rejected_frame, hide_index=True, width="stretch")
+    report_tables.dataframe(rejected_frame)
     widgets.download_table(rejected_frame, "rejected_rows", key="rejected", label="Download rejected rows")
 
-# --- KPI settings --------------------------------------------------------------------------
+# --- the workspace's sources --------------------------------------------------------------------------
+
+
+def _dates(source) -> str:
+    if source.date_from is None:
+        return "no dates"
+    return display.format_period(source.date_from, source.date_to)
+
+
+st.subheader("Sources of this workspace")
+if not stored_sources and dataset is None:
+    st.info("No data yet. Upload one or more exports above, or start with the demo account.")
+elif not stored_sources:
+    st.caption("No sources are stored in this workspace yet: upload exports above.")
+else:
+    st.dataframe(
+        pl.DataFrame(
+            {
+                "Source": [s.name for s in stored_sources],
+                "In report": [s.enabled for s in stored_sources],
+                "Dates": [_dates(s) for s in stored_sources],
+                "Rows": [s.row_count for s in stored_sources],
+                "Platforms": [", ".join(display.platform_label(p) for p in s.platforms) for s in stored_sources],
+                "Currency": [", ".join(s.currencies) or "not given" for s in stored_sources],
+                "Export": [family_label(s.family) for s in stored_sources],
+                "Updated": [display.format_timestamp(s.updated_at) for s in stored_sources],
+                "Files": [len(s.files or []) for s in stored_sources],
+                "Stored": [repository.describe_size(s.size_bytes) for s in stored_sources],
+            },
+            schema={"Source": pl.String, "In report": pl.Boolean, "Dates": pl.String, "Rows": pl.Int64,
+                    "Platforms": pl.String, "Currency": pl.String, "Export": pl.String, "Updated": pl.String,
+                    "Files": pl.Int64, "Stored": pl.String},
+        ),
+        hide_index=True, width="stretch", key="sources_table",
+    )
+    if dataset is not None and dataset.workspace_id == workspace_id and dataset.issues:
+        widgets.issue_panel(dataset.issues)
+
+    if st.session_state.get(SOURCE_SELECTED) not in by_id:
+        st.session_state[SOURCE_SELECTED] = stored_sources[-1].id
+    selected_id = st.selectbox("Manage source", list(by_id), key=SOURCE_SELECTED, format_func=lambda i: by_id[i].name)
+    selected = by_id[selected_id]
+    with st.container(border=True):
+        with st.form(keyed("source_rename_form", selected_id), border=False, enter_to_submit=True):
+            name_col, go_col = st.columns([4, 1], vertical_alignment="bottom")
+            name_col.text_input("Name", value=selected.name, max_chars=200, key=keyed(SOURCE_RENAME, selected_id))
+            go_col.form_submit_button("Rename", on_click=_rename_source, args=(selected_id,))
+        actions = st.container(horizontal=True)
+        if selected.enabled:
+            actions.button("Leave out of the report", icon=":material/visibility_off:", key="source_disable",
+                           on_click=_set_enabled, args=(selected_id, False))
+        else:
+            actions.button("Put back in the report", icon=":material/visibility:", key="source_enable",
+                           on_click=_set_enabled, args=(selected_id, True))
+        actions.button("Upload a newer export…", icon=":material/upload:", key="source_update", on_click=_update_for,
+                       args=(selected_id,))
+        if st.session_state.get(SOURCE_CONFIRM_DELETE) == selected_id:
+            st.warning(f"Delete the source “{widgets.md_escape(selected.name)}” and its {selected.row_count:,} rows? "
+                       "Snapshots saved from it keep their copy. This cannot be undone.")
+            confirm = st.container(horizontal=True)
+            confirm.button("Delete for good", type="primary", key="source_delete_confirm", on_click=_delete_source,
+                           args=(selected_id,))
+            confirm.button("Cancel", key="source_delete_cancel", on_click=_ask_delete, args=(None,))
+        else:
+            actions.button("Delete…", icon=":material/delete:", key="source_delete", on_click=_ask_delete,
+                           args=(selected_id,))
+        stored_report = {}
+        with user_errors("What was read from this source could not be shown", show=st.caption):
+            with session_scope() as db:
+                detail = repository.get_source(session=db, source_id=selected_id, workspace_id=workspace_id)
+                stored_report = (detail.load_report if detail is not None else None) or {}
+        with st.expander(f"What was read from {widgets.md_escape(selected.file_name)}"):
+            st.caption(
+                f"Rows read {stored_report.get('rows_read', 0):,} · loaded {stored_report.get('rows_loaded', 0):,} · "
+                f"rejected {stored_report.get('rows_rejected', 0):,} · excluded {stored_report.get('rows_excluded', 0):,}"
+            )
+            widgets.issue_panel(stored_report.get("issues") or [])
+            history = [f"{f.get('stored_at', '')[:16].replace('T', ' ')} UTC · {f.get('name', '')} · {f.get('change', '')}"
+                       for f in selected.files or []]
+            st.text("\n".join(history))
+
+# --- settings ------------------------------------------------------------------------------------------
 with st.expander("KPI settings"):
     settings = kpi_settings()
     settings["extra_costs"] = st.number_input(
@@ -254,10 +411,15 @@ with st.expander("KPI settings"):
             key=f"weight_{name}",
         )
 
-# --- preview -------------------------------------------------------------------------------
-st.subheader("Canonical table")
-st.caption(f"{dataset.frame.height:,} rows · first 200 shown · measures are empty where the export "
-           "did not report them.")
-st.dataframe(dataset.frame.head(200), hide_index=True, width="stretch",
-             column_config={c: st.column_config.Column(help=COLUMN_BY_NAME[c].description)
-                            for c in dataset.frame.columns if c in COLUMN_BY_NAME})
+# Drawn only while open (a lazy expander): its logo uploader is not a second drop zone on the page.
+with st.expander("Workspace settings: currency, time zone, branding of report files", key=WS_SETTINGS_OPEN,
+                 on_change="rerun") as workspace_settings:
+    if workspace_settings.open:
+        workspaces.settings_panel(workspace_id)
+
+# --- preview -------------------------------------------------------------------------------------------
+if dataset is not None:
+    st.subheader("Canonical table")
+    st.caption(f"{widgets.md_escape(dataset.label)} · {dataset.frame.height:,} rows · first 200 shown · measures "
+               "are empty where the export did not report them.")
+    report_tables.preview(dataset.frame, rows=200)

@@ -1,27 +1,37 @@
-"""Chart helpers shared by every page: one colour per platform, aggregated data only, PNG/SVG export."""
+"""Chart helpers shared by every page: one colour per platform, aggregated data only, dates and numbers in
+the display catalog's style, and PNG/SVG downloads that carry a title, the period and the source."""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 
 import altair as alt
 import polars as pl
 import streamlit as st
 
-from metrics.display import format_value, platform_label
+from metrics.display import (
+    AXIS_DATE_FORMATS,
+    axis_format,
+    axis_label_expr,
+    axis_title,
+    describe,
+    format_bucket,
+    format_period,
+    format_value,
+    platform_label,
+)
 from metrics.schema import platform_color
+from ui import filters
+from ui.state import get_dataset
 
 # A chart never receives raw rows: pages aggregate first. This guards against mistakes.
 MAX_MARKS = 5_000
-
-
-def platform_scale(platforms: list[str] | None = None) -> alt.Scale:
-    """The same colour for a platform on every chart of the app."""
-    names = sorted(set(platforms or []))
-    return alt.Scale(domain=names, range=[platform_color(p) for p in names])
-
-
-def platform_color_encoding(frame: pl.DataFrame, field: str = "platform", title: str = "Platform") -> alt.Color:
-    names = frame.get_column(field).drop_nulls().unique().to_list() if field in frame.columns else []
-    return alt.Color(f"{field}:N", scale=platform_scale(names), title=title)
+# At most this many dates are written under a time axis (every k-th bucket, so ticks sit on the points).
+MAX_TIME_TICKS = 8
+PRODUCT = "Campaign Lens"
 
 
 def check_size(frame: pl.DataFrame) -> pl.DataFrame:
@@ -30,62 +40,129 @@ def check_size(frame: pl.DataFrame) -> pl.DataFrame:
     return frame
 
 
-def show_chart(chart: alt.Chart, *, key: str, name: str) -> None:
-    """Render an altair chart with PNG and SVG downloads (rendered on demand by vl-convert)."""
+# --- downloads ---------------------------------------------------------------------------------------------
+
+
+def show_chart(chart: alt.TopLevelMixin, *, key: str, name: str, title: str | None = None,
+               period: str | None = None) -> None:
+    """Render an altair chart with PNG and SVG downloads (rendered on demand by vl-convert). The downloaded
+    chart carries `title` (the file `name` in words when not given), the period (the sidebar's, unless
+    `period` says otherwise) and the source."""
     st.altair_chart(chart, width="stretch", key=f"chart_{key}")
+    exported = export_chart(chart, title=title or describe(name).label, period=period)
     with st.popover("Download chart", icon=":material/image:"):
-        st.download_button("PNG", lambda: chart_png(chart), file_name=f"{name}.png", mime="image/png",
+        st.download_button("PNG", lambda: chart_png(exported), file_name=f"{name}.png", mime="image/png",
                            key=f"{key}_png", on_click="ignore")
-        st.download_button("SVG", lambda: chart_svg(chart), file_name=f"{name}.svg", mime="image/svg+xml",
+        st.download_button("SVG", lambda: chart_svg(exported), file_name=f"{name}.svg", mime="image/svg+xml",
                            key=f"{key}_svg", on_click="ignore")
 
 
-def chart_png(chart: alt.Chart, scale: float = 2.0) -> bytes:
+def export_chart(chart: alt.TopLevelMixin, *, title: str, period: str | None = None,
+                 source: str | None = None) -> alt.VConcatChart:
+    """The chart as a file shows it out of context: the title and the period above, the source below.
+
+    `period` defaults to the sidebar's dates (with the comparison), `source` to the current data's label.
+    """
+    if period is None:
+        flt = filters.current()
+        period = format_period(flt.date_from, flt.date_to) if flt.date_from and flt.date_to else ""
+        if compared := flt.comparison_dates():
+            period += f" · compared with {format_period(*compared)}"
+    if source is None:
+        dataset = get_dataset()
+        source = f"Source: {dataset.label} · {PRODUCT}" if dataset is not None else f"Source: {PRODUCT}"
+    inner = chart.copy(deep=True)
+    if isinstance(inner, (alt.Chart, alt.LayerChart)) and inner.width in (alt.Undefined, "container"):
+        inner = inner.properties(width=640)
+    inner = inner.properties(title=alt.TitleParams(text=title, subtitle=period or alt.Undefined, anchor="start",
+                                                   fontSize=15, subtitleColor="#495057"))
+    # Top-level settings cannot sit inside a concatenation: they move to the outer chart.
+    top_level = {}
+    for setting in ("autosize", "config", "padding", "background"):
+        value = getattr(inner, setting, alt.Undefined)
+        if value is not alt.Undefined:
+            top_level[setting] = value
+            setattr(inner, setting, alt.Undefined)
+    return alt.vconcat(inner, title=alt.TitleParams(text=source, orient="bottom", anchor="start", fontSize=10,
+                                                    fontWeight="normal", color="#868E96"), **top_level)
+
+
+def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
     import vl_convert as vlc  # imported on a click: its engine costs start-up time no page run should pay
 
     return vlc.vegalite_to_png(chart.to_json(), scale=scale)
 
 
-def chart_svg(chart: alt.Chart) -> bytes:
+def chart_svg(chart: alt.TopLevelMixin) -> bytes:
     import vl_convert as vlc
 
     return vlc.vegalite_to_svg(chart.to_json()).encode("utf-8")
 
 
-# --- chart builders (aggregated frames in, altair charts out) -------------------------------------------
-
-_AXIS_FORMATS = {"percent": ".1%", "currency": ",.2~f", "ratio": ",.2~f", "minutes": ",.1~f", "number": ",~s"}
-
-
-def axis_format(kind: str) -> str:
-    """d3 format of an axis for a value kind (rates are fractions: .1% shows 0.034 as 3.4%)."""
-    return _AXIS_FORMATS.get(kind, ",~s")
-
-
-def axis_title(label: str, kind: str, currency: str | None) -> str:
-    return f"{label} ({currency})" if kind == "currency" and currency else label
+# --- shared encodings ----------------------------------------------------------------------------------------
 
 
 def with_platform_labels(frame: pl.DataFrame, field: str = "platform") -> pl.DataFrame:
-    """Add `platform_label` ("Google Ads") next to the slug, for legends and axes."""
+    """Add `platform_label` ("Google Ads") next to the slug, for legends, axes and tooltips."""
     return frame.with_columns(
         pl.col(field).map_elements(platform_label, return_dtype=pl.String, skip_nulls=False).alias("platform_label")
     )
 
 
 def platform_label_color(frame: pl.DataFrame, field: str = "platform", *, legend: bool = True) -> alt.Color:
-    """Colour by the platform's display name, keeping the platform's colour (see `platform_scale`)."""
+    """Colour by the platform's display name, with the platform's own colour (`schema.PLATFORM_COLORS`)."""
     slugs = sorted(set(frame.get_column(field).drop_nulls().to_list()))
     scale = alt.Scale(domain=[platform_label(s) for s in slugs], range=[platform_color(s) for s in slugs])
     return alt.Color("platform_label:N", scale=scale, title="Platform", legend=alt.Legend() if legend else None)
 
 
-def _formatted(frame: pl.DataFrame, column: str, kind: str, currency: str | None, alias: str) -> pl.DataFrame:
-    """A text column with the value formatted exactly like the tiles (tooltips show it)."""
+def formatted(frame: pl.DataFrame, column: str, kind: str, currency: str | None, alias: str) -> pl.DataFrame:
+    """A text column with the value formatted exactly like the tiles (tooltips and labels show it)."""
     return frame.with_columns(
         pl.col(column).map_elements(lambda v: format_value(v, kind, currency), return_dtype=pl.String,
                                     skip_nulls=False).alias(alias)
     )
+
+
+def time_ticks(dates: Sequence[date], limit: int = MAX_TIME_TICKS) -> list[date]:
+    """The dates written under a time axis: the data's own buckets (so a weekly tick sits on its weekly
+    point and no two ticks read the same), every k-th one when there are more than `limit`."""
+    buckets = sorted({d for d in dates if d is not None})
+    step = max(1, math.ceil(len(buckets) / limit))
+    return buckets[::step]
+
+
+def time_x(frame: pl.DataFrame, grain: str, field: str = "date") -> alt.X:
+    """The x encoding of a time series at `grain`: ticks on the buckets, short dates ('9 Aug', 'Aug 2025')."""
+    values = [alt.DateTime(year=d.year, month=d.month, date=d.day) for d in time_ticks(frame.get_column(field))]
+    return alt.X(f"{field}:T", title=None,
+                 axis=alt.Axis(values=values, format=AXIS_DATE_FORMATS.get(grain, AXIS_DATE_FORMATS["day"]),
+                               labelOverlap=True, grid=False))
+
+
+def with_bucket_text(frame: pl.DataFrame, grain: str, field: str = "date") -> pl.DataFrame:
+    """`bucket_text`: the bucket in the catalog's date style ('9 Aug 2025', 'Aug 2025') for tooltips."""
+    return frame.with_columns(
+        pl.col(field).map_elements(lambda d: format_bucket(d, grain), return_dtype=pl.String,
+                                   skip_nulls=False).alias("bucket_text")
+    )
+
+
+BUCKET_TITLES = {"day": "Day", "week": "Week starting", "month": "Month"}
+
+
+def value_axis(metric: str, kind: str, currency: str | None, values: Sequence[float | None] = ()) -> alt.Axis:
+    """A value axis in the metric's format with unique ticks ('4 %', '$1,200', '250k')."""
+    largest = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=None)
+    return alt.Axis(format=axis_format(kind, largest), labelExpr=axis_label_expr(kind) or alt.Undefined)
+
+
+def value_title(metric: str, label: str, currency: str | None) -> str:
+    """The axis title: the catalog's ('CPA (EUR)') when `label` is the catalog's label, else `label`."""
+    return axis_title(metric, currency) if label == describe(metric).label else label
+
+
+# --- chart builders (aggregated frames in, altair charts out) -----------------------------------------------
 
 
 def trend_chart(
@@ -93,18 +170,17 @@ def trend_chart(
     by_platform: bool = True, grain: str = "day",
 ) -> alt.Chart:
     """A line per platform (platform colours) or one total line over `date` at `grain`, with tooltips."""
-    frame = _formatted(check_size(frame), metric, kind, currency, "value_text")
+    frame = with_bucket_text(formatted(check_size(frame), metric, kind, currency, "value_text"), grain)
     if by_platform:
         frame = with_platform_labels(frame)
-    period = {"day": "Day", "week": "Week starting", "month": "Month"}.get(grain, "Date")
-    time_format = "%b %Y" if grain == "month" else "%d %b %Y"
-    tooltip = [alt.Tooltip("date:T", title=period, format=time_format)]
+    tooltip = [alt.Tooltip("bucket_text:N", title=BUCKET_TITLES.get(grain, "Date"))]
     if by_platform:
         tooltip.append(alt.Tooltip("platform_label:N", title="Platform"))
     tooltip.append(alt.Tooltip("value_text:N", title=label))
     base = alt.Chart(frame).encode(
-        x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y" if grain == "month" else "%d %b", grid=False)),
-        y=alt.Y(f"{metric}:Q", title=axis_title(label, kind, currency), axis=alt.Axis(format=axis_format(kind))),
+        x=time_x(frame, grain),
+        y=alt.Y(f"{metric}:Q", title=value_title(metric, label, currency),
+                axis=value_axis(metric, kind, currency, frame.get_column(metric).to_list())),
         tooltip=tooltip,
     )
     if by_platform:
@@ -120,13 +196,14 @@ def platform_bar_chart(
     frame: pl.DataFrame, metric: str, *, label: str, kind: str, currency: str | None = None,
 ) -> alt.Chart:
     """Horizontal bars of one metric per platform, best-valued first, platform colours, value labels."""
-    frame = with_platform_labels(_formatted(check_size(frame), metric, kind, currency, "value_text"))
+    frame = with_platform_labels(formatted(check_size(frame), metric, kind, currency, "value_text"))
     frame = frame.filter(pl.col(metric).is_not_null())
     order = frame.sort(metric, descending=True).get_column("platform_label").to_list()
     y = alt.Y("platform_label:N", sort=order, title=None)
     base = alt.Chart(frame).encode(
         y=y,
-        x=alt.X(f"{metric}:Q", title=axis_title(label, kind, currency), axis=alt.Axis(format=axis_format(kind))),
+        x=alt.X(f"{metric}:Q", title=value_title(metric, label, currency),
+                axis=value_axis(metric, kind, currency, frame.get_column(metric).to_list())),
         tooltip=[alt.Tooltip("platform_label:N", title="Platform"), alt.Tooltip("value_text:N", title=label)],
     )
     bars = base.mark_bar(cornerRadiusEnd=3, height={"band": 0.7}).encode(
@@ -142,18 +219,17 @@ def share_chart(frame: pl.DataFrame) -> alt.Chart:
     shares = with_platform_labels(check_size(frame)).select("platform", "platform_label", "share_of_spend",
                                                             "share_of_conversions")
     long = shares.unpivot(index=["platform", "platform_label"], variable_name="share", value_name="value")
-    long = long.with_columns(
-        pl.col("share").replace_strict({"share_of_spend": "Share of spend",
-                                        "share_of_conversions": "Share of conversions"}, return_dtype=pl.String),
-        pl.col("value").map_elements(lambda v: "—" if v is None else f"{v * 100:,.1f} %", return_dtype=pl.String,
-                                     skip_nulls=False).alias("value_text"),
-    )
+    long = formatted(long.with_columns(
+        pl.col("share").replace_strict({"share_of_spend": describe("share_of_spend").label,
+                                        "share_of_conversions": describe("share_of_conversions").label},
+                                       return_dtype=pl.String),
+    ), "value", "percent", None, "value_text")
     order = shares.sort("share_of_spend", descending=True, nulls_last=True).get_column("platform_label").to_list()
-    kinds = ["Share of spend", "Share of conversions"]
+    kinds = [describe("share_of_spend").label, describe("share_of_conversions").label]
     return alt.Chart(long).mark_bar(cornerRadiusEnd=3).encode(
         y=alt.Y("platform_label:N", sort=order, title=None),
         yOffset=alt.YOffset("share:N", sort=kinds),
-        x=alt.X("value:Q", title="Share of the total", axis=alt.Axis(format=".0%")),
+        x=alt.X("value:Q", title="Share of the total", axis=value_axis("share_of_spend", "percent", None)),
         color=platform_label_color(shares, legend=False),
         opacity=alt.Opacity("share:N", sort=kinds, scale=alt.Scale(domain=kinds, range=[0.4, 1.0]),
                             legend=alt.Legend(title=None, orient="top")),
@@ -162,36 +238,135 @@ def share_chart(frame: pl.DataFrame) -> alt.Chart:
     ).properties(height=max(180, 46 * shares.height))
 
 
-def efficiency_bubble_chart(frame: pl.DataFrame, *, currency: str | None = None) -> alt.Chart:
-    """CPA (y) against conversions (x), bubble size = spend: big cheap bubbles on the right are the winners."""
+# --- efficiency bubbles ------------------------------------------------------------------------------------
+
+BUBBLE_HEIGHT = 380  # px of the plot area: label offsets are computed in it
+BUBBLE_AREA = (60.0, 1600.0)  # px² of the smallest and largest bubble
+BUBBLE_LABELS = 6  # at most this many bubbles are named on the chart; the legend and tooltips name all
+_ASSUMED_WIDTH = 420.0  # px: the narrowest plot the collision rule plans for (half a laptop screen)
+_CHAR_WIDTH, _LABEL_HEIGHT, _GAP = 6.6, 13.0, 4.0
+
+
+@dataclass(frozen=True)
+class BubbleLayout:
+    """The scales the bubble chart is drawn with (fixed, so label positions can be planned)."""
+
+    x_domain: tuple[float, float]  # conversions, log scale
+    y_domain: tuple[float, float]  # CPA, linear from 0
+    max_size: float  # spend of the largest bubble
+
+
+def bubble_layout(frame: pl.DataFrame) -> BubbleLayout:
+    conversions = frame.get_column("conversions").to_list()
+    lo, hi = min(conversions), max(conversions)
+    top = max(frame.get_column("cpa").to_list())
+    return BubbleLayout(x_domain=(lo / 2.5, hi * 2.5), y_domain=(0.0, top * 1.3 if top > 0 else 1.0),
+                        max_size=max(frame.get_column("spend").fill_null(0.0).to_list() + [1e-9]))
+
+
+def _bubble_pixels(row: dict, layout: BubbleLayout, width: float) -> tuple[float, float, float]:
+    """Centre (x, y; y grows downwards) and radius of a bubble in px, as Vega draws it."""
+    lo, hi = (math.log(v) for v in layout.x_domain)
+    x = width * (math.log(row["conversions"]) - lo) / (hi - lo)
+    y = BUBBLE_HEIGHT * (1 - (row["cpa"] - layout.y_domain[0]) / (layout.y_domain[1] - layout.y_domain[0]))
+    share = (row["spend"] or 0.0) / layout.max_size
+    area = BUBBLE_AREA[0] + (BUBBLE_AREA[1] - BUBBLE_AREA[0]) * share
+    return x, y, math.sqrt(area / math.pi)
+
+
+def place_bubble_labels(frame: pl.DataFrame, layout: BubbleLayout, *, width: float = _ASSUMED_WIDTH,
+                        limit: int = BUBBLE_LABELS) -> pl.DataFrame:
+    """Where each bubble's name goes so that no two names overlap and no name covers another bubble:
+    the biggest spenders first, each above its bubble, else below, else unnamed (`label_y` null).
+
+    Returns the frame with `label_y` (the name's baseline, in CPA units) and `label_box` (left, top,
+    right, bottom in px of a `width`-wide plot) for the named ones.
+    """
+    rows = frame.sort("spend", descending=True, nulls_last=True).to_dicts()
+    circles = [_bubble_pixels(r, layout, width) for r in rows]
+    placed: list[tuple[float, float, float, float]] = []
+    label_y: list[float | None] = []
+    boxes: list[list[float] | None] = []
+    for index, (row, (x, y, radius)) in enumerate(zip(rows, circles)):
+        half = len(row["platform_label"]) * _CHAR_WIDTH / 2
+        chosen = None
+        if len(placed) < limit:
+            for baseline in (y - radius - _GAP, y + radius + _GAP + _LABEL_HEIGHT):
+                box = (x - half, baseline - _LABEL_HEIGHT, x + half, baseline)
+                inside = box[0] >= 0 and box[2] <= width and box[1] >= 0 and box[3] <= BUBBLE_HEIGHT
+                clear = not any(_overlap(box, other) for other in placed) and not any(
+                    _covers(box, circle) for j, circle in enumerate(circles) if j != index)
+                if inside and clear:
+                    chosen = (baseline, box)
+                    break
+        if chosen is None:
+            label_y.append(None)
+            boxes.append(None)
+            continue
+        placed.append(chosen[1])
+        boxes.append(list(chosen[1]))
+        span = layout.y_domain[1] - layout.y_domain[0]
+        label_y.append(layout.y_domain[0] + (1 - chosen[0] / BUBBLE_HEIGHT) * span)
+    return pl.DataFrame(rows).with_columns(
+        pl.Series("label_y", label_y, dtype=pl.Float64),
+        pl.Series("label_box", boxes, dtype=pl.List(pl.Float64)),
+    )
+
+
+def _overlap(a: Sequence[float], b: Sequence[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _covers(box: Sequence[float], circle: tuple[float, float, float]) -> bool:
+    x, y, radius = circle
+    nearest_x, nearest_y = min(max(x, box[0]), box[2]), min(max(y, box[1]), box[3])
+    return (nearest_x - x) ** 2 + (nearest_y - y) ** 2 < radius ** 2
+
+
+def efficiency_bubble_chart(frame: pl.DataFrame, *, currency: str | None = None) -> alt.LayerChart:
+    """CPA (y) against conversions (x), bubble size = spend: big cheap bubbles on the right are the winners.
+
+    Names are written only where they fit (`place_bubble_labels`); every bubble is in the legend and its
+    tooltip. Platforms without conversions cannot sit on the log axis and are left out (the page says so).
+    """
     frame = with_platform_labels(check_size(frame)).filter(
-        pl.col("cpa").is_not_null() & pl.col("conversions").is_not_null()
+        pl.col("cpa").is_not_null() & pl.col("conversions").is_not_null() & (pl.col("conversions") > 0)
     )
-    frame = frame.with_columns(
-        pl.struct("cpa", "spend", "conversions").map_elements(
-            lambda r: (format_value(r["cpa"], "currency", currency), format_value(r["spend"], "currency", currency),
-                       format_value(r["conversions"], "number")),
-            return_dtype=pl.List(pl.String),
-        ).alias("texts")
-    ).with_columns(
-        pl.col("texts").list.get(0).alias("cpa_text"), pl.col("texts").list.get(1).alias("spend_text"),
-        pl.col("texts").list.get(2).alias("conversions_text"),
-    ).drop("texts")
-    # Conversions span orders of magnitude between platforms: a log axis keeps small platforms apart.
-    positive = frame.filter(pl.col("conversions") > 0)
-    base = alt.Chart(positive).encode(
-        x=alt.X("conversions:Q", title="Conversions (log scale)", axis=alt.Axis(format=",~s"),
-                scale=alt.Scale(type="log", padding=40)),
-        y=alt.Y("cpa:Q", title=axis_title("CPA", "currency", currency), axis=alt.Axis(format=",.2~f"),
-                scale=alt.Scale(zero=True, nice=True)),
-        tooltip=[alt.Tooltip("platform_label:N", title="Platform"), alt.Tooltip("cpa_text:N", title="CPA"),
-                 alt.Tooltip("conversions_text:N", title="Conversions"),
-                 alt.Tooltip("spend_text:N", title="Spend")],
+    for column, kind in (("cpa", "currency"), ("spend", "currency"), ("conversions", "number")):
+        frame = formatted(frame, column, kind, currency, f"{column}_text")
+    layout = bubble_layout(frame)
+    frame = place_bubble_labels(frame, layout)
+    base = alt.Chart(frame).encode(
+        x=alt.X("conversions:Q", title=f"{describe('conversions').label} (log scale)",
+                axis=alt.Axis(format=axis_format("number", layout.x_domain[1]), tickCount=5),
+                scale=alt.Scale(type="log", domain=list(layout.x_domain), nice=False)),
+        y=alt.Y("cpa:Q", title=axis_title("cpa", currency),
+                axis=value_axis("cpa", "currency", currency), scale=alt.Scale(domain=list(layout.y_domain),
+                                                                              nice=False)),
+        tooltip=[alt.Tooltip("platform_label:N", title="Platform"),
+                 alt.Tooltip("cpa_text:N", title=describe("cpa").label),
+                 alt.Tooltip("conversions_text:N", title=describe("conversions").label),
+                 alt.Tooltip("spend_text:N", title=describe("spend").label)],
     )
-    bubbles = base.mark_circle(opacity=0.75, stroke="white", strokeWidth=1).encode(
-        size=alt.Size("spend:Q", title=axis_title("Spend", "currency", currency), scale=alt.Scale(range=[80, 2400]),
-                      legend=alt.Legend(format=",.0f", symbolFillColor="#adb5bd", symbolStrokeWidth=0)),
+    spend_values = _legend_values(layout.max_size)
+    bubbles = base.mark_circle(opacity=0.8, stroke="white", strokeWidth=1).encode(
+        size=alt.Size("spend:Q", title=axis_title("spend", currency),
+                      scale=alt.Scale(domain=[0, layout.max_size], range=list(BUBBLE_AREA)),
+                      legend=alt.Legend(values=spend_values, format=axis_format("number", layout.max_size),
+                                        orient="bottom", direction="horizontal", symbolFillColor="#adb5bd",
+                                        symbolStrokeWidth=0, labelOverlap=False)),
         color=platform_label_color(frame),
     )
-    names = base.mark_text(dy=-14, fontSize=11, color="#343a40").encode(text="platform_label:N")
-    return (bubbles + names).properties(height=380)
+    names = alt.Chart(frame.filter(pl.col("label_y").is_not_null())).mark_text(
+        fontSize=11, color="#343a40", baseline="bottom",
+    ).encode(x="conversions:Q", y="label_y:Q", text="platform_label:N")
+    return alt.layer(bubbles, names).properties(height=BUBBLE_HEIGHT)
+
+
+def _legend_values(largest: float) -> list[float]:
+    """Three round spend values for the size legend, the largest not above the biggest bubble."""
+    if largest <= 0:
+        return []
+    magnitude = 10 ** math.floor(math.log10(largest))
+    top = math.floor(largest / magnitude) * magnitude
+    return sorted({round(top / 4, 6), round(top / 2, 6), top})

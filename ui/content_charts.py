@@ -11,9 +11,9 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from metrics.display import currency_symbol
-from ui.charts import check_size, platform_color_encoding
-from ui.widgets import kind_of
+from metrics.display import describe
+from metrics.funnel import NO_STAGE
+from ui.charts import check_size, formatted, time_x, value_axis, value_title, with_bucket_text
 
 ACCENT = "#4C6EF5"
 MUTED = "#ADB5BD"
@@ -23,16 +23,8 @@ STATUS_COLORS = {
 }
 
 
-def axis_format(metric: str) -> str:
-    """A d3 format for an axis/tooltip of a measure or KPI (rates as percent)."""
-    kind = kind_of(metric)
-    return {"percent": ".1%", "currency": ",.2~f", "ratio": ",.2~f", "minutes": ",.1f"}.get(kind, ",.0f")
-
-
-def axis_title(label: str, metric: str, currency: str | None = None) -> str:
-    if kind_of(metric) == "currency" and currency:
-        return f"{label} ({currency_symbol(currency).strip() or currency})"
-    return label
+def _kind(metric: str) -> str:
+    return describe(metric).format
 
 
 def ranked_bars(
@@ -41,40 +33,21 @@ def ranked_bars(
 ) -> alt.Chart:
     """Horizontal bars of one metric per category, in the frame's order (rank first at the top)."""
     frame = check_size(frame.select(category, metric).filter(pl.col(metric).is_not_null()))
-    order = frame.get_column(category).cast(pl.String).to_list()
+    frame = formatted(frame.with_columns(pl.col(category).cast(pl.String)), metric, _kind(metric), currency,
+                      "value_text")
+    order = frame.get_column(category).to_list()
     return (
-        alt.Chart(frame.with_columns(pl.col(category).cast(pl.String)))
+        alt.Chart(frame)
         .mark_bar(color=color, cornerRadiusEnd=3)
         .encode(
-            x=alt.X(f"{metric}:Q", title=axis_title(label, metric, currency),
-                    axis=alt.Axis(format=axis_format(metric), tickCount=6)),
+            x=alt.X(f"{metric}:Q", title=value_title(metric, label, currency),
+                    axis=value_axis(metric, _kind(metric), currency, frame.get_column(metric).to_list())),
             y=alt.Y(f"{category}:N", sort=order, title=category_title, axis=alt.Axis(labelLimit=260)),
             tooltip=[alt.Tooltip(f"{category}:N", title=category_title),
-                     alt.Tooltip(f"{metric}:Q", title=label, format=axis_format(metric))],
+                     alt.Tooltip("value_text:N", title=label)],
         )
         .properties(height=alt.Step(26))
     )
-
-
-def trend_lines(
-    frame: pl.DataFrame, *, metric: str, label: str, split: str | None = None, currency: str | None = None,
-) -> alt.Chart:
-    """A metric over time (`date` bucketed to the grain); one line per platform when split."""
-    columns = ["date", metric] + ([split] if split else [])
-    frame = check_size(frame.select(columns).filter(pl.col("date").is_not_null()))
-    encoding = dict(
-        x=alt.X("date:T", title=None),
-        y=alt.Y(f"{metric}:Q", title=axis_title(label, metric, currency), axis=alt.Axis(format=axis_format(metric))),
-        tooltip=[alt.Tooltip("date:T", title="Period start"),
-                 alt.Tooltip(f"{metric}:Q", title=label, format=axis_format(metric))],
-    )
-    if split:
-        encoding["color"] = platform_color_encoding(frame, split)
-        encoding["tooltip"] = [alt.Tooltip(f"{split}:N", title="Platform"), *encoding["tooltip"]]
-        chart = alt.Chart(frame).mark_line(point=frame.height <= 200)
-    else:
-        chart = alt.Chart(frame).mark_line(color=ACCENT, point=frame.height <= 120)
-    return chart.encode(**encoding).properties(height=280)
 
 
 def metric_panels(
@@ -85,16 +58,18 @@ def metric_panels(
     order = frame.get_column(category).cast(pl.String).to_list()
     panels = []
     for metric, label in metrics.items():
-        part = frame.select(pl.col(category).cast(pl.String), metric)
+        part = formatted(frame.select(pl.col(category).cast(pl.String), metric), metric, _kind(metric), None,
+                         "value_text")
         panels.append(
             alt.Chart(part)
             .mark_bar(color=ACCENT, cornerRadiusEnd=3)
             .encode(
-                x=alt.X(f"{metric}:Q", title=label, axis=alt.Axis(format=axis_format(metric), tickCount=4)),
+                x=alt.X(f"{metric}:Q", title=label,
+                        axis=value_axis(metric, _kind(metric), None, part.get_column(metric).to_list())),
                 y=alt.Y(f"{category}:N", sort=order, title=category_title if not panels else None,
                         axis=alt.Axis(labels=not panels, ticks=not panels)),
                 tooltip=[alt.Tooltip(f"{category}:N", title=category_title),
-                         alt.Tooltip(f"{metric}:Q", title=label, format=axis_format(metric))],
+                         alt.Tooltip("value_text:N", title=label)],
             )
             .properties(width=210, height=alt.Step(26))
         )
@@ -105,6 +80,9 @@ def funnel_bars(steps: pl.DataFrame, *, log_scale: bool = False) -> alt.LayerCha
     """Horizontal funnel of `metrics.funnel.funnel_steps` output, each bar labelled with its count and
     its rate of the previous step; an unreported step gets no bar and the label "not reported"."""
     frame = check_size(steps)
+    for column, kind, alias in (("value", "number", "count_text"), ("step_rate", "percent", "step_text"),
+                                ("rate_from_first", "percent", "first_text")):
+        frame = formatted(frame, column, kind, None, alias)
     top = max([v for v in frame.get_column("value").to_list() if v is not None and v > 0] or [1.0])
     # Bars start at 1 on a log scale (log 0 is undefined); the domain leaves room for the labels.
     baseline = 1.0 if log_scale else 0.0
@@ -115,11 +93,11 @@ def funnel_bars(steps: pl.DataFrame, *, log_scale: bool = False) -> alt.LayerCha
         .otherwise(pl.lit(baseline)).alias("text_x"),
         pl.when(pl.col("reported"))
         .then(
-            pl.col("value").map_elements(lambda v: f"{v:,.0f}", return_dtype=pl.String)
+            pl.col("count_text")
             + pl.when(pl.col("step_rate").is_not_null())
-            .then(pl.lit("  ·  ") + pl.col("step_rate").map_elements(lambda r: f"{r * 100:,.2f} %",
-                                                                      return_dtype=pl.String)
-                  + pl.lit(" of ") + pl.col("previous_step"))
+            .then(pl.lit("  ·  ") + pl.col("step_text") + pl.lit(" of ")
+                  + pl.col("previous_step").map_elements(lambda step: describe(step).label.lower(),
+                                                         return_dtype=pl.String))
             .otherwise(pl.lit(""))
         )
         .otherwise(pl.lit("not reported"))
@@ -135,9 +113,9 @@ def funnel_bars(steps: pl.DataFrame, *, log_scale: bool = False) -> alt.LayerCha
         # No axis: every bar carries its exact count, and log-scale ticks (1, 10, … 1G) only distract.
         x=alt.X("baseline:Q", title=None, scale=scale, axis=None),
         x2="value:Q",
-        tooltip=[alt.Tooltip("label:N", title="Step"), alt.Tooltip("value:Q", title="Count", format=",.0f"),
-                 alt.Tooltip("step_rate:Q", title="Of previous step", format=".2%"),
-                 alt.Tooltip("rate_from_first:Q", title="Of first step", format=".3%")],
+        tooltip=[alt.Tooltip("label:N", title="Step"), alt.Tooltip("count_text:N", title="Count"),
+                 alt.Tooltip("step_text:N", title="Of previous step"),
+                 alt.Tooltip("first_text:N", title="Of first step")],
     )
     labels = alt.Chart(frame).mark_text(align="left", dx=8, fontSize=13, color="#343A40").encode(
         y=y, x=alt.X("text_x:Q", scale=scale), text="text:N",
@@ -147,14 +125,14 @@ def funnel_bars(steps: pl.DataFrame, *, log_scale: bool = False) -> alt.LayerCha
 
 def stage_bars(table: pl.DataFrame, *, metric: str, label: str, currency: str | None = None) -> alt.Chart:
     """One metric per marketing-funnel stage, in funnel order (the table is already ordered)."""
-    frame = table.select(pl.col("funnel_stage").fill_null("(no stage)"), metric)
+    frame = table.select(pl.col("funnel_stage").fill_null(NO_STAGE), metric)
     return ranked_bars(frame, category="funnel_stage", metric=metric, label=label, category_title="Stage",
                        currency=currency, color="#7048E8")
 
 
 def goal_progress_chart(points: pl.DataFrame, *, metric: str, label: str, currency: str | None = None) -> alt.Chart:
     """Actual (cumulative / level / period-to-date rate) vs the needed pace and the projection."""
-    frame = check_size(points)
+    frame = with_bucket_text(formatted(check_size(points), "value", _kind(metric), currency, "value_text"), "day")
     color = alt.Color(
         "series:N", title=None,
         scale=alt.Scale(domain=["Actual", "Needed pace", "Projection"], range=[ACCENT, "#2B8A3E", "#E67700"]),
@@ -168,11 +146,12 @@ def goal_progress_chart(points: pl.DataFrame, *, metric: str, label: str, curren
         alt.Chart(frame)
         .mark_line(strokeWidth=2.5)
         .encode(
-            x=alt.X("date:T", title=None),
-            y=alt.Y("value:Q", title=axis_title(label, metric, currency), axis=alt.Axis(format=axis_format(metric))),
+            x=time_x(frame, "day"),
+            y=alt.Y("value:Q", title=value_title(metric, label, currency),
+                    axis=value_axis(metric, _kind(metric), currency, frame.get_column("value").to_list())),
             color=color, strokeDash=dash,
-            tooltip=[alt.Tooltip("series:N", title="Line"), alt.Tooltip("date:T", title="Date"),
-                     alt.Tooltip("value:Q", title=label, format=axis_format(metric))],
+            tooltip=[alt.Tooltip("series:N", title="Line"), alt.Tooltip("bucket_text:N", title="Date"),
+                     alt.Tooltip("value_text:N", title=label)],
         )
         .properties(height=300)
     )

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
 import streamlit as st
 
-from metrics import demo, ingest, kpis
+from metrics import demo, kpis
 from metrics.rollup import daily_rollup
 from ui.state import Dataset
 
@@ -37,31 +36,6 @@ def demo_dataset(rows: int | None = None, seed: int = 7) -> Dataset:
         key=content_hash("demo", str(rows), str(seed)),
         label="Demo account",
         source_files=({"name": "demo data", "sha256": "", "size": 0},),
-    )
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _load_files(key: str, _files: tuple[tuple[str, bytes], ...], mappings_json: str) -> ingest.CombinedLoad:
-    mappings = json.loads(mappings_json) or None
-    return ingest.load_many(list(_files), mappings=mappings)
-
-
-def load_uploads(files: Sequence[tuple[str, bytes]], mappings: dict[str, dict[str, str]] | None = None) -> Dataset:
-    """Load uploaded files (name, bytes) into a Dataset, cached by the bytes' hashes and the mappings."""
-    hashes = [(name, hashlib.sha256(data).hexdigest(), len(data)) for name, data in files]
-    mappings_json = json.dumps(mappings or {}, sort_keys=True, ensure_ascii=False)
-    key = content_hash(json.dumps(hashes), mappings_json)
-    combined = _load_files(key, tuple(files), mappings_json)
-    names = ", ".join(name for name, _, _ in hashes)
-    return Dataset(
-        frame=combined.frame,
-        key=key,
-        label=names if len(names) <= 60 else f"{len(files)} files",
-        reports=tuple(combined.reports),
-        errors=dict(combined.errors),
-        unmapped_headers=dict(combined.unmapped_headers),
-        issues=tuple(combined.issues),
-        source_files=tuple({"name": n, "sha256": h, "size": s} for n, h, s in hashes),
     )
 
 

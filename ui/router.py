@@ -13,10 +13,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import access, filters, session, widgets
+from ui import access, filters, session, widgets, workspaces
 from ui.state import VIEWER, Viewer, current_viewer
 
 _LOGGER = logging.getLogger(__name__)
+
+# A file, not a ":material/…:" icon: Streamlit fetches those favicons from fonts.gstatic.com, and no request
+# may leave the machine (tests/e2e/test_polish_browser.py records every one).
+FAVICON = Path(__file__).parent / "static" / "favicon.png"
 
 # Set only while the router runs the page it chose, in the script thread running it. (Session
 # state cannot carry this: Streamlit scopes writes made before `page.run()` away from the page.)
@@ -49,7 +53,8 @@ def _pages_for(viewer: Viewer):
 
 def route():
     """Decide everything for this run and return the page `st.navigation` chose (not yet run)."""
-    st.set_page_config(page_title="Campaign Lens", page_icon=":material/insights:", layout="wide")
+    st.set_page_config(page_title="Campaign Lens", page_icon=str(FAVICON), layout="wide")
+    widgets.page_style()
     viewer = access.identify()
     dataset = None
     if viewer.role in ("editor", "client"):
@@ -66,6 +71,8 @@ def route():
             viewer = Viewer("invalid", token=viewer.token)
             st.session_state[VIEWER] = viewer
     page = st.navigation(_pages_for(viewer), position="sidebar" if viewer.role in ("editor", "client") else "hidden")
+    if viewer.is_editor:
+        workspaces.sidebar()
     if dataset is not None and viewer.is_client:
         try:
             session.header(viewer, dataset)
@@ -147,6 +154,9 @@ def run_page(page) -> None:
                 st.error("This part of the report could not be shown. Reload the page, or ask the person "
                          "who sent the link for a new one.")
         else:
-            page.run()
+            try:
+                page.run()
+            finally:  # also when the page stopped early (st.stop) or asked for a rerun
+                session.remember_report_settings()
     finally:
         _routing.active = False

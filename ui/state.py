@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import polars as pl
@@ -15,22 +15,45 @@ DATASET = "cl_dataset"
 FILTERS = "cl_filters"
 # The sidebar filter widgets (`flt_` keys are cleared when the data changes).
 FILTER_PREFIX = "flt_"
+FILTER_PERIOD = FILTER_PREFIX + "period"  # a date preset (metrics.trends.PRESET_LABELS) or "custom"
 FILTER_DATES = FILTER_PREFIX + "dates"
 FILTER_PLATFORMS = FILTER_PREFIX + "platforms"
 FILTER_CAMPAIGNS = FILTER_PREFIX + "campaigns"
 FILTER_GRAIN = FILTER_PREFIX + "grain"
 FILTER_COMPARE = FILTER_PREFIX + "compare"
+FILTER_COMPARE_DATES = FILTER_PREFIX + "compare_dates"  # the custom comparison period
 GOALS = "cl_goals"
 AB_CONFIG = "cl_ab_config"
 KPI_SETTINGS = "cl_kpi_settings"
-UPLOAD_MAPPINGS = "cl_upload_mappings"
 VIEWER = "cl_viewer"
 EDITOR_AUTHENTICATED = "cl_editor_ok"
 OPEN_SNAPSHOT = "cl_open_snapshot"
-TRIED_LAST_SNAPSHOT = "cl_tried_last_snapshot"
-UPLOAD_FILES = "cl_upload_files"  # {"files": ((name, bytes), ...)} kept for re-reading with new mappings
+# The editor's workspace (its id) and what of it the session shows: "sources", "demo" or "snapshot".
+WORKSPACE = "cl_workspace"
+SHOWING = "cl_showing"
+WORKSPACE_NOTE = "cl_workspace_note"  # (kind, sentence) shown once in the sidebar, e.g. after an unknown ?ws= id
+WORKSPACE_SETTINGS_SAVED = "cl_workspace_settings_saved"  # the report settings last stored for it
+# This session's last upload, kept for re-reading a file with another mapping (ui.sources.LastUpload).
+LAST_UPLOAD = "cl_last_upload"
+DATA_NOTICE = "cl_data_notice"  # (kind, sentence) carried over the rerun a Data page button causes
+# Sidebar workspace switcher and its menu.
+WS_SWITCHER = "ws_switcher"
+WS_NEW_NAME = "ws_new_name"
+WS_RENAME = "ws_rename"
+WS_CONFIRM_DELETE = "ws_confirm_delete"
 # Data page widgets.
 UPLOAD_WIDGET = "upload_files"
+UPLOAD_TARGET = "upload_target"  # "auto", "new" or a source id
+UPLOAD_REPLACE_ALL = "upload_replace_all"
+SOURCE_SELECTED = "source_selected"
+SOURCE_RENAME = "source_rename"  # keyed per source
+SOURCE_CONFIRM_DELETE = "source_confirm_delete"
+WS_SETTINGS_OPEN = "ws_settings_open"  # the Data page's workspace settings expander
+WS_CURRENCY = "ws_currency"
+WS_TIME_ZONE = "ws_time_zone"
+WS_ACCENT = "ws_accent"
+WS_FOOTER = "ws_footer"
+WS_LOGO = "ws_logo"
 PROFILE_TARGETS = "profile_targets"
 MAPPING_EDITOR = "mapping_editor"  # keyed per file
 MAPPING_FIX_SOURCE = "fix_src"  # keyed per file
@@ -51,6 +74,7 @@ SNAP_SELECTED = "snap_selected"  # id of the snapshot the lower half works on
 SNAP_NEW_LINK = "snap_new_link"  # {"link_id", "snapshot_id", "url"}: the raw token, shown once
 SNAP_CONFIRM_DELETE = "snap_confirm_delete"  # id awaiting "Delete for good"
 SNAP_NOTICE = "snap_notice"  # (kind, sentence) carried over the rerun a button causes
+SNAP_LINK_NOTICE = "snap_link_notice"  # what Revoke / Regenerate did, shown next to the link picker
 SNAP_TAB = "snap_tab"  # the open tab survives the reruns its own buttons cause
 SNAP_NEW_NAME = "snap_new_name"
 SNAP_NEW_CLIENT = "snap_new_client"
@@ -101,33 +125,37 @@ def current_viewer() -> Viewer:
 class Dataset:
     """The canonical frame the pages read, with where it came from.
 
-    `key` is a content hash (of the uploaded bytes, the demo parameters or the
+    `key` is a content key (of the workspace's enabled sources, the demo parameters or the
     snapshot id); every cache downstream is keyed by it, never by hashing the frame.
     """
 
     frame: pl.DataFrame
     key: str
     label: str
-    reports: tuple[Any, ...] = ()
-    errors: dict[str, str] = field(default_factory=dict)
-    unmapped_headers: dict[str, list[str]] = field(default_factory=dict)
+    # Findings about the data as a whole (e.g. two sources holding the same rows).
     issues: tuple[Any, ...] = ()
     source_files: tuple[dict, ...] = ()
     snapshot_id: int | None = None
     snapshot_name: str | None = None
     data_as_of: str | None = None
+    # The editor's workspace the data belongs to (None for the demo and a client's snapshot).
+    workspace_id: int | None = None
 
 
 def get_dataset() -> Dataset | None:
     return st.session_state.get(DATASET)
 
 
-def set_dataset(dataset: Dataset) -> None:
+def set_dataset(dataset: Dataset, *, filters_restored_by_caller: bool = False) -> None:
+    """Make `dataset` the data every page reads. The filter widgets of the old data are dropped (date
+    bounds and picked campaigns no longer apply) unless the caller writes every one of them itself
+    (`ui.filters.restore`): a widget key deleted here counts as new, and a new widget bound to the URL
+    takes its value from the URL, over any value written in the same run."""
     st.session_state[DATASET] = dataset
-    # New data: date bounds and picked campaigns of the old data no longer apply.
     st.session_state.pop(FILTERS, None)
-    for key in [k for k in st.session_state if str(k).startswith(FILTER_PREFIX)]:
-        del st.session_state[key]
+    if not filters_restored_by_caller:
+        for key in [k for k in st.session_state if str(k).startswith(FILTER_PREFIX)]:
+            del st.session_state[key]
 
 
 def kpi_settings() -> dict:

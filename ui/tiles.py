@@ -13,6 +13,13 @@ DeltaColor = Literal["normal", "inverse", "off"]
 _DELTA_COLORS: dict[str, DeltaColor] = {"higher": "normal", "lower": "inverse", "neutral": "off"}
 
 
+def grid(name: str, per_row: Literal[3, 4, 5]):
+    """A container laying its tiles out `per_row` to a row on a wide screen and two to a row on a phone
+    (a wrapping horizontal container; the widths are static CSS in `ui.widgets.PAGE_STYLE`, matched on
+    the key). Use it as `with tiles.grid("overview", 5): ...`."""
+    return st.container(horizontal=True, gap="small", key=f"tiles{per_row}_{name}")
+
+
 def delta_color(name: str) -> DeltaColor:
     """st.metric's delta_color for a metric: green when the change is good news."""
     return _DELTA_COLORS[describe(name).direction]

@@ -49,6 +49,11 @@ def run_migrations_online() -> None:
     engine = make_engine(_url())
     try:
         with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                # As models.db.upgrade_database does: batch migrations rebuild tables, and with
+                # foreign keys on, dropping the old `snapshot` table would delete every share link.
+                connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+                connection.commit()
             context.configure(connection=connection, **CONFIGURE_OPTIONS)
             with context.begin_transaction():
                 context.run_migrations()

@@ -35,7 +35,8 @@ def demo_app(app):
 
 @pytest.fixture(autouse=True)
 def _fresh_start():
-    """Each app test starts like a first visit: no "last opened snapshot" left by an earlier test."""
+    """Each app test starts like a first visit: one empty "My workspace", nothing left by an earlier
+    test (no sources, snapshots, links or remembered view)."""
     from sqlmodel import Session
 
     from models import repository
@@ -44,7 +45,8 @@ def _fresh_start():
     engine = make_engine()
     upgrade_database(engine)
     with Session(engine) as session:
-        repository.set_last_opened_snapshot_id(session=session, snapshot_id=None)
-        session.commit()
+        for workspace in repository.list_workspaces(session=session):
+            repository.delete_workspace(session=session, workspace_id=workspace.id)
+        repository.ensure_workspace(session=session)
     engine.dispose()
     yield

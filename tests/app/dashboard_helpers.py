@@ -11,7 +11,7 @@ from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from metrics import demo
 from tests.conftest import REPO
 
-DEMO_FIRST, DEMO_LAST = date(2026, 8, 3), date(2026, 10, 31)
+DEMO_FIRST, DEMO_LAST = date(2025, 9, 1), date(2026, 10, 31)
 LAST_30 = (date(2026, 10, 2), date(2026, 10, 31))
 GREEN, RED, GRAY = MetricProto.MetricColor.GREEN, MetricProto.MetricColor.RED, MetricProto.MetricColor.GRAY
 
@@ -52,3 +52,10 @@ def tiles(at) -> dict:
 def vega_charts(at) -> list:
     """Altair charts (AppTest shows them as unknown `vega_lite_chart` elements)."""
     return list(at.get("vega_lite_chart"))
+
+
+def shown_fraction(name: str, shown: float) -> float:
+    """A table cell as the engine holds it: percent columns are shown × 100 ("4.61 %" from 0.0461)."""
+    from metrics.display import describe
+
+    return shown / 100 if describe(name).format == "percent" else shown

@@ -18,6 +18,7 @@ from statsmodels.stats.proportion import samplesize_proportions_2indep_onetail
 
 from metrics.abtest.display import table_rows
 from metrics.cli import main as cli_main
+from tests.app.dashboard_helpers import LAST_30
 from ui.state import AB_CONFIG, DATASET
 
 PAGE = "pages/ab_tests.py"
@@ -249,7 +250,8 @@ def test_campaign_ratio_metrics_match_the_cli(demo_app, tmp_path):
     data = tab(demo_app, "From your data")
     assert any("Sample-ratio check passed" in c for c in texts(data, "caption"))
     assert len(data.get("vega_lite_chart")) == 3  # rates, lift distribution, lift over time
-    frame = demo_app.session_state[DATASET].frame
+    # The page reads the report's filters: the default view, the last 30 days.
+    frame = demo_app.session_state[DATASET].frame.filter(pl.col("date").is_between(*LAST_30))
     path = tmp_path / "campaign.csv"
     frame.filter(pl.col("variant").is_not_null()).select(
         "date", "campaign", "ad", "variant", "clicks", "conversions", "spend").write_csv(path)

@@ -7,6 +7,7 @@ import pytest
 
 from metrics import demo, kpis
 from metrics.exports import to_csv_bytes
+from tests.app.dashboard_helpers import LAST_30
 from ui.state import DATASET, Dataset
 
 PAGE = "pages/campaigns.py"
@@ -27,6 +28,11 @@ def _frame_with_columns(at, first_column: str):
     raise AssertionError(f"no table starting with {first_column}")
 
 
+def _default_view(by: list[str], **options) -> pl.DataFrame:
+    """The engine's numbers for the page's default period (the last 30 days of the demo)."""
+    return kpis.summarize(demo.generate(), by, date_from=LAST_30[0], date_to=LAST_30[1], **options)
+
+
 def _download_keys(at) -> set[str]:
     return {button.key for button in at.get("download_button")}
 
@@ -45,10 +51,11 @@ def test_leaderboard_values_equal_summarize(campaigns):
     at.number_input(key="cmp_min_volume").set_value(0).run()
     at.selectbox(key="cmp_metric").set_value("ctr").run()
     board = _frame_with_columns(at, "rank,campaign")
-    expected = kpis.summarize(demo.generate(), ["campaign"]).filter(pl.col("ctr").is_not_null())
+    expected = _default_view(["campaign"]).filter(pl.col("ctr").is_not_null())
     expected = expected.sort("ctr", descending=True)
     assert board["campaign"].tolist()[: expected.height] == expected["campaign"].to_list()
-    assert board["ctr"].tolist()[: expected.height] == pytest.approx(expected["ctr"].to_list())
+    # Percents are shown × 100 with two decimals ("0.78 %"); the downloads keep fractions.
+    assert [v / 100 for v in board["ctr"].tolist()[: expected.height]] == pytest.approx(expected["ctr"].to_list())
     assert board["spend"].tolist()[: expected.height] == pytest.approx(expected["spend"].to_list())
     assert {"leaderboard_csv", "leaderboard_xlsx", "ad_groups_csv", "ads_xlsx"} <= _download_keys(at)
 
@@ -58,7 +65,7 @@ def test_leaderboard_follows_the_filter_bar(campaigns):
     at.multiselect(key="flt_platforms").select("facebook").run()
     at.selectbox(key="cmp_metric").set_value("cpa").run()
     board = _frame_with_columns(at, "rank,campaign")
-    expected = kpis.summarize(demo.generate(), ["campaign"], filters={"platform": ["facebook"]})
+    expected = _default_view(["campaign"], filters={"platform": ["facebook"]})
     expected = expected.filter(pl.col("clicks") >= 100).sort("cpa")  # lower CPA ranks first
     assert board["campaign"].tolist() == expected["campaign"].to_list()
     assert board["cpa"].tolist() == pytest.approx(expected["cpa"].to_list())
@@ -67,10 +74,10 @@ def test_leaderboard_follows_the_filter_bar(campaigns):
 def test_minimum_volume_leaves_small_campaigns_out(campaigns):
     at = campaigns
     at.selectbox(key="cmp_volume").set_value("clicks").run()
-    at.number_input(key="cmp_min_volume").set_value(35_000).run()
+    at.number_input(key="cmp_min_volume").set_value(11_000).run()
     board = _frame_with_columns(at, "rank,campaign")
-    clicks = dict(kpis.summarize(demo.generate(), ["campaign"]).select("campaign", "clicks").iter_rows())
-    kept = {name for name, value in clicks.items() if value is not None and value >= 35_000}
+    clicks = dict(_default_view(["campaign"]).select("campaign", "clicks").iter_rows())
+    kept = {name for name, value in clicks.items() if value is not None and value >= 11_000}
     assert set(board["campaign"]) == kept and 0 < len(kept) < len(clicks)
     assert any("are left out" in caption.value for caption in at.caption)
 
@@ -81,7 +88,7 @@ def test_worst_and_top_n(campaigns):
     at.segmented_control(key="cmp_order").set_value("Worst").run()
     at.number_input(key="cmp_n").set_value(2).run()
     board = _frame_with_columns(at, "rank,campaign")
-    expected = kpis.summarize(demo.generate(), ["campaign"]).filter(pl.col("roas").is_not_null()).sort("roas")
+    expected = _default_view(["campaign"]).filter(pl.col("roas").is_not_null()).sort("roas")
     assert board["campaign"].tolist() == expected["campaign"].to_list()[:2]
 
 
@@ -94,15 +101,15 @@ def test_drill_down_shows_the_chosen_campaign(campaigns):
     ads = _frame_with_columns(at, "ad,ad_group")
     assert all(name.startswith("Retargeting") for name in ads["ad"])
     assert set(ads["variant"]) == {"A", "B"}
-    expected = kpis.summarize(demo.generate(), ["ad_group"], filters={"campaign": ["Retargeting 2026"]})
+    expected = _default_view(["ad_group"], filters={"campaign": ["Retargeting 2026"]})
     assert groups["spend"].tolist() == pytest.approx(expected["spend"].to_list())
 
 
 def test_formats_and_audiences(campaigns):
     at = campaigns
     formats = _frame_with_columns(at, "content_format")
-    expected = kpis.summarize(demo.generate(), ["content_format"])
-    by_format = dict(zip(formats["content_format"], formats["engagement_rate"]))
+    expected = _default_view(["content_format"])
+    by_format = dict(zip(formats["content_format"], formats["engagement_rate"] / 100))
     assert by_format == pytest.approx(dict(expected.select("content_format", "engagement_rate").iter_rows()))
     audiences = _frame_with_columns(at, "audience")
     assert audiences["audience"].tolist() == ["18-24", "25-34", "35-44", "45-54", "55+"]

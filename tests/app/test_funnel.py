@@ -6,6 +6,8 @@ import polars as pl
 import pytest
 
 from metrics import demo, funnel, kpis
+from metrics.display import format_compact
+from tests.app.dashboard_helpers import LAST_30
 from ui.state import DATASET, Dataset
 
 PAGE = "pages/funnel.py"
@@ -22,6 +24,11 @@ def _steps_table(at):
     return next(df.value for df in at.dataframe if list(df.value.columns)[:2] == ["Step", "Count"])
 
 
+def _last_30(frame: pl.DataFrame) -> pl.DataFrame:
+    """The page's default period: the last 30 days of the data."""
+    return frame.filter(pl.col("date").is_between(*LAST_30))
+
+
 def _count(value: float) -> str:
     return f"{value:,.0f}"
 
@@ -35,13 +42,14 @@ def test_empty_state_offers_the_demo(app):
 
 def test_funnel_numbers_equal_metrics(funnel_page):
     at = funnel_page
-    totals = kpis.total(demo.generate())
+    totals = kpis.total(_last_30(demo.generate()))
     table = _steps_table(at)
     assert table["Step"].tolist() == ["Impressions", "Clicks", "Leads", "Conversions"]
     assert table["Count"].tolist() == [_count(totals[m]) for m in funnel.FUNNEL_STEPS]
     assert table["Of previous step"].tolist()[1] == f"{totals['ctr'] * 100:,.2f} %"
     assert table["Of previous step"].tolist()[3] == f"{totals['conversions'] / totals['leads'] * 100:,.2f} %"
-    assert [m.value for m in at.metric] == [_count(totals[m]) for m in funnel.FUNNEL_STEPS]
+    # Tiles are compact (two fit a phone's row); the table above has every digit.
+    assert [m.value for m in at.metric] == [format_compact(totals[m], "number") for m in funnel.FUNNEL_STEPS]
     keys = {button.key for button in at.get("download_button")}
     assert {"funnel_download_csv", "funnel_download_xlsx", "funnel_stage_table_csv"} <= keys
 
@@ -49,7 +57,7 @@ def test_funnel_numbers_equal_metrics(funnel_page):
 def test_one_platform(funnel_page):
     at = funnel_page
     at.selectbox(key="funnel_platform").set_value("linkedin").run()
-    totals = kpis.total(demo.generate(), filters={"platform": ["linkedin"]})
+    totals = kpis.total(_last_30(demo.generate()), filters={"platform": ["linkedin"]})
     table = _steps_table(at)
     assert table["Count"].tolist() == [_count(totals[m]) for m in funnel.FUNNEL_STEPS]
     assert table["Of previous step"].tolist()[1] == f"{totals['ctr'] * 100:,.2f} %"
@@ -59,7 +67,7 @@ def test_stages_in_funnel_order(funnel_page):
     at = funnel_page
     stages = next(df.value for df in at.dataframe if list(df.value.columns)[0] == "funnel_stage")
     assert stages["funnel_stage"].tolist() == list(funnel.STAGES)
-    expected = kpis.summarize(demo.generate(), ["funnel_stage"])
+    expected = kpis.summarize(_last_30(demo.generate()), ["funnel_stage"])
     assert dict(zip(stages["funnel_stage"], stages["spend"])) == pytest.approx(
         dict(expected.select("funnel_stage", "spend").iter_rows()))
 
@@ -76,7 +84,7 @@ def test_unreported_step_is_shown_as_not_reported(app):
     assert not app.exception
     table = _steps_table(app)
     assert table["Count"].tolist()[2] == "not reported"
-    totals = kpis.total(frame)
+    totals = kpis.total(_last_30(frame))
     assert table["Of previous step"].tolist()[3] == f"{totals['cvr'] * 100:,.2f} %"  # conversions / clicks
     assert "0" not in table["Count"].tolist()
     stages = next(df.value for df in app.dataframe if list(df.value.columns)[0] == "funnel_stage")

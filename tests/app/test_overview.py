@@ -40,18 +40,35 @@ def _total(date_from, date_to, compare="previous", **filters):
                       filters=filters or None, weights=DEFAULT_ENGAGEMENT_WEIGHTS)
 
 
-def test_fourteen_tiles_show_the_engine_totals_for_the_default_range():
+def test_the_default_view_is_the_last_30_days_against_the_30_before():
     at = app_with_demo()
     shown = tiles(at)
     assert len(at.metric) == 14
-    total = _total(DEMO_FIRST, DEMO_LAST)
+    total = _total(*LAST_30)
     for name in TILE_NAMES:
         label = describe(name).label
         assert shown[label].value == format_compact(total[name], describe(name).format, "USD"), name
+        assert shown[label].proto.delta == format_change(total[f"{name}_delta_rel"]), name
     assert "Reach (sum of rows)" in shown
-    # The whole data range has no previous period inside the data: no change is shown, and the page says why.
+    assert sum(bool(m.proto.delta) for m in at.metric) >= 5
+    assert any("2 – 31 Oct 2026 · compared with 2 Sep – 1 Oct 2026" in c.value for c in at.caption)
+
+
+def test_the_upload_button_of_the_first_screen_opens_the_data_page(app):
+    app.run()
+    app.button(key="empty_state_upload").click().run()
+    assert not app.exception
+    assert [t.value for t in app.title] == ["Data"]
+    assert app.get("file_uploader")
+
+
+def test_the_whole_range_has_nothing_before_it_and_says_so():
+    at = app_with_demo(flt_dates=(DEMO_FIRST, DEMO_LAST))
+    assert at.selectbox(key="flt_period").value == "all"
+    total = _total(DEMO_FIRST, DEMO_LAST)
+    assert tiles(at)["Spend"].value == format_compact(total["spend"], "currency", "USD")
     assert all(not m.proto.delta for m in at.metric)
-    assert any("no data for the previous 90 days" in c.value for c in at.caption)
+    assert any("no data for the previous 426 days" in c.value for c in at.caption)
 
 
 def test_changes_and_their_colours_follow_each_kpis_direction():
@@ -63,20 +80,19 @@ def test_changes_and_their_colours_follow_each_kpis_direction():
         assert metric.value == format_compact(total[name], describe(name).format, "USD"), name
         assert metric.proto.delta == format_change(total[f"{name}_delta_rel"]), name
 
-    # Higher is better: more conversions is green.
-    assert total["conversions_delta_rel"] > 0
-    assert shown["Conversions"].proto.delta.startswith("+")
-    assert shown["Conversions"].proto.color == GREEN
-    # Lower is better: a falling CPA is green, a rising CPC is red.
-    assert total["cpa_delta_rel"] < 0 and total["cpc_delta_rel"] > 0
-    assert shown["CPA"].proto.delta.startswith("-")
-    assert shown["CPA"].proto.color == GREEN
-    assert shown["CPC"].proto.color == RED
-    # Spend is neither good nor bad news.
-    assert shown["Spend"].proto.color == GRAY
-    # A falling higher-is-better KPI is red.
-    assert total["engagement_rate_delta_rel"] < 0
-    assert shown["Engagement rate"].proto.color == RED
+    # Green is good news: a rise of a higher-is-better KPI, a fall of a lower-is-better one (CPA, CPC, CPM);
+    # spend is neither. Each colour is checked against the engine's sign of the change.
+    expected_colours = set()
+    for name in TILE_NAMES:
+        change, direction = total[f"{name}_delta_rel"], describe(name).direction
+        if direction == "neutral" or round(change * 100, 1) == 0:
+            expected = GRAY
+        else:
+            expected = GREEN if (change > 0) == (direction == "higher") else RED
+        assert shown[describe(name).label].proto.color == expected, name
+        expected_colours.add((direction, expected))
+    # The demo's last 30 days cover good and bad news in both directions.
+    assert {("higher", GREEN), ("higher", RED), ("lower", GREEN), ("neutral", GRAY)} <= expected_colours
 
 
 def test_delta_colour_mapping():
@@ -155,9 +171,13 @@ def test_filters_that_match_nothing_say_so_without_an_empty_chart():
 
 def test_no_data_shows_the_empty_state_and_the_demo_button_fills_the_page(app):
     app.run()
-    from ui.widgets import NO_DATA
+    from ui.widgets import PRODUCT_NAME, PRODUCT_SENTENCE
 
-    assert [i.value for i in app.info] == [NO_DATA]
+    # The first screen says what this is and offers both ways in, side by side.
+    assert any(PRODUCT_NAME in m.value for m in app.markdown)
+    assert any(m.value == PRODUCT_SENTENCE for m in app.markdown)
+    assert app.button(key="empty_state_upload").label == "Upload your exports"
+    assert app.button(key="empty_state_demo").label == "Use demo data"
     app.button(key="empty_state_demo").click().run()
     assert not app.exception
     assert len(app.metric) == 14

@@ -43,7 +43,8 @@ def _frame() -> pl.DataFrame:
 def shared(engine):
     """A snapshot (its name and a campaign are an HTML payload) with an active, an expired and a revoked link."""
     with Session(engine) as session:
-        snapshot = repository.save_snapshot(session=session, name=f"Q3 {XSS}", frame=_frame(),
+        workspace_id = repository.ensure_workspace(session=session).id
+        snapshot = repository.save_snapshot(session=session, workspace_id=workspace_id, name=f"Q3 {XSS}", frame=_frame(),
                                             settings={"filters": {}, "goals": [], "ab": {}}, client_label="Acme")
         _, active = repository.create_share_link(session=session, snapshot_id=snapshot.id, label="client")
         _, expired = repository.create_share_link(
@@ -94,6 +95,7 @@ def test_save_list_rename_open_share_revoke_delete(app, engine):
     platforms = at.multiselect(key="flt_platforms")
     chosen = platforms.options[0]
     platforms.select(chosen).run()
+    chosen = at.multiselect(key="flt_platforms").value[0]  # the slug behind the chip's display name
     at.session_state[GOALS] = [{"kpi": "spend", "target": 1234.0}]
     at.session_state[AB_CONFIG] = {"metric": "conversions"}
 
@@ -125,7 +127,7 @@ def test_save_list_rename_open_share_revoke_delete(app, engine):
     # change the report, then open the snapshot: filters, goals and A/B settings come back
     at.session_state[GOALS] = []
     at.session_state[AB_CONFIG] = {}
-    at.multiselect(key="flt_platforms").unselect(chosen).run()
+    at.multiselect(key="flt_platforms").set_value([]).run()
     assert at.multiselect(key="flt_platforms").value == []
     at.button(key="snapshot_open").click().run()
     assert not at.exception, at.exception
@@ -133,7 +135,8 @@ def test_save_list_rename_open_share_revoke_delete(app, engine):
     assert at.session_state[GOALS] == [{"kpi": "spend", "target": 1234.0}]
     assert at.session_state[AB_CONFIG] == {"metric": "conversions"}
     with Session(engine) as session:
-        assert repository.get_last_opened_snapshot_id(session=session) == snapshot_id
+        workspace_id = repository.ensure_workspace(session=session).id
+        assert repository.workspace_showing(session=session, workspace_id=workspace_id) == ("snapshot", snapshot_id)
 
     # create a link: the full URL, once
     [label] = [t for t in at.text_input if t.label == "Label (who gets it)"]
@@ -164,6 +167,10 @@ def test_save_list_rename_open_share_revoke_delete(app, engine):
     # revoke (the picker starts on the newest link: the regenerated one)
     at.button(key="link_revoke").click().run()
     assert _table(at, "Last view")["Status"].tolist() == ["Revoked", "Revoked"]
+    # Said next to the picker, and the picker's options carry no status a browser could keep showing stale.
+    assert [m.value for m in at.success] == ["Link revoked: it no longer opens the report."]
+    assert any(c.value == "Status: Revoked" for c in at.caption)
+    assert not any("Active" in option for option in at.selectbox(key=f"link_pick_{snapshot_id}").options)
     assert not at.code, "revoking the link just shown hides its URL"
     with Session(engine) as session:
         assert repository.resolve_share_token(session=session, token=new_token, count_view=False) is None

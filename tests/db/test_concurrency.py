@@ -10,6 +10,7 @@ import sys
 import textwrap
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -34,6 +35,8 @@ def _small_frame(seed: int) -> pl.DataFrame:
 
 
 def test_parallel_writers_and_readers(engine):
+    with Session(engine) as session:
+        workspace_id = repo.ensure_workspace(session=session).id
     errors: list[BaseException] = []
     done = threading.Event()
     reads = [0]
@@ -45,7 +48,7 @@ def test_parallel_writers_and_readers(engine):
             with Session(engine) as session:
                 for i in range(SAVES_PER_WRITER):
                     repo.save_snapshot(
-                        session=session, name=f"w{w}-{i}", frame=_small_frame(w * 1000 + i), settings={"w": w, "i": i}
+                        session=session, workspace_id=workspace_id, name=f"w{w}-{i}", frame=_small_frame(w * 1000 + i), settings={"w": w, "i": i}
                     )
         except BaseException as error:  # noqa: BLE001 - the test reports it
             errors.append(error)
@@ -55,7 +58,7 @@ def test_parallel_writers_and_readers(engine):
             start.wait()
             with Session(engine) as session:
                 while not done.is_set():
-                    listed = repo.list_snapshots(session=session, limit=20)
+                    listed = repo.list_snapshots(session=session, workspace_id=workspace_id, limit=20)
                     for snapshot in listed[:3]:
                         frame = repo.load_snapshot_frame(session=session, snapshot_id=snapshot.id)
                         assert frame.height == 20
@@ -106,9 +109,11 @@ KILLED_WRITER = textwrap.dedent(
 
     frame = demo.generate(rows=40_000)
     with Session(engine) as session:
+        workspace_id = repo.ensure_workspace(session=session).id
         i = 0
         while True:
-            snapshot = repo.save_snapshot(session=session, name=f"run {i}", frame=frame, settings={"i": i})
+            snapshot = repo.save_snapshot(session=session, workspace_id=workspace_id, name=f"run {i}", frame=frame,
+                                          settings={"i": i})
             print(snapshot.id, frame.height, flush=True)  # printed only after the commit
             i += 1
     """
@@ -147,7 +152,8 @@ def test_writer_killed_mid_save_leaves_a_consistent_database(engine, backend):
                 assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
                 assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
         with Session(fresh) as session:
-            listed = {s.id: s for s in repo.list_snapshots(session=session)}
+            workspace_id = repo.ensure_workspace(session=session).id
+            listed = {s.id: s for s in repo.list_snapshots(session=session, workspace_id=workspace_id)}
             # every committed snapshot is there; the one killed before its commit is not
             assert set(listed) == {sid for sid, _ in committed}
             for snapshot in listed.values():  # every row that exists is whole
@@ -157,7 +163,8 @@ def test_writer_killed_mid_save_leaves_a_consistent_database(engine, backend):
                     select(Snapshot.frame_parquet).where(Snapshot.id == snapshot.id)
                 ).one())
             # and the database still takes writes
-            repo.save_snapshot(session=session, name="after the crash", frame=_small_frame(1), settings={})
+            repo.save_snapshot(session=session, workspace_id=workspace_id, name="after the crash",
+                               frame=_small_frame(1), settings={})
             with fresh.connect() as conn:
                 assert conn.execute(sa.select(func.count()).select_from(Snapshot.__table__)).scalar() == len(listed) + 1
     finally:
@@ -190,3 +197,66 @@ def test_many_connections_opening_a_new_sqlite_file_all_get_wal(tmp_path):
         for thread in threads:
             thread.join(30)
     assert set(outcomes) == {"wal"} and len(outcomes) == 720
+
+
+SOURCE_WRITER = textwrap.dedent(
+    """
+    import hashlib, sys
+    from datetime import date, timedelta
+    import polars as pl
+    from sqlmodel import Session
+    from models import repository as repo
+    from models.db import make_engine
+
+    url, workspace_id, shared_id, writer, count = sys.argv[1], *map(int, sys.argv[2:])
+    engine = make_engine(url)
+
+    def upload(name, day, campaign):
+        frame = pl.DataFrame({"date": [day], "platform": ["facebook"], "campaign": [campaign], "spend": [1.0]})
+        return repo.SourceUpload(file_name=name, sha256=hashlib.sha256(name.encode()).hexdigest(), size=1,
+                                 frame=frame, report={"source_format": "generic", "mapping": {}})
+
+    with Session(engine) as session:
+        for i in range(count):
+            repo.store_upload(session=session, workspace_id=workspace_id, target="new",
+                              upload=upload(f"own-{writer}-{i}.csv", date(2026, 1, 1), f"own {writer}-{i}"))
+            # every writer refreshes the same source with a day of its own
+            day = date(2026, 1, 2) + timedelta(days=writer * count + i)
+            repo.store_upload(session=session, workspace_id=workspace_id, target=shared_id,
+                              upload=upload(f"shared-{writer}-{i}.csv", day, "shared"))
+    print("done", flush=True)
+    """
+)
+SOURCE_WRITERS, SOURCES_PER_WRITER = 3, 12
+
+
+def test_editors_in_several_processes_storing_sources_at_once_all_land(engine):
+    """Several replicas: new sources from every process are all stored, and concurrent refreshes of
+    one source all land (none overwrites another's days)."""
+    import polars as pl
+
+    with Session(engine) as session:
+        workspace_id = repo.ensure_workspace(session=session).id
+        shared = repo.store_upload(session=session, workspace_id=workspace_id, upload=repo.SourceUpload(
+            file_name="shared.csv", sha256="0" * 64, size=1, report={"source_format": "generic", "mapping": {}},
+            frame=pl.DataFrame({"date": [date(2026, 1, 1)], "platform": ["facebook"], "campaign": ["shared"],
+                                "spend": [1.0]})))
+    db_url = engine.url.render_as_string(hide_password=False)
+    processes = [
+        subprocess.Popen([sys.executable, "-c", SOURCE_WRITER, db_url, str(workspace_id), str(shared.source_id),
+                          str(w), str(SOURCES_PER_WRITER)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+        for w in range(SOURCE_WRITERS)
+    ]
+    results = [(p.wait(180), p.stdout.read(), p.stderr.read()) for p in processes]
+    assert [(rc, out.strip()) for rc, out, _ in results] == [(0, "done")] * SOURCE_WRITERS, [e for *_, e in results]
+
+    with Session(engine) as session:
+        sources = repo.list_sources(session=session, workspace_id=workspace_id)
+        assert len(sources) == 1 + SOURCE_WRITERS * SOURCES_PER_WRITER
+        assert {s.name for s in sources} == {"shared.csv"} | {
+            f"own-{w}-{i}.csv" for w in range(SOURCE_WRITERS) for i in range(SOURCES_PER_WRITER)}
+        frame = repo.load_source_frame(session=session, source_id=shared.source_id)
+        expected_days = 1 + SOURCE_WRITERS * SOURCES_PER_WRITER
+        assert frame.get_column("date").n_unique() == frame.height == expected_days
+        assert len(repo.get_source(session=session, source_id=shared.source_id).files) == expected_days

@@ -3,25 +3,32 @@ safe to run from several processes at once."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import subprocess
 import sys
 import threading
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import polars as pl
 import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlmodel import SQLModel
+from polars.testing import assert_frame_equal
+from sqlmodel import Session, SQLModel
 
 import models.tables  # noqa: F401
+from models import repository as repo
 from models.db import alembic_config, current_revision, make_engine, upgrade_database
 
 REPO = Path(__file__).resolve().parents[2]
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
-TABLES = {"snapshot", "share_link", "mapping_profile", "app_state"}
+TABLES = {"workspace", "data_source", "snapshot", "share_link", "mapping_profile"}
+FIRST_SCHEMA = "0001"
 
 
 def _diffs(engine) -> list:
@@ -56,6 +63,7 @@ def test_upgrade_is_idempotent_and_downgrade_round_trips(db_url):
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "base")
         assert not TABLES & set(sa.inspect(engine).get_table_names())
+        assert "alembic_version" in set(sa.inspect(engine).get_table_names())
         upgrade_database(engine)
         assert current_revision(engine) == HEAD
         assert _diffs(engine) == []
@@ -106,13 +114,127 @@ def test_concurrent_upgrades_from_separate_processes(db_url):
 
 
 def test_alembic_command_line_uses_the_repo_config(tmp_path):
+    """`alembic upgrade` from the command line, over a database holding a snapshot with a link:
+    the table rebuilds of the upgrade must not cascade-delete the link."""
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     alembic = Path(sys.executable).with_name("alembic")
     if not alembic.exists():
         pytest.skip("alembic console script not installed next to the interpreter")
-    subprocess.run([str(alembic), "-x", f"url={url}", "upgrade", "head"], cwd=REPO, check=True, capture_output=True)
+    subprocess.run([str(alembic), "-x", f"url={url}", "upgrade", FIRST_SCHEMA], cwd=REPO, check=True,
+                   capture_output=True)
     engine = make_engine(url)
     try:
+        now = datetime.now(timezone.utc)
+        rows, _ = _old_snapshot_rows(now)
+        with engine.begin() as conn:
+            conn.execute(OLD_SNAPSHOT.insert(), rows[:1])
+            conn.execute(OLD_LINK.insert(), [{"id": 1, "snapshot_id": 1, "token_sha256": "c" * 64, "label": None,
+                                              "created_at": now, "expires_at": now + timedelta(days=1),
+                                              "revoked_at": None, "last_viewed_at": None, "view_count": 0}])
+        engine.dispose()
+        subprocess.run([str(alembic), "-x", f"url={url}", "upgrade", "head"], cwd=REPO, check=True,
+                       capture_output=True)
         assert current_revision(engine) == HEAD
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM share_link")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+# --- upgrading a database that already holds snapshots and links (schema 0001) -----------------
+
+UTC_DATETIME = sa.DateTime(timezone=True)
+OLD_SNAPSHOT = sa.table(
+    "snapshot", sa.column("id", sa.Integer), sa.column("name", sa.String), sa.column("client_label", sa.String),
+    sa.column("created_at", UTC_DATETIME), sa.column("updated_at", UTC_DATETIME),
+    sa.column("frame_parquet", sa.LargeBinary), sa.column("settings", sa.JSON), sa.column("source_files", sa.JSON),
+    sa.column("row_count", sa.Integer), sa.column("size_bytes", sa.Integer), sa.column("app_version", sa.String),
+)
+OLD_LINK = sa.table(
+    "share_link", sa.column("id", sa.Integer), sa.column("snapshot_id", sa.Integer),
+    sa.column("token_sha256", sa.String), sa.column("label", sa.String), sa.column("created_at", UTC_DATETIME),
+    sa.column("expires_at", UTC_DATETIME), sa.column("revoked_at", UTC_DATETIME),
+    sa.column("last_viewed_at", UTC_DATETIME), sa.column("view_count", sa.Integer),
+)
+OLD_PROFILE = sa.table("mapping_profile", sa.column("name", sa.String), sa.column("mapping", sa.JSON),
+                       sa.column("created_at", UTC_DATETIME), sa.column("updated_at", UTC_DATETIME))
+OLD_STATE = sa.table("app_state", sa.column("key", sa.String), sa.column("value", sa.JSON),
+                     sa.column("updated_at", UTC_DATETIME))
+
+
+def _old_snapshot_rows(now: datetime) -> tuple[list[dict], dict[int, pl.DataFrame]]:
+    frames = {
+        1: pl.DataFrame({"date": [date(2026, 3, 1), date(2026, 3, 2)], "platform": ["facebook", "x"],
+                         "campaign": ["Spring", "Spring"], "spend": [12.5, 7.25]}),
+        2: pl.DataFrame({"date": [date(2026, 4, 1)], "platform": ["tiktok"], "campaign": ["Launch"],
+                         "clicks": [40.0]}),
+    }
+    rows = []
+    for snapshot_id, frame in frames.items():
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer, compression="zstd")
+        blob = buffer.getvalue()
+        rows.append({"id": snapshot_id, "name": f"Old report {snapshot_id}", "client_label": "Acme",
+                     "created_at": now - timedelta(days=snapshot_id), "updated_at": now, "frame_parquet": blob,
+                     "settings": {"filters": {"platforms": ["facebook"], "grain": "week", "compare": None},
+                                  "grain": "week", "comparison": None, "goals": [], "ab": {}},
+                     "source_files": [{"name": "meta.csv", "sha256": "ab" * 32, "size": 10}],
+                     "row_count": frame.height, "size_bytes": len(blob), "app_version": "0.1.0"})
+    return rows, frames
+
+
+def test_upgrade_from_the_first_schema_moves_snapshots_links_and_profiles_into_a_first_workspace(db_url):
+    engine = make_engine(db_url)
+    now = datetime.now(timezone.utc)
+    live_token, revoked_token = "live-token-" + "a" * 32, "revoked-token-" + "b" * 32
+    try:
+        upgrade_database(engine, FIRST_SCHEMA)
+        rows, frames = _old_snapshot_rows(now)
+        with engine.begin() as conn:
+            conn.execute(OLD_SNAPSHOT.insert(), rows)
+            conn.execute(OLD_LINK.insert(), [
+                {"id": 1, "snapshot_id": 1, "token_sha256": hashlib.sha256(live_token.encode()).hexdigest(),
+                 "label": "client", "created_at": now, "expires_at": now + timedelta(days=10), "revoked_at": None,
+                 "last_viewed_at": None, "view_count": 3},
+                {"id": 2, "snapshot_id": 2, "token_sha256": hashlib.sha256(revoked_token.encode()).hexdigest(),
+                 "label": None, "created_at": now, "expires_at": now + timedelta(days=10), "revoked_at": now,
+                 "last_viewed_at": None, "view_count": 0},
+            ])
+            conn.execute(OLD_PROFILE.insert(), [{"name": "Meta weekly", "mapping": {"Amount spent": "spend"},
+                                                 "created_at": now, "updated_at": now}])
+            conn.execute(OLD_STATE.insert(), [{"key": "last_opened_snapshot_id", "value": 2, "updated_at": now}])
+
+        upgrade_database(engine)
+        assert current_revision(engine) == HEAD
+        assert _diffs(engine) == []
+
+        with Session(engine) as session:
+            [workspace] = repo.list_workspaces(session=session)
+            assert workspace.name == "My workspace" and workspace.time_zone == "UTC"
+            assert repo.ensure_workspace(session=session).id == workspace.id
+            snapshots = repo.list_snapshots(session=session, workspace_id=workspace.id)
+            assert [s.name for s in snapshots] == ["Old report 1", "Old report 2"]  # newest first
+            for snapshot in snapshots:
+                assert snapshot.settings["filters"]["platforms"] == ["facebook"]
+                loaded = repo.load_snapshot_frame(session=session, snapshot_id=snapshot.id)
+                original = frames[snapshot.id]
+                assert_frame_equal(loaded.select(original.columns), original)
+            # the live link still opens its snapshot, the revoked one still does not
+            link = repo.resolve_share_token(session=session, token=live_token)
+            assert link is not None and link.snapshot_id == 1 and link.view_count == 4
+            assert repo.resolve_share_token(session=session, token=revoked_token) is None
+            assert len(repo.list_share_links(session=session, workspace_id=workspace.id)) == 2
+            [profile] = repo.list_mapping_profiles(session=session, workspace_id=workspace.id)
+            assert (profile.name, profile.mapping) == ("Meta weekly", {"Amount spent": "spend"})
+            # the snapshot opened last is what the workspace opens
+            assert repo.workspace_showing(session=session, workspace_id=workspace.id) == ("snapshot", 2)
+            assert repo.list_sources(session=session, workspace_id=workspace.id) == []
+
+            # the migrated foreign keys cascade: deleting the workspace deletes its snapshots and links
+            assert repo.delete_workspace(session=session, workspace_id=workspace.id)
+            assert repo.resolve_share_token(session=session, token=live_token) is None
+        with engine.connect() as conn:
+            for table in ("snapshot", "share_link", "mapping_profile"):
+                assert conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar() == 0, table
     finally:
         engine.dispose()

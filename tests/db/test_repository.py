@@ -1,9 +1,10 @@
-"""Snapshots, share links, mapping profiles and app state through models.repository, on SQLite
-and PostgreSQL."""
+"""Snapshots, share links and mapping profiles through models.repository, on SQLite and PostgreSQL.
+(Workspaces and data sources: tests/db/test_workspaces.py.)"""
 
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlmodel import Session, select
 
 from metrics import demo
 from metrics.errors import UsageError
+from metrics.report_settings import ReportFilters, ReportSettings
 from metrics.schema import CANONICAL_SCHEMA
 from models import repository as repo
 from models.tables import ShareLink, Snapshot
@@ -30,9 +32,15 @@ def demo_frame() -> pl.DataFrame:
     return demo.generate(rows=3_000)
 
 
+def _ws(session) -> int:
+    """The first workspace (every database has one)."""
+    return repo.ensure_workspace(session=session).id
+
+
 def _save(session, name="Q3 report", frame=None, **kwargs) -> Snapshot:
     frame = frame if frame is not None else pl.DataFrame({"platform": ["facebook"], "spend": [1.0]})
-    return repo.save_snapshot(session=session, name=name, frame=frame, settings=kwargs.pop("settings", {}), **kwargs)
+    return repo.save_snapshot(session=session, workspace_id=_ws(session), name=name, frame=frame,
+                              settings=kwargs.pop("settings", {}), **kwargs)
 
 
 def _assert_utc(value: datetime) -> None:
@@ -46,7 +54,7 @@ def test_snapshot_frame_round_trips(session, demo_frame):
     settings = {"grain": "week", "filters": {"platform": ["facebook", "x"]}, "goals": [{"kpi": "cpa", "target": 12.5}]}
     files = [{"name": "meta.csv", "sha256": "ab" * 32, "size": 1234}]
     saved = repo.save_snapshot(
-        session=session, name="Q3 report", frame=demo_frame, settings=settings, client_label="ACME",
+        session=session, workspace_id=_ws(session), name="Q3 report", frame=demo_frame, settings=settings, client_label="ACME",
         source_files=files, app_version="9.9.9",
     )
     loaded = repo.load_snapshot_frame(session=session, snapshot_id=saved.id)
@@ -85,16 +93,17 @@ def test_settings_with_dates_are_stored_as_iso_strings(session):
 def test_list_snapshots_never_reads_the_blob(engine, session):
     for i in range(3):
         _save(session, name=f"report {i}")
+    workspace_id = _ws(session)
     session.expire_all()
     statements: list[str] = []
     sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
 
-    listed = repo.list_snapshots(session=session)
+    listed = repo.list_snapshots(session=session, workspace_id=workspace_id)
 
     assert [s.name for s in listed] == ["report 2", "report 1", "report 0"]  # newest first
     assert statements and not any("frame_parquet" in s for s in statements)
     assert all("frame_parquet" in sa.inspect(s).unloaded for s in listed)
-    assert repo.list_snapshots(session=session, limit=1)[0].name == "report 2"
+    assert repo.list_snapshots(session=session, workspace_id=_ws(session), limit=1)[0].name == "report 2"
 
 
 def test_get_snapshot_is_metadata_only(session):
@@ -115,13 +124,14 @@ def test_rename_and_update_settings(session):
     relabelled = repo.rename_snapshot(session=session, snapshot_id=saved.id, name="Final report", client_label=None)
     assert relabelled.client_label is None
 
-    settings = {"grain": "month", "comparison": "previous_period"}
+    written = ReportSettings(filters=ReportFilters(grain="month", compare="previous_year")).to_dict()
+    settings = copy.deepcopy(written)
     updated = repo.update_snapshot_settings(session=session, snapshot_id=saved.id, settings=settings)
-    settings["grain"] = "mutated afterwards"  # the stored copy must not follow the caller's dict
+    settings["filters"] = "mutated afterwards"  # the stored copy must not follow the caller's dict
     session.expire_all()
-    assert repo.get_snapshot(session=session, snapshot_id=saved.id).settings == {
-        "grain": "month", "comparison": "previous_period"
-    }
+    stored = repo.get_snapshot(session=session, snapshot_id=saved.id).settings
+    assert stored == written
+    assert ReportSettings.from_dict(stored).filters.grain == "month"
     _assert_utc(updated.updated_at)
 
     with pytest.raises(UsageError):
@@ -140,7 +150,7 @@ def test_delete_snapshot_deletes_its_links(session):
     assert repo.delete_snapshot(session=session, snapshot_id=doomed.id) is True
 
     assert repo.delete_snapshot(session=session, snapshot_id=doomed.id) is False
-    assert [s.name for s in repo.list_snapshots(session=session)] == ["keep"]
+    assert [s.name for s in repo.list_snapshots(session=session, workspace_id=_ws(session))] == ["keep"]
     remaining = session.exec(select(ShareLink.snapshot_id)).all()
     assert remaining == [keep.id]  # the database cascaded, the ORM did not have to
     assert repo.resolve_share_token(session=session, token=token_a) is None
@@ -282,48 +292,39 @@ def test_list_share_links_across_snapshots(session):
     assert [link.label for link in repo.list_share_links(session=session, snapshot_id=a.id)] == ["1"]
 
 
-# --- mapping profiles and app state --------------------------------------------------------------
+# --- mapping profiles --------------------------------------------------------------------------
 
 
 def test_mapping_profiles(session):
-    repo.save_mapping_profile(session=session, name="Agency sheet", mapping={"Kanal": "platform", "Kosten": "spend"})
-    repo.save_mapping_profile(session=session, name="Another", mapping={"cost": "spend"})
-    replaced = repo.save_mapping_profile(session=session, name="Agency sheet", mapping={"Kanal": "platform"})
+    ws = _ws(session)
+    repo.save_mapping_profile(session=session, workspace_id=ws, name="Agency sheet",
+                              mapping={"Kanal": "platform", "Kosten": "spend"})
+    repo.save_mapping_profile(session=session, workspace_id=ws, name="Another", mapping={"cost": "spend"})
+    replaced = repo.save_mapping_profile(session=session, workspace_id=ws, name="Agency sheet",
+                                         mapping={"Kanal": "platform"})
     assert replaced.mapping == {"Kanal": "platform"}
     _assert_utc(replaced.updated_at)
 
-    profiles = repo.list_mapping_profiles(session=session)
+    profiles = repo.list_mapping_profiles(session=session, workspace_id=ws)
     assert [(p.name, p.mapping) for p in profiles] == [("Agency sheet", {"Kanal": "platform"}), ("Another", {"cost": "spend"})]
-    assert repo.get_mapping_profile(session=session, name="Another").mapping == {"cost": "spend"}
-    assert repo.delete_mapping_profile(session=session, name="Another") is True
-    assert repo.delete_mapping_profile(session=session, name="Another") is False
-    assert [p.name for p in repo.list_mapping_profiles(session=session)] == ["Agency sheet"]
-
-
-def test_last_opened_snapshot(session, engine):
-    assert repo.get_last_opened_snapshot_id(session=session) is None
-    a, b = _save(session, name="a"), _save(session, name="b")
-    repo.set_last_opened_snapshot_id(session=session, snapshot_id=a.id)
-    with Session(engine) as other:  # visible to another session (another Streamlit user)
-        repo.set_last_opened_snapshot_id(session=other, snapshot_id=b.id)
-    assert repo.get_last_opened_snapshot_id(session=session) == b.id
-    repo.delete_snapshot(session=session, snapshot_id=b.id)
-    assert repo.get_last_opened_snapshot_id(session=session) is None
-    repo.set_last_opened_snapshot_id(session=session, snapshot_id=None)
-    assert repo.get_last_opened_snapshot_id(session=session) is None
+    assert repo.get_mapping_profile(session=session, workspace_id=ws, name="Another").mapping == {"cost": "spend"}
+    assert repo.delete_mapping_profile(session=session, workspace_id=ws, name="Another") is True
+    assert repo.delete_mapping_profile(session=session, workspace_id=ws, name="Another") is False
+    assert [p.name for p in repo.list_mapping_profiles(session=session, workspace_id=ws)] == ["Agency sheet"]
 
 
 def test_results_stay_readable_after_a_ui_style_session_closes(engine):
     """The UI uses short sessions with expire_on_commit=False and reads results after closing them."""
     frame = pl.DataFrame({"platform": ["x"], "spend": [2.0]})
     with Session(engine, expire_on_commit=False) as session:
-        saved = repo.save_snapshot(session=session, name="ui", frame=frame, settings={"grain": "day"})
+        ws = _ws(session)
+        saved = repo.save_snapshot(session=session, workspace_id=ws, name="ui", frame=frame, settings={"grain": "day"})
         link, _ = repo.create_share_link(session=session, snapshot_id=saved.id, label="L")
-        repo.set_last_opened_snapshot_id(session=session, snapshot_id=saved.id)
+        repo.set_workspace_showing(session=session, workspace_id=ws, showing="snapshot", snapshot_id=saved.id)
         session.commit()
     with Session(engine, expire_on_commit=False) as session:
-        listed = repo.list_snapshots(session=session)
-        links = repo.list_share_links(session=session)
+        listed = repo.list_snapshots(session=session, workspace_id=ws)
+        links = repo.list_share_links(session=session, workspace_id=ws)
         renamed = repo.rename_snapshot(session=session, snapshot_id=saved.id, name="ui 2")
         session.commit()
     assert (saved.id, saved.name, saved.row_count) == (listed[0].id, "ui", 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from metrics.errors import UsageError
 from models.db import make_engine, normalize_database_url
-from models.settings import ENVIRONMENT, load_settings
+from models.settings import SETTINGS, Settings, load_settings
 
 
 def test_defaults(tmp_path, monkeypatch):
@@ -20,10 +21,13 @@ def test_defaults(tmp_path, monkeypatch):
     assert settings.password_hash is None and not settings.editor_password_required
     assert settings.share_days == 30
     assert settings.public_url is None
-    assert {v.name for v in ENVIRONMENT} == {
-        "CAMPAIGN_LENS_DATA_DIR", "DATABASE_URL", "CAMPAIGN_LENS_PASSWORD_HASH", "CAMPAIGN_LENS_SHARE_DAYS",
-        "CAMPAIGN_LENS_PUBLIC_URL",
-    }
+    assert settings.workspace_max_mb == 2048 and settings.workspace_max_bytes == 2 * 1024**3
+    assert settings.smtp_url is None  # no email delivery until a mail server is configured
+
+
+def test_every_settings_field_is_declared_once():
+    assert sorted(s.field for s in SETTINGS) == sorted(f.name for f in dataclasses.fields(Settings))
+    assert len({s.env for s in SETTINGS}) == len(SETTINGS)
 
 
 def test_values_from_the_environment(tmp_path):
@@ -32,11 +36,15 @@ def test_values_from_the_environment(tmp_path):
         "CAMPAIGN_LENS_PASSWORD_HASH": "'scrypt$16384$8$1$abc$def'",
         "CAMPAIGN_LENS_SHARE_DAYS": " 7 ",
         "CAMPAIGN_LENS_PUBLIC_URL": "https://reports.example.com/",
+        "CAMPAIGN_LENS_WORKSPACE_MAX_MB": "10",
+        "CAMPAIGN_LENS_SMTP_URL": " 'smtps://m.example.com?from=r@example.com' ",
     })
+    assert settings.smtp_url == "smtps://m.example.com?from=r@example.com"
     assert settings.database_url == f"sqlite:///{tmp_path / 'campaign_lens.db'}"
     assert settings.password_hash == "scrypt$16384$8$1$abc$def" and settings.editor_password_required
     assert settings.share_days == 7
     assert settings.share_url("a-b_c") == "https://reports.example.com/?share=a-b_c"
+    assert settings.workspace_max_bytes == 10 * 1024 * 1024
     assert load_settings({"DATABASE_URL": "postgres://u:p@db/x"}).database_url == "postgres://u:p@db/x"
 
 
@@ -47,12 +55,15 @@ def test_share_url_falls_back_to_the_page_url():
 
 
 @pytest.mark.parametrize(
-    "env", [{"CAMPAIGN_LENS_SHARE_DAYS": "soon"}, {"CAMPAIGN_LENS_SHARE_DAYS": "0"}, {"CAMPAIGN_LENS_PUBLIC_URL": "example.com"}]
+    "env",
+    [{"CAMPAIGN_LENS_SHARE_DAYS": "soon"}, {"CAMPAIGN_LENS_SHARE_DAYS": "0"}, {"CAMPAIGN_LENS_PUBLIC_URL": "example.com"},
+     {"CAMPAIGN_LENS_WORKSPACE_MAX_MB": "2 GB"}, {"CAMPAIGN_LENS_WORKSPACE_MAX_MB": "0"}],
 )
 def test_bad_values_are_one_plain_sentence(env):
     with pytest.raises(UsageError) as info:
         load_settings(env)
     assert str(info.value).endswith(".") and "\n" not in str(info.value)
+    assert next(iter(env)) in str(info.value)  # the sentence names the variable to fix
 
 
 @pytest.mark.parametrize(
@@ -94,7 +105,9 @@ def test_in_memory_sqlite_keeps_its_schema_and_foreign_keys():
     try:
         upgrade_database(engine)
         with Session(engine) as session:
-            saved = repo.save_snapshot(session=session, name="m", frame=pl.LazyFrame({"spend": [1.0]}), settings={})
+            workspace = repo.ensure_workspace(session=session)
+            saved = repo.save_snapshot(session=session, workspace_id=workspace.id, name="m",
+                                       frame=pl.LazyFrame({"spend": [1.0]}), settings={})
             repo.create_share_link(session=session, snapshot_id=saved.id)
             repo.delete_snapshot(session=session, snapshot_id=saved.id)
             assert repo.list_share_links(session=session) == []  # the cascade needs foreign_keys=ON

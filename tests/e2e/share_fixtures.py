@@ -35,8 +35,9 @@ def shared_snapshot(database_url: str, name: str = SNAPSHOT_NAME) -> Shared:
             pl.when(pl.col("campaign") == first).then(pl.lit(XSS)).otherwise(pl.col("campaign")).alias("campaign")
         )
         with Session(engine) as session:
-            snapshot = repository.save_snapshot(session=session, name=name, frame=frame, settings={},
-                                                client_label="Acme")
+            workspace_id = repository.ensure_workspace(session=session).id
+            snapshot = repository.save_snapshot(session=session, workspace_id=workspace_id, name=name, frame=frame,
+                                                settings={}, client_label="Acme")
             _, token = repository.create_share_link(session=session, snapshot_id=snapshot.id, label="client")
             revoked, revoked_token = repository.create_share_link(session=session, snapshot_id=snapshot.id)
             repository.revoke_share_link(session=session, link_id=revoked.id)

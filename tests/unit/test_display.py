@@ -121,3 +121,24 @@ def test_csv_exports_have_no_float_tails():
     assert "62687.13," in text and "62687.130000000005" not in text
     assert ",0.33\n" in text or text.rstrip().endswith(",0.33")
     assert "'=cmd" in text  # formula-like text still escaped
+
+
+def test_buckets_and_moments_in_the_date_style():
+    from datetime import datetime, timedelta, timezone
+
+    assert display.format_bucket(date(2025, 8, 4), "week") == "4 Aug 2025"
+    assert display.format_bucket(date(2025, 8, 1), "month") == "Aug 2025"
+    moment = datetime(2026, 3, 9, 23, 30, tzinfo=timezone(timedelta(hours=-2)))
+    assert display.format_timestamp(moment) == "10 Mar 2026, 01:30 UTC"
+
+
+def test_axis_formats_let_the_ticks_choose_their_decimals():
+    assert display.axis_format("percent") == "~%" and display.axis_label_expr("percent")
+    assert display.axis_format("number", largest=250_000) == ",~s"  # 250k
+    assert display.axis_format("number", largest=3) == ",~f"  # 0.5, never 500m
+    assert display.axis_title("cpa", "EUR") == "CPA (EUR)" and display.axis_title("cpa", None) == "CPA"
+
+
+def test_a_platform_name_labelled_twice_stays_the_same():
+    assert display.platform_label(display.platform_label("google_ads")) == "Google Ads"
+    assert display.platform_label("TikTok") == "TikTok"

@@ -179,3 +179,94 @@ def test_invalid_goals_files_give_one_plain_sentence(text, fragment):
         parse_goals(text)
     message = str(error.value)
     assert fragment in message and message.endswith(".") and "\n" not in message
+
+
+# --- targets already met, relative targets, monthly goals -------------------------------------------------
+
+
+def test_a_stock_already_above_its_target_is_achieved_with_no_pace():
+    # About 81,725 followers on the last day: a 60,000 goal is already reached, not "on track" with a pace down.
+    result = evaluate(_goal(metric="followers", target=60_000.0), _frame(followers=lambda i: 80_000 + 63.9 * i))
+    assert result.current == pytest.approx(80_000 + 63.9 * 27)
+    assert result.status == "achieved" and result.pace_needed is None and result.progress == 1.0
+    points = goals.timeline(result, _frame(followers=lambda i: 80_000 + 63.9 * i))
+    assert points.filter(pl.col("series") == "Needed pace").is_empty()  # no line running down to 60,000
+
+
+def test_a_relative_stock_target_grows_from_the_level_on_the_start_day():
+    frame = _frame(followers=lambda i: 1000 + 10 * i)
+    start = START + timedelta(days=7)  # level 1,070 that day
+    result = evaluate(_goal(metric="followers", target=0.30, target_mode="relative", start=start.isoformat()), frame)
+    assert result.base == pytest.approx(1070.0)
+    assert result.target == pytest.approx(1070.0 * 1.3)
+    assert result.current == pytest.approx(1270.0)
+    assert result.progress == pytest.approx(1270.0 / 1391.0)
+    assert result.pace_needed == pytest.approx((1391.0 - 1270.0) / 30)
+
+
+def test_a_relative_total_compares_with_the_period_before_the_start():
+    # Conversions 0, 1, 2, … a day; the goal runs 15–28 Jan (14 days), so the base is 1–14 Jan: 0 + … + 13.
+    start, deadline = START + timedelta(days=14), LAST
+    goal = _goal(target=0.5, target_mode="relative", start=start.isoformat(), deadline=deadline.isoformat())
+    result = evaluate(goal, _frame(conversions=lambda i: i))
+    assert result.base == pytest.approx(sum(range(14)))
+    assert result.target == pytest.approx(sum(range(14)) * 1.5)
+    assert result.current == pytest.approx(sum(range(14, 28)))
+    assert result.status == "achieved"  # 287 ≥ 136.5, and the deadline is the last day of data
+
+
+def test_a_relative_target_without_a_base_says_why():
+    result = evaluate(_goal(target=0.3, target_mode="relative", start=START.isoformat()), _frame())
+    assert result.status == "no_data" and "grow from" in result.note
+
+
+def test_a_monthly_goal_judges_every_month():
+    # 1 Jan – 28 Feb: 10 conversions a day in January, 3 a day in February.
+    frame = pl.concat([_frame(), _frame(conversions=lambda i: 3).with_columns(pl.col("date") + timedelta(days=31))])
+    goal = Goal.from_dict(_goal(target=200.0, recurrence="monthly", deadline="2026-03-31"))
+    months = goals.monthly_progress(goal, frame)
+    assert [m.month for m in months] == [date(2026, 1, 1), date(2026, 2, 1)]
+    january, february = (m.progress for m in months)
+    assert january.current == pytest.approx(280.0) and january.status == "achieved"
+    # February (28 days of data = the whole month): 84 conversions, below 200.
+    assert february.current == pytest.approx(84.0) and february.status == "missed"
+    assert evaluate(goal, frame).current == pytest.approx(84.0)  # the goal shows its latest month
+    assert goal.title == "Conversions ≥ 200 every month until Mar 2026"
+
+
+def test_the_running_month_is_projected_to_its_end():
+    goal = Goal.from_dict(_goal(target=300.0, recurrence="monthly", deadline="2026-06-30"))
+    [january] = goals.monthly_progress(goal, _frame())  # data ends 28 Jan: three days to go
+    assert january.progress.days_left == 3
+    assert january.progress.projection == pytest.approx(280.0 + 3 * 10.0)
+    assert january.progress.status == "on_track"
+
+
+@pytest.mark.parametrize("fields, fragment", [
+    ({"target_mode": "relative"}, "no start date"),
+    ({"target_mode": "relative", "start": "2026-01-01", "target": -1.5}, "-100 %"),
+    ({"target_mode": "relative", "start": "2026-01-01", "recurrence": "monthly"}, "absolute target"),
+    ({"target_mode": "percent"}, "neither absolute nor relative"),
+    ({"recurrence": "weekly"}, "monthly or not at all"),
+])
+def test_new_fields_are_validated(fields, fragment):
+    with pytest.raises(GoalError, match=fragment):
+        Goal.from_dict(_goal(**fields))
+
+
+def test_new_fields_round_trip_and_old_goals_still_load():
+    goal = Goal.from_dict(_goal(metric="followers", target=0.3, target_mode="relative", start="2026-01-10",
+                                name="+30 % followers"))
+    assert parse_goals(goals.dump_goals([goal.to_dict()])) == [goal.to_dict()]
+    assert goal.to_dict()["target_mode"] == "relative" and goal.to_dict()["recurrence"] == "none"
+    old = Goal.from_dict({"metric": "conversions", "target": 500, "deadline": "2026-03-01", "id": "abc"})
+    assert (old.target_mode, old.recurrence) == ("absolute", "none")
+    assert old.title == "Conversions ≥ 500 by 1 Mar 2026"
+
+
+def test_current_value_for_someone_setting_a_goal():
+    frame = _frame(followers=lambda i: 1000 + 10 * i)
+    assert goals.current_value("followers", frame) == (pytest.approx(1270.0), START, LAST)
+    value, first, last = goals.current_value("conversions", frame, days=7)
+    assert (value, first, last) == (pytest.approx(70.0), LAST - timedelta(days=6), LAST)
+    assert goals.current_value("conversions", frame, scope="platform", scope_value="tiktok") == (None, None, None)

@@ -24,9 +24,21 @@ def _imports(path: Path) -> set[str]:
 def test_metrics_and_models_never_import_streamlit():
     offenders = [
         str(path.relative_to(REPO))
-        for package in ("metrics", "models")
+        for package in ("metrics", "models", "reports")
         for path in (REPO / package).rglob("*.py")
         if "streamlit" in _imports(path)
+    ]
+    assert offenders == []
+
+
+def test_imports_flow_down_from_reports_never_up_into_it():
+    """reports/ reads metrics/ and models/, never ui/; metrics/ and models/ never import reports/."""
+    offenders = [str(path.relative_to(REPO)) for path in (REPO / "reports").rglob("*.py") if "ui" in _imports(path)]
+    offenders += [
+        str(path.relative_to(REPO))
+        for package in ("metrics", "models")
+        for path in (REPO / package).rglob("*.py")
+        if "reports" in _imports(path)
     ]
     assert offenders == []
 

@@ -15,7 +15,7 @@ from metrics.schema import conform
 
 @pytest.fixture(scope="module")
 def frame() -> pl.DataFrame:
-    return demo.generate(rows=20_000)
+    return demo.generate(rows=60_000)  # about 140 rows a day: the rollup (about 55 a day) is far smaller
 
 
 @pytest.mark.parametrize(

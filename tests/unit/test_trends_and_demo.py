@@ -9,7 +9,7 @@ import pytest
 
 from metrics import demo, kpis
 from metrics.schema import CANONICAL_SCHEMA, PLATFORMS
-from metrics.trends import comparison_range
+from metrics.trends import PRESET_LABELS, comparison_range, matching_preset, preset_range
 
 
 @pytest.mark.parametrize(
@@ -22,6 +22,44 @@ from metrics.trends import comparison_range
 )
 def test_comparison_range(start, end, compare, expected):
     assert comparison_range(start, end, compare) == expected
+
+
+def test_a_custom_comparison_period_is_itself():
+    period = (date(2025, 8, 1), date(2025, 8, 31))
+    assert comparison_range(date(2026, 10, 1), date(2026, 10, 7), period) == period
+    with pytest.raises(ValueError):
+        comparison_range(date(2026, 10, 1), date(2026, 10, 7), (date(2025, 8, 31), date(2025, 8, 1)))
+
+
+# Data from 1 Sep 2025 to 12 Aug 2026: presets count back from the last day in the data.
+FIRST, LAST = date(2025, 9, 1), date(2026, 8, 12)
+
+
+@pytest.mark.parametrize(
+    ("preset", "expected"),
+    [
+        ("last_7", (date(2026, 8, 6), LAST)),
+        ("last_30", (date(2026, 7, 14), LAST)),
+        ("last_90", (date(2026, 5, 15), LAST)),
+        ("this_month", (date(2026, 8, 1), LAST)),
+        ("last_month", (date(2026, 7, 1), date(2026, 7, 31))),
+        ("quarter_to_date", (date(2026, 7, 1), LAST)),
+        ("year_to_date", (date(2026, 1, 1), LAST)),
+        ("all", (FIRST, LAST)),
+    ],
+)
+def test_date_presets(preset, expected):
+    assert preset_range(preset, FIRST, LAST) == expected
+    assert matching_preset(*expected, FIRST, LAST) == preset
+
+
+def test_presets_never_start_before_the_data_and_custom_has_no_dates():
+    assert preset_range("last_90", date(2026, 8, 1), LAST) == (date(2026, 8, 1), LAST)
+    assert preset_range("year_to_date", date(2026, 3, 5), LAST) == (date(2026, 3, 5), LAST)
+    assert matching_preset(date(2026, 8, 2), date(2026, 8, 9), FIRST, LAST) == "custom"
+    assert PRESET_LABELS["quarter_to_date"] == "Quarter to date"
+    with pytest.raises(ValueError):
+        preset_range("custom", FIRST, LAST)
 
 
 def test_comparison_range_refuses_reversed_dates():
@@ -40,7 +78,10 @@ def test_demo_has_what_every_page_needs():
     data = demo.generate()
     platforms = set(data["platform"].unique())
     assert len(platforms) >= 6 and platforms <= set(PLATFORMS)
-    assert data["date"].n_unique() == 90
+    # Fourteen months, every day: the default view (last 30 days) compares with the previous 30 days and
+    # with the same days a year earlier on first load.
+    assert data["date"].n_unique() == 426
+    assert (data["date"].min(), data["date"].max()) == (date(2025, 9, 1), date(2026, 10, 31))
     assert set(data["variant"].drop_nulls().unique()) == {"A", "B"}
     assert data["content_format"].n_unique() >= 4
     assert data["funnel_stage"].n_unique() == 5
