@@ -3,12 +3,16 @@
 Readers (text, Excel, Parquet) hand over a `RawTable`; `build_canonical` then runs named steps, each
 returning values (nothing shared is changed in place):
 
-    drop blank rows → detect (per column: decimal mark, date format, distinct values)
-    → clean (one select: the canonical columns plus per-row total, bad and masked flags)
+    drop blank rows → detect (per column: number format and date format from a sample, distinct values)
+    → clean (one select: the canonical columns plus per-row total and bad flags)
     → validate (split loaded / rejected / total rows) → exclude totals (and subtotals)
     → finish (platform, currency, engagements, the canonical schema).
 
-Python only touches the rejected rows that go into the report (at most 1000).
+Speed: columns polars already typed pass through with range checks; text measures are read with one
+pass of literal replacements (`clean.fast_number_expr`) and only the cells that leaves doubtful ("--",
+"<5", "(12)", a bad cell) get the full reading (regexes), each distinct one once; text dimensions are
+cleaned only when a distinct value needs it. Python only touches the rejected rows that go into the
+report (at most 1000).
 """
 
 from __future__ import annotations
@@ -216,7 +220,7 @@ def build_canonical(
     frame = _as_text_where_needed(frame, plan)
     detected = _detect(frame, raw, plan, family)
     staged = _clean(frame, raw, plan, detected)
-    validated = _validate(staged, frame, raw, plan)
+    validated = _validate(staged, frame, raw)
     loaded, excluded, total_notes = _exclude_totals(validated, raw, staged.known_values.get("campaign"))
     canonical, finished = _finish(loaded, plan, family, report, staged.known_values)
     notes = (*blank_notes, *staged.notes, *detected.notes, *validated.notes, *total_notes, *finished.issues)
@@ -433,7 +437,7 @@ def _date_cells(frame: pl.DataFrame, column: ColumnPlan, detected: _Detected, ch
 # ------------------------------------------------------------------------------------------ validate
 
 
-def _validate(staged: _Staged, frame: pl.DataFrame, raw: RawTable, plan: MappingPlan) -> _Validated:
+def _validate(staged: _Staged, frame: pl.DataFrame, raw: RawTable) -> _Validated:
     """Split the rows: loaded, rejected (with line and reason, at most 1000 listed) and total rows."""
     rows = staged.frame
     flags = rows.select(pl.col("__total").sum().alias("t"), (pl.col("__bad") & ~pl.col("__total")).sum().alias("b"))
