@@ -18,7 +18,7 @@ import io
 
 import polars as pl
 
-from metrics.ingest import clean, excel, sniff, text
+from metrics.ingest import clean, sniff, text
 from metrics.ingest.report import UnreadableFileError
 
 _WHOLE_NUMBER = r"^[-+]?\d{1,18}$"
@@ -91,6 +91,8 @@ def _header(data: bytes, encoding: sniff.Encoding, sniffed: sniff.Sniff) -> tupl
 
 
 def _read_workbook(data: bytes, filename: str) -> pl.DataFrame:
+    from metrics.ingest import excel  # zipfile and fastexcel only when a workbook arrives
+
     sheet = excel.read_workbook(data, filename, None)  # zip-bomb guard, damaged-file errors, header row
     names = _column_names(sheet.header)
     body = sheet.cells.slice(sheet.header_index + 1)
