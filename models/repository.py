@@ -42,7 +42,16 @@ from metrics.errors import CampaignLensError, UsageError
 from metrics.schema import DIMENSIONS, conform, empty_frame
 from models.settings import load_settings
 from models.sources import RefreshChange, merge_refresh
-from models.tables import DataSource, MappingProfile, ShareLink, Showing, Snapshot, Workspace, utcnow
+from models.tables import (
+    DataSource,
+    DeliverySchedule,
+    MappingProfile,
+    ShareLink,
+    Showing,
+    Snapshot,
+    Workspace,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from metrics.ingest import LoadResult
@@ -228,9 +237,10 @@ class WorkspaceContents:
     links: int
     mapping_profiles: int
     stored_bytes: int
+    schedules: int = 0
 
     def describe(self) -> str:
-        """"3 sources, 5 snapshots, 2 client links" (profiles only when there are any)."""
+        """"3 sources, 5 snapshots, 2 client links" (profiles and email schedules only when there are any)."""
 
         def count(n: int, one: str, many: str) -> str:
             return f"{n:,} {one if n == 1 else many}"
@@ -239,6 +249,8 @@ class WorkspaceContents:
                  count(self.links, "client link", "client links")]
         if self.mapping_profiles:
             parts.append(count(self.mapping_profiles, "mapping profile", "mapping profiles"))
+        if self.schedules:
+            parts.append(count(self.schedules, "email schedule", "email schedules"))
         return ", ".join(parts)
 
 
@@ -427,12 +439,14 @@ def workspace_contents(*, session: Session, workspace_id: int) -> WorkspaceConte
         mapping_profiles=count(select(func.count()).select_from(MappingProfile)
                                .where(MappingProfile.workspace_id == workspace_id)),
         stored_bytes=_stored_bytes(session, workspace_id),
+        schedules=count(select(func.count()).select_from(DeliverySchedule)
+                        .where(DeliverySchedule.workspace_id == workspace_id)),
     )
 
 
 def delete_workspace(*, session: Session, workspace_id: int) -> bool:
-    """Delete a workspace and everything in it (sources, snapshots, their links, mapping profiles),
-    in one transaction. False when it did not exist."""
+    """Delete a workspace and everything in it (sources, snapshots, their links, mapping profiles,
+    email schedules and their log), in one transaction. False when it did not exist."""
     snapshot_ids = session.exec(select(Snapshot.id).where(Snapshot.workspace_id == workspace_id)).all()
     link_ids = session.exec(select(ShareLink.id).where(col(ShareLink.snapshot_id).in_(snapshot_ids))).all()
     source_ids = session.exec(select(DataSource.id).where(DataSource.workspace_id == workspace_id)).all()
