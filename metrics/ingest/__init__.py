@@ -3,6 +3,7 @@
     load(data, filename, mapping=None) -> LoadResult          # one upload (bytes)
     load_path(path, mapping=None) -> LoadResult               # same, reading a file (faster for big files)
     load_many([(filename, bytes), ...], mappings=None) -> CombinedLoad
+    load_path_summed(path, mapping=None, keep=None) -> SummedLoad  # rows summed by date and dimensions
     read_table(bytes, filename) -> pl.DataFrame                # any other table (A/B files), same reader
 
 `mapping` is {source header: canonical name, "results"/"result_type" (Meta roles), or "" to
@@ -66,7 +67,7 @@ from pathlib import Path
 import polars as pl
 
 from metrics import schema
-from metrics.ingest import clean, sniff, text
+from metrics.ingest import clean, sniff, stream, text
 from metrics.ingest.catalog import Family, family_label
 from metrics.ingest.families import (
     MappingPlan,
@@ -85,11 +86,13 @@ from metrics.ingest.report import (
     ValueGuess,
 )
 from metrics.ingest.results import MAPPING_TARGETS
+from metrics.ingest.stream import SummedLoad
 from metrics.ingest.table import read_table
 
 __all__ = [
-    "MAPPING_TARGETS", "MAX_UPLOAD_BYTES", "CombinedLoad", "FileReport", "Issue", "LoadResult", "RejectedRow",
-    "UnreadableFileError", "ValueGuess", "family_label", "load", "load_many", "load_path", "read_table",
+    "MAPPING_TARGETS", "MAX_UPLOAD_BYTES", "CombinedLoad", "FileReport", "Issue", "LoadResult", "SummedLoad",
+    "RejectedRow", "UnreadableFileError", "ValueGuess", "family_label", "load", "load_many", "load_path",
+    "load_path_summed", "read_table",
 ]
 
 # Uploads above this size are refused (the command line's load_path has no such cap).
@@ -124,6 +127,28 @@ def load_path(
     if head.startswith((sniff.ZIP_MAGIC, sniff.PARQUET_MAGIC)) or _excel_name(path.name):
         return _load(path.read_bytes(), path.name, mapping)
     return _load_text(path, path.name, mapping, keep=keep)
+
+
+def load_path_summed(
+    path: str | Path, mapping: dict[str, str] | None = None, *, keep: Iterable[str] | None = None
+) -> SummedLoad:
+    """`load_path`'s rows summed by date and dimension values (`stream.ROWS` counts the rows of each sum), and
+    its report: what `kpis.summarize` reads like the rows, for a caller that needs only sums (the report command).
+
+    A plain text file (stream.py: typed numbers and dates, nothing to reject, exclude or clean) is read in one
+    streaming pass without holding its rows; any other file is loaded in full and then summed: the same result.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UnreadableFileError(f"{path.name} was not found; check the path and try again.")
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if not (head.startswith((sniff.ZIP_MAGIC, sniff.PARQUET_MAGIC)) or _excel_name(path.name)):
+        streamed = stream.sum_plain(path, _text_setup(path, path.name, mapping, keep))
+        if streamed is not None:
+            return streamed
+    result = load_path(path, mapping, keep=keep)
+    return SummedLoad(stream.finish_sums(stream.summed(result.frame).collect()), result.report, streamed=False)
 
 
 def load_many(
@@ -294,6 +319,15 @@ ALWAYS_READ = frozenset({*schema.MEASURES, "date", "platform", "campaign", "curr
 def _load_text(
     source: bytes | Path, name: str, mapping: dict[str, str] | None, *, keep: Iterable[str] | None = None
 ) -> LoadResult:
+    setup = _text_setup(source, name, mapping, keep)
+    raw = text.read_text_table(source, setup.sniffed, setup.encoding, setup.plan)
+    return _finish(raw, setup.plan, setup.family, setup.report, setup.sniffed.preamble)
+
+
+def _text_setup(
+    source: bytes | Path, name: str, mapping: dict[str, str] | None, keep: Iterable[str] | None
+) -> stream.TextSetup:
+    """What the first 64 KB of a text file say: encoding, layout, export family, mapping, and the report so far."""
     encoding, sniffed = text.sniff_source(source, name, set(mapping or {}))
     text.refuse_several_tables(source, encoding, sniffed, name)
     notes = []
@@ -315,8 +349,7 @@ def _load_text(
     if keep is not None:
         wanted = ALWAYS_READ | set(keep)
         plan = dataclasses.replace(plan, columns=[c for c in plan.columns if c.canonical in wanted])
-    raw = text.read_text_table(source, sniffed, encoding, plan)
-    return _finish(raw, plan, family, report, sniffed.preamble)
+    return stream.TextSetup(encoding, sniffed, family, plan, report)
 
 
 def _load_excel(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -31,6 +31,7 @@ from metrics.ingest.families import ColumnPlan, MappingPlan
 from metrics.ingest.report import (
     MAX_RAW_CHARS,
     MAX_REJECTED_IN_REPORT,
+    CurrencySource,
     FileReport,
     Issue,
     RejectedRow,
@@ -77,11 +78,15 @@ def normalize_platform_values(values: pl.Series, uniques: pl.Series | None = Non
     return values.replace_strict(lookup, default=None, return_dtype=pl.String)
 
 
-def _reporting_start_note(header: str) -> bool:
+def date_header_notes(header: str) -> list[Issue]:
+    """A date column named as the start of the reporting period: the file has no day column."""
     n = schema.normalize_header(header)
-    return any(w in n for w in ("reporting starts", "начала отчет", "начало отчет", "berichtsbeginn",
-                                "début des rapports", "inicio del informe", "início dos relatórios",
-                                "start date"))
+    starts = any(w in n for w in ("reporting starts", "начала отчет", "начало отчет", "berichtsbeginn",
+                                  "début des rapports", "inicio del informe", "início dos relatórios", "start date"))
+    if not starts or n == "start date (in utc)":
+        return []
+    return [Issue("date_from_reporting_start", f"The file has no day column; '{header}' (the start of the reporting "
+                  "period) is used as the date.", "info")]
 
 
 def _blank_rows(frame: pl.DataFrame) -> pl.Expr | None:
@@ -95,13 +100,13 @@ def _blank_rows(frame: pl.DataFrame) -> pl.Expr | None:
     return blank
 
 
-def _values_matching(uniques: pl.Series, pattern: str) -> pl.Series | None:
+def values_matching(uniques: pl.Series, pattern: str) -> pl.Series | None:
     """The distinct values of a text column matching `pattern` (tested once per distinct value)."""
     hits = uniques.filter(uniques.str.contains(pattern).fill_null(False))
     return hits if hits.len() else None
 
 
-def _dimension_expr(frame: pl.DataFrame, name: str, distinct: dict[str, pl.Series]) -> pl.Expr:
+def dimension_expr(frame: pl.DataFrame, name: str, distinct: dict[str, pl.Series]) -> pl.Expr:
     """A text dimension, stripped, with "" and "--" as null; skipped when no distinct value needs it."""
     if frame.schema[name] != pl.String:
         return clean.text_dimension(name)
@@ -278,11 +283,9 @@ def _detect(frame: pl.DataFrame, raw: RawTable, plan: MappingPlan, family: Famil
             notes.append(Issue("ambiguous_dates", f"Dates in '{header}' could be read either way; they were "
                                f"read {order}.", "warning"))
         notes.extend(_date_format_notes(header, date_format))
-    if dates and _reporting_start_note(dates[0].header) and (
-            schema.normalize_header(dates[0].header) != "start date (in utc)"):
-        notes.append(Issue("date_from_reporting_start", f"The file has no day column; '{dates[0].header}' (the start "
-                           "of the reporting period) is used as the date.", "info"))
-    text_columns = [name for name in dict.fromkeys([*_dimension_sources(plan), *_label_candidates(frame, plan, raw)])
+    if dates:
+        notes.extend(date_header_notes(dates[0].header))
+    text_columns = [name for name in dict.fromkeys([*dimension_sources(plan), *label_candidates(frame.columns, plan, raw.scan_columns)])
                     if frame.schema[name] == pl.String]
     # One select: polars finds the distinct values of all columns in parallel.
     found = frame.select([pl.col(n).unique().implode() for n in text_columns])
@@ -298,16 +301,16 @@ def _measure_columns(plan: MappingPlan) -> list[ColumnPlan]:
     return columns
 
 
-def _dimension_sources(plan: MappingPlan) -> list[str]:
+def dimension_sources(plan: MappingPlan) -> list[str]:
     return [col_name(c.index) for d in _TEXT_DIMENSIONS for c in plan.by_canonical(d)]
 
 
-def _label_candidates(frame: pl.DataFrame, plan: MappingPlan, raw: RawTable) -> list[str]:
-    """Columns that may hold a total label: the first column, the label dimensions, the scanned text columns."""
+def label_candidates(columns: Iterable[str], plan: MappingPlan, scan_columns: Iterable[str]) -> list[str]:
+    """Columns read that may hold a total label: the first column, the label dimensions, the scanned text columns."""
     dimensions = [col_name(c.index) for c in plan.columns if c.canonical in _LABEL_DIMENSIONS]
     measures = {col_name(c.index) for c in plan.columns if c.canonical in schema.MEASURES}
-    return [c for c in dict.fromkeys([col_name(0), *dimensions, *raw.scan_columns])
-            if c in frame.columns and c not in measures]
+    read = set(columns)
+    return [c for c in dict.fromkeys([col_name(0), *dimensions, *scan_columns]) if c in read and c not in measures]
 
 
 # ------------------------------------------------------------------------------------------ clean
@@ -333,7 +336,7 @@ def _clean(frame: pl.DataFrame, raw: RawTable, plan: MappingPlan, detected: _Det
     dates = plan.by_canonical("date")
     if dates:
         exprs.append(_date_cells(frame, dates[0], detected, checks).value.alias("date"))
-    known_values = _dimensions(frame, plan, detected.distinct, exprs)
+    known_values = dimension_columns(frame, plan, detected.distinct, exprs)
     qualified, bare = _total_rows(frame, plan, raw, detected.distinct)
 
     bad_any = pl.any_horizontal(checks.bad).fill_null(False) if checks.bad else pl.lit(False)
@@ -511,7 +514,7 @@ def _date_format_notes(header: str, fmt: clean.DateFormat) -> list[Issue]:
     return []
 
 
-def _dimensions(
+def dimension_columns(
     frame: pl.DataFrame, plan: MappingPlan, distinct: dict[str, pl.Series], exprs: list[pl.Expr]
 ) -> dict[str, pl.Series]:
     """Text dimensions (several source columns joined with a space); returns the distinct values of those
@@ -520,12 +523,12 @@ def _dimensions(
     for dim in _TEXT_DIMENSIONS:
         names = [col_name(c.index) for c in plan.by_canonical(dim)]
         if len(names) == 1:
-            expr = _dimension_expr(frame, names[0], distinct)
+            expr = dimension_expr(frame, names[0], distinct)
             exprs.append(expr.alias(dim))
             if names[0] in distinct and expr.meta.eq(pl.col(names[0])):
                 known_values[dim] = distinct[names[0]]  # passed through unchanged: same distinct values
         elif names:
-            joined = pl.concat_str([_dimension_expr(frame, n, distinct) for n in names], separator=" ",
+            joined = pl.concat_str([dimension_expr(frame, n, distinct) for n in names], separator=" ",
                                    ignore_nulls=True)
             exprs.append(pl.when(joined == "").then(None).otherwise(joined).alias(dim))
     return known_values
@@ -539,17 +542,17 @@ def _total_rows(
     Bare candidates are confirmed by `_confirm_bare_totals`.
     """
     dimensions = [col_name(c.index) for c in plan.columns if c.canonical in _LABEL_DIMENSIONS]
-    candidates = _label_candidates(frame, plan, raw)
+    candidates = label_candidates(frame.columns, plan, raw.scan_columns)
     siblings = [c for c in candidates if c != col_name(0) or c in dimensions or c in raw.scan_columns]
     qualified: list[pl.Expr] = []
     bare: list[pl.Expr] = []
     for name in candidates:
         if frame.schema[name] != pl.String:
             continue
-        labelled = _values_matching(distinct[name], clean.TOTAL_QUALIFIED)
+        labelled = values_matching(distinct[name], clean.TOTAL_QUALIFIED)
         if labelled is not None:
             qualified.append(pl.col(name).is_in(labelled.implode()))
-        words = _values_matching(distinct[name], clean.TOTAL_BARE)
+        words = values_matching(distinct[name], clean.TOTAL_BARE)
         if words is not None:
             others = [_blank_cell(frame, o) for o in siblings if o != name]
             label = pl.col(name).is_in(words.implode())
@@ -610,7 +613,7 @@ def _rejected_rows(rejected: pl.DataFrame, raw: RawTable) -> tuple[RejectedRow, 
 
 
 # "All" campaigns, and a "Total" campaign beside dated rows: excluded only when the sums match exactly.
-_ALL_CAMPAIGN = (r"(?i)^\s*(all|all campaigns|все|все кампании|alle|alle kampagnen|todos|todas|toutes|tous|"
+ALL_CAMPAIGN = (r"(?i)^\s*(all|all campaigns|все|все кампании|alle|alle kampagnen|todos|todas|toutes|tous|"
                  + "|".join(re.escape(w) for w in clean.TOTAL_WORDS) + r")\s*$")
 
 
@@ -651,7 +654,7 @@ def _exclude_subtotals(
             dated = loaded.filter(pl.col("date").is_not_null())
             sums = dated.group_by("campaign").agg(sum_exprs)
             suspects.append(matches(sums, undated, ["campaign"]).select(ROW))
-    all_values = _values_matching(loaded["campaign"].unique() if campaigns is None else campaigns, _ALL_CAMPAIGN)
+    all_values = values_matching(loaded["campaign"].unique() if campaigns is None else campaigns, ALL_CAMPAIGN)
     is_all = pl.col("campaign").is_in(all_values.implode()) if all_values is not None else pl.lit(False)
     all_rows = loaded.filter(is_all) if all_values is not None else loaded.clear()
     if all_rows.height:
@@ -673,15 +676,17 @@ def _exclude_subtotals(
     return kept, dropped.height, _lines(dropped, raw)
 
 
-def _platform_guesses(values: pl.Series, uniques: pl.Series | None, header: str
-                      ) -> tuple[tuple[ValueGuess, ...], list[Issue]]:
-    """Platform values read by guess or not known (the report's value_guesses), with a warning."""
-    distinct = (values.unique() if uniques is None else uniques).drop_nulls().to_list()
-    readings = {v: schema.platform_reading(v) for v in distinct}
+def platform_guesses(distinct: list[str], rows_of: Callable[[list[str]], dict[str, int]], header: str
+                     ) -> tuple[tuple[ValueGuess, ...], list[Issue]]:
+    """Platform values read by guess or not known (the report's value_guesses), with a warning.
+
+    `rows_of(values)` counts the loaded rows holding each of `values`.
+    """
+    readings = {v: schema.platform_reading(v) for v in distinct if v is not None}
     unsure = {v: r for v, r in readings.items() if r[1] != "exact" and r[0]}
     if not unsure:
         return (), []
-    counts = dict(values.filter(values.is_in(list(unsure))).value_counts().iter_rows())
+    counts = rows_of(list(unsure))
     guesses = tuple(ValueGuess(header, value, slug, kind, int(counts.get(value, 0)))  # type: ignore[arg-type]
                     for value, (slug, kind) in sorted(unsure.items()))
     guessed = [f"{g.value} → {g.reading}" for g in guesses if g.kind == "guess"]
@@ -690,6 +695,35 @@ def _platform_guesses(values: pl.Series, uniques: pl.Series | None, header: str
         [f"not a platform we know: {', '.join(unknown)}"] if unknown else [])
     return guesses, [Issue("platform_guesses", f"Some values of '{header}' are not certain; check them "
                            f"({'; '.join(parts)}).", "warning")]
+
+
+def file_currency(first_rows: pl.DataFrame, currency: str | None, source: CurrencySource | None
+                  ) -> tuple[str | None, CurrencySource | None, list[Issue]]:
+    """The file's currency: the most common code of its first rows (`first_rows`: value_counts of their
+    currency column, most common first), else `currency`; a warning when the rows mix currencies."""
+    notes = []
+    if first_rows.height:
+        currency, source = first_rows[0, 0], "column"
+    if first_rows.height > 1:
+        notes.append(Issue("several_currencies", f"The file mixes currencies ({', '.join(sorted(first_rows[:, 0]))}); "
+                           "compare spend only within one currency.", "warning"))
+    return currency, source, notes
+
+
+# The most common currency of the first rows is the file's (a full count is not worth it).
+CURRENCY_SAMPLE_ROWS = 100_000
+
+
+def derived_engagements(columns: Iterable[str]) -> tuple[pl.Expr | None, list[Issue]]:
+    """Engagements from their parts when the file has no engagements column."""
+    present = set(columns)
+    parts = [m for m in ("likes", "comments", "shares", "saves", "clicks") if m in present]
+    if "engagements" in present or not parts:
+        return None, []
+    any_part = pl.any_horizontal([pl.col(p).is_not_null() for p in parts])
+    return pl.when(any_part).then(pl.sum_horizontal(parts)).alias("engagements"), [Issue(
+        "engagements_derived", f"The file has no engagements column; engagements were derived from "
+        f"{' + '.join(parts)} of each row.", "info")]
 
 
 # ------------------------------------------------------------------------------------------ finish
@@ -709,9 +743,13 @@ def _finish(
     guesses: tuple[ValueGuess, ...] = ()
     if "platform" in frame.columns:
         uniques = (known_values or {}).get("platform")
-        guesses, guess_notes = _platform_guesses(frame["platform"], uniques, plan.by_canonical("platform")[0].header)
+        platforms = frame["platform"]
+        guesses, guess_notes = platform_guesses(
+            (platforms.unique() if uniques is None else uniques).to_list(),
+            lambda values: dict(platforms.filter(platforms.is_in(values)).value_counts().iter_rows()),
+            plan.by_canonical("platform")[0].header)
         notes.extend(guess_notes)
-        normalized = normalize_platform_values(frame["platform"], uniques)
+        normalized = normalize_platform_values(platforms, uniques)
         if family.platform:
             normalized = normalized.fill_null(family.platform)
         frame = frame.with_columns(normalized.alias("platform"))
@@ -725,23 +763,16 @@ def _finish(
             frame = frame.with_columns(pl.col("currency").str.to_uppercase().str.strip_chars())
         if currency:
             frame = frame.with_columns(pl.col("currency").fill_null(currency))
-        # The most common currency of the first rows is the file's (a full count is not worth it).
-        counts = frame["currency"].head(100_000).drop_nulls().value_counts(sort=True)
-        if counts.height:
-            currency, currency_source = counts[0, 0], "column"
-        if counts.height > 1:
-            notes.append(Issue("several_currencies", f"The file mixes currencies ({', '.join(sorted(counts[:, 0]))}); "
-                               "compare spend only within one currency.", "warning"))
+        first_rows = frame["currency"].head(CURRENCY_SAMPLE_ROWS).drop_nulls().value_counts(sort=True)
+        currency, currency_source, currency_notes = file_currency(first_rows, currency, currency_source)
+        notes.extend(currency_notes)
     elif currency:
         additions.append(pl.lit(currency).alias("currency"))
 
-    if "engagements" not in frame.columns:
-        parts = [m for m in ("likes", "comments", "shares", "saves", "clicks") if m in frame.columns]
-        if parts:
-            any_part = pl.any_horizontal([pl.col(p).is_not_null() for p in parts])
-            additions.append(pl.when(any_part).then(pl.sum_horizontal(parts)).alias("engagements"))
-            notes.append(Issue("engagements_derived", f"The file has no engagements column; engagements were derived "
-                               f"from {' + '.join(parts)} of each row.", "info"))
+    engagements, engagement_notes = derived_engagements(frame.columns)
+    if engagements is not None:
+        additions.append(engagements)
+        notes.extend(engagement_notes)
     if additions:
         frame = frame.with_columns(additions)
     frame = frame.with_columns(pl.lit(report.name).alias("source_file"))
