@@ -1,8 +1,8 @@
 """Canonical rows summed by date and dimension, streamed from a plain text file (the report command).
 
-`metrics.ingest.load_path_summed(path)` returns the canonical rows of `load_path(path)` summed per date and
-dimension values (`ROWS` counts the rows of each sum) with the same report: what `kpis.summarize` reads like
-the rows themselves, for every grouping by date and dimensions. When the file is *plain* it is read in one
+`metrics.ingest.load_path_summed(path)` returns the canonical rows of `load_path(path)` as partial sums per
+date, dimension values and reported measures (`metrics.partials`: `MASK`, `ROWS`) with the same report: what
+`kpis.summarize` reads exactly like the rows themselves, for every grouping by date and dimensions. When the file is *plain* it is read in one
 streaming pass that never holds its rows: the reader types every mapped measure (Float64) and the date (Date)
 from the sample, and nothing needs a row-level decision — no cell to reject, no blank or total row, no "All"
 or undated campaign row (possible subtotals), no dimension value to strip or blank out, no platform name to
@@ -27,10 +27,10 @@ from metrics.ingest.catalog import Family
 from metrics.ingest.families import ColumnPlan, MappingPlan
 from metrics.ingest.normalize import col_name
 from metrics.ingest.report import FileReport, Issue
+from metrics.partials import BIT, MASK, ROWS, has_all, is_partial_frame, presence_mask
 
-ROWS = "__rows"  # how many canonical rows a summed row stands for
 _BAD, _BLANK = "__bad", "__blank"
-# A summed row per date, dimension values and source file.
+# A summed row per date, dimension values, source file and reported measures (MASK).
 SUM_KEYS: tuple[str, ...] = (*schema.DIMENSIONS, schema.SOURCE_FILE.name)
 
 
@@ -47,7 +47,8 @@ class TextSetup:
 
 @dataclass(frozen=True)
 class SummedLoad:
-    """Canonical rows summed by `SUM_KEYS` (measures null where no row reported them; `ROWS` rows each)."""
+    """Canonical rows summed by `SUM_KEYS` and `MASK` (a partial frame: `ROWS` rows each, a measure null where
+    its rows do not report it)."""
 
     frame: pl.DataFrame
     report: FileReport
@@ -56,18 +57,26 @@ class SummedLoad:
 
 def summed(rows: pl.DataFrame | pl.LazyFrame, keys: list[str] | None = None, counts: tuple[str, ...] = ()
            ) -> pl.LazyFrame:
-    """Canonical rows (or sums of them) summed by `keys`; a measure stays null where no row reported it.
-    `counts` are boolean columns counted too."""
+    """Canonical rows (or partial sums of them) summed by `keys` and `MASK`, in one query (so that it streams);
+    `counts` are boolean columns counted too.
+
+    `metrics.partials.partials` gives the same sums as two queries (flows, and stocks per series and day):
+    with `keys` including date, platform and campaign a stock is summed per series and day here as well.
+    """
     rows = rows.lazy()
-    count = pl.col(ROWS).sum() if ROWS in rows.collect_schema().names() else pl.len()
-    return rows.group_by(keys or list(SUM_KEYS)).agg(
-        *[pl.when(pl.col(m).count() > 0).then(pl.col(m).sum()).alias(m) for m in schema.MEASURES],
+    pre_summed = is_partial_frame(rows)
+    if not pre_summed:
+        rows = rows.with_columns(presence_mask())
+    count = pl.col(ROWS).sum() if pre_summed else pl.len()
+    # Within one mask a measure is reported by every row or by none: a plain sum, null for none.
+    return rows.group_by([*(keys or SUM_KEYS), MASK]).agg(
+        *[pl.when(has_all(BIT[m]).any()).then(pl.col(m).sum()).alias(m) for m in schema.MEASURES],
         count.cast(pl.Int64).alias(ROWS), *[pl.col(c).sum() for c in counts])
 
 
 def finish_sums(sums: pl.DataFrame) -> pl.DataFrame:
-    """The canonical columns, in order, then `ROWS`."""
-    return sums.select([*schema.CANONICAL_SCHEMA, ROWS]).cast(schema.CANONICAL_SCHEMA)  # type: ignore[arg-type]
+    """The canonical columns, in order, then `MASK` and `ROWS`."""
+    return sums.select([*schema.CANONICAL_SCHEMA, MASK, ROWS]).cast(schema.CANONICAL_SCHEMA)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

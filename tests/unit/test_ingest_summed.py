@@ -18,10 +18,12 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
-from metrics import schema
+from metrics import demo, kpis, schema
 from metrics.ingest import UnreadableFileError, load_path, load_path_summed
-from metrics.ingest.stream import ROWS, SUM_KEYS, finish_sums, summed
+from metrics.ingest.stream import SUM_KEYS, finish_sums, summed
+from metrics.partials import MASK, ROWS
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 HEADER = ["date", "platform", "campaign", "currency", "impressions", "clicks", "spend", "likes"]
@@ -54,9 +56,9 @@ def assert_same_as_full_loader(path: Path, keep: list[str] | None = None) -> boo
     result = load_path_summed(path, keep=keep)
     assert result.report.to_dict() == full.report.to_dict()
     expected = finish_sums(summed(full.frame).collect())
-    keys = list(SUM_KEYS)
+    keys = [*SUM_KEYS, MASK]
     got, want = result.frame.sort(keys, nulls_last=True), expected.sort(keys, nulls_last=True)
-    assert got.schema == want.schema == pl.Schema({**schema.CANONICAL_SCHEMA, ROWS: pl.Int64})
+    assert got.schema == want.schema == pl.Schema({**schema.CANONICAL_SCHEMA, MASK: pl.UInt32, ROWS: pl.Int64})
     assert got.select(keys).equals(want.select(keys)) and got[ROWS].to_list() == want[ROWS].to_list()
     for m in schema.MEASURES:
         assert got[m].is_null().to_list() == want[m].is_null().to_list(), m
@@ -165,3 +167,28 @@ def test_generated_files_sum_like_the_full_loader(tmp_path_factory, cells, seed)
         rows[position] = _edit(_edit(_edit(_edit(rows, position, "platform", platform), position, "campaign", name),
                                      position, "clicks", clicks), position, "spend", spend)[position]
     assert_same_as_full_loader(write(tmp_path_factory.mktemp("gen"), rows))
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+@pytest.mark.parametrize(("by", "options"), [
+    ((), {"compare": "previous", "date_from": dt.date(2026, 10, 2), "date_to": dt.date(2026, 10, 31)}),
+    (("platform", "date"), {}),
+    (("campaign", "ad"), {"grain": "week", "filters": {"platform": ["tiktok", "x"]}, "extra_costs": 500.0}),
+    (("currency",), {"grain": "month"}),
+])
+def test_summarize_reads_the_sums_like_the_rows(tmp_path, by, options, mixed):
+    # Coverage-matched KPIs, currencies and follower stocks: the report command's numbers must not change.
+    frame = demo.generate(rows=30_000).with_columns(  # some rows without spend: coverage below 1
+        pl.when(pl.col("campaign").str.starts_with("Brand")).then(None).otherwise(pl.col("spend")).alias("spend"))
+    if mixed:  # TikTok in euros: a currency mix (not plain: the full loader reads it)
+        frame = frame.with_columns(pl.when(pl.col("platform") == "tiktok").then(pl.lit("EUR"))
+                                   .otherwise(pl.col("currency")).alias("currency"))
+    path = tmp_path / "demo.csv"
+    frame.write_csv(path)
+    summed_load = load_path_summed(path, keep=list(by))  # as the report command asks for it
+    assert summed_load.streamed is not mixed
+    rows = load_path(path, keep=list(by)).frame
+    got = kpis.summarize_levels(summed_load.frame, [[], list(by)], **options)
+    want = kpis.summarize_levels(rows, [[], list(by)], **options)
+    for g, w in zip(got, want, strict=True):
+        assert_frame_equal(g, w, check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
