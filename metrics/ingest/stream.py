@@ -64,14 +64,16 @@ def summed(rows: pl.DataFrame | pl.LazyFrame, keys: list[str] | None = None, cou
     with `keys` including date, platform and campaign a stock is summed per series and day here as well.
     """
     rows = rows.lazy()
+    names = rows.collect_schema().names()
+    measures = [m for m in schema.MEASURES if m in names]  # the others are added as nulls by the caller
     pre_summed = is_partial_frame(rows)
     if not pre_summed:
-        rows = rows.with_columns(presence_mask())
+        rows = rows.with_columns(presence_mask(measures))
     count = pl.col(ROWS).sum() if pre_summed else pl.len()
-    # Within one mask a measure is reported by every row or by none: a plain sum, null for none.
-    return rows.group_by([*(keys or SUM_KEYS), MASK]).agg(
-        *[pl.when(has_all(BIT[m]).any()).then(pl.col(m).sum()).alias(m) for m in schema.MEASURES],
-        count.cast(pl.Int64).alias(ROWS), *[pl.col(c).sum() for c in counts])
+    grouped = rows.group_by([*(keys or SUM_KEYS), MASK]).agg(
+        *[pl.col(m).sum() for m in measures], count.cast(pl.Int64).alias(ROWS), *[pl.col(c).sum() for c in counts])
+    # Within one mask a measure is reported by every row or by none: null for none (on the sums, not per row).
+    return grouped.with_columns([pl.when(has_all(BIT[m])).then(pl.col(m)).alias(m) for m in measures])
 
 
 def finish_sums(sums: pl.DataFrame) -> pl.DataFrame:
@@ -94,10 +96,11 @@ def sum_plain(source: Path, setup: TextSetup) -> SummedLoad | None:
         return None
     raw = text.scan_table(table, setup.sniffed, table.typed, row_index=False)
     raw_schema = pl.DataFrame(schema=raw.collect_schema())  # what normalize's helpers read column types from
-    rows, engagement_notes = _canonical_rows(raw, raw_schema, columns, table, setup)
-    keys = [*SUM_KEYS, *columns.labels]
+    rows, constants, engagement_notes = _canonical_rows(raw, raw_schema, columns, table, setup)
+    # Grouped by the columns read; the constant ones (a literal platform, the file's name) are added after.
+    keys = [c for c in rows.collect_schema().names() if c in SUM_KEYS or c in columns.labels]
     try:
-        sums = summed(rows, keys, counts=(_BAD, _BLANK)).collect()
+        sums = summed(rows, keys, counts=(_BAD, _BLANK)).with_columns(constants).collect()
     except (pl.exceptions.PolarsError, pl.exceptions.PanicException):
         return None  # a typed cell that does not parse: the full loader reads the column as text
     report = _plain_report(sums, raw_schema, columns, setup, engagement_notes)
@@ -126,9 +129,10 @@ def _typed_columns(table: text.TableScan, plan: MappingPlan) -> _Columns | None:
 
 
 def _canonical_rows(raw: pl.LazyFrame, raw_schema: pl.DataFrame, columns: _Columns, table: text.TableScan,
-                    setup: TextSetup) -> tuple[pl.LazyFrame, list[Issue]]:
+                    setup: TextSetup) -> tuple[pl.LazyFrame, list[pl.Expr], list[Issue]]:
     """The canonical rows as `build_canonical` makes them from a plain file (plainness is checked on the sums),
-    with the total-label columns, the bad and blank flags, and the note on derived engagements."""
+    with the total-label columns and the bad and blank flags; the canonical columns that are the same in every
+    row; the note on derived engagements."""
     plan, family, report = setup.plan, setup.family, setup.report
     exprs = [clean.typed_measure_cells(col_name(c.index), c.header, True, allow_negative=c.net).value.alias(m)
              for m, c in columns.measures]
@@ -143,19 +147,18 @@ def _canonical_rows(raw: pl.LazyFrame, raw_schema: pl.DataFrame, columns: _Colum
                       (pl.any_horizontal(bad).fill_null(False) if bad else pl.lit(False)).alias(_BAD),
                       pl.all_horizontal([pl.col(c).is_null() for c in read]).alias(_BLANK))
     names = rows.collect_schema().names()
-    additions = []
-    if "platform" not in names and family.platform:
-        additions.append(pl.lit(family.platform).alias("platform"))
-    if "currency" not in names and report.currency:
-        additions.append(pl.lit(report.currency).alias("currency"))
     engagements, engagement_notes = normalize.derived_engagements(names)
     if engagements is not None:
-        additions.append(engagements)
-    additions.append(pl.lit(report.name).alias("source_file"))
-    rows = rows.with_columns(additions)
-    missing = [pl.lit(None, dtype).alias(n) for n, dtype in schema.CANONICAL_SCHEMA.items()
-               if n not in rows.collect_schema().names()]
-    return rows.with_columns(missing), engagement_notes
+        rows = rows.with_columns(engagements)
+        names.append("engagements")
+    constants = [pl.lit(report.name).alias("source_file")]
+    if "platform" not in names and family.platform:
+        constants.append(pl.lit(family.platform).alias("platform"))
+    if "currency" not in names and report.currency:
+        constants.append(pl.lit(report.currency).alias("currency"))
+    given = {*names, "source_file", *(e.meta.output_name() for e in constants)}
+    constants += [pl.lit(None, dtype).alias(n) for n, dtype in schema.CANONICAL_SCHEMA.items() if n not in given]
+    return rows, constants, engagement_notes
 
 
 def _plain_report(sums: pl.DataFrame, raw_schema: pl.DataFrame, columns: _Columns, setup: TextSetup,
