@@ -31,14 +31,19 @@ Decisions
   zones (clean.py); Excel day numbers in a date column are dates; an export without a day
   column takes the period start written above its table, else the report says it has no dates.
 - Meta "Results" are read per row by their result type (results.py).
+- Speed (normalize.py, stream.py): number cells written like a column's sample are read with
+  literal replacements, the others in full; `load_path_summed` streams a plain file (typed
+  numbers and dates, nothing to reject, exclude or clean) without holding its rows and loads any
+  other file in full: the same sums and report either way.
 - Headers match exactly after normalisation (case, spacing, `_`, camelCase, a currency suffix
   such as "(USD)", a "(total)" qualifier), family tables first, never by substring: ratio columns
   (CPC, CTR, "Cost per result", "Cost / conv.", position) and parts of a total ("(organic)",
   promoted) are listed as ignored.
 
 Known limits
-- Encoding, delimiter, header row, decimal mark and date format are decided from the first
-  64 KB (up to 1 MB when the header is that long; the decimal mark per column from its values).
+- Encoding, delimiter, header row and whether columns are plain numbers or ISO dates are decided
+  from the first 64 KB (up to 1 MB when the header is that long); a text column's decimal mark
+  from its first 20,000 values, its date format from its first 2,000.
   A UTF-8 file with invalid bytes after that is read with replacement characters. Tables wider
   than 2,000 columns are refused.
 - A total label in a column that is not mapped is found when the first 64 KB or the last 64 KB
