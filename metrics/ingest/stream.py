@@ -96,6 +96,8 @@ def sum_plain(source: Path, setup: TextSetup) -> SummedLoad | None:
         return None
     raw = text.scan_table(table, setup.sniffed, table.typed, row_index=False)
     raw_schema = pl.DataFrame(schema=raw.collect_schema())  # what normalize's helpers read column types from
+    if _plain_report(_sample_sums(table, columns, setup), raw_schema, columns, setup, []) is None:
+        return None  # the first or last lines already show a total row, a name to clean, ...: no wasted pass
     rows, constants, engagement_notes = _canonical_rows(raw, raw_schema, columns, table, setup)
     # Grouped by the columns read; the constant ones (a literal platform, the file's name) are added after.
     keys = [c for c in rows.collect_schema().names() if c in SUM_KEYS or c in columns.labels]
@@ -107,6 +109,22 @@ def sum_plain(source: Path, setup: TextSetup) -> SummedLoad | None:
     if report is None:
         return None
     return SummedLoad(finish_sums(summed(sums.drop(columns.labels)).collect()), report, streamed=True)
+
+
+def _sample_sums(table: text.TableScan, columns: _Columns, setup: TextSetup) -> pl.DataFrame:
+    """The sampled first and last lines shaped like the sums (one row each), for the same checks."""
+    plan = setup.plan
+    lines = [*setup.sniffed.sample_rows, *text.tail_rows(table.source, setup.sniffed.delimiter)]
+
+    def cells(index: int) -> list[str | None]:
+        return [row[index] if index < len(row) and row[index] != "" else None for row in lines]
+
+    named = {d: col_name(plan.by_canonical(d)[0].index) for d in schema.DIMENSIONS if plan.by_canonical(d)}
+    sample = {d: cells(int(source[1:])) for d, source in named.items()}
+    sample |= {label: cells(int(label[1:])) for label in columns.labels}
+    return pl.DataFrame({**sample, ROWS: [1] * len(lines), _BAD: [0] * len(lines), _BLANK: [0] * len(lines)},
+                        schema={**{c: pl.String for c in sample}, ROWS: pl.Int64, _BAD: pl.Int64, _BLANK: pl.Int64}
+                        ).with_columns([pl.lit(None, pl.String).alias(d) for d in schema.DIMENSIONS if d not in sample])
 
 
 def _typed_columns(table: text.TableScan, plan: MappingPlan) -> _Columns | None:

@@ -192,3 +192,19 @@ def test_summarize_reads_the_sums_like_the_rows(tmp_path, by, options, mixed):
     want = kpis.summarize_levels(rows, [[], list(by)], **options)
     for g, w in zip(got, want, strict=True):
         assert_frame_equal(g, w, check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def test_lines_the_sample_shows_skip_the_streaming_pass(tmp_path, monkeypatch):
+    # A total row at the end or a platform to rename at the start is visible in the sampled lines: the file goes
+    # straight to the full loader instead of being read twice.
+    from metrics.ingest import stream
+
+    streamed_passes = []
+    real = stream.summed
+    monkeypatch.setattr(stream, "summed", lambda rows, *a, **k: streamed_passes.append(1) or real(rows, *a, **k))
+    for case in ("a total row", "a platform to rename"):
+        streamed_passes.clear()
+        rows = NOT_PLAIN[case](plain_rows()) if case == "a total row" else _edit(plain_rows(), 0, "platform", "FB")
+        path = write(tmp_path, rows, name=f"{case}.csv")
+        assert load_path_summed(path).streamed is False
+        assert streamed_passes == [1]  # only the full loader's rows are summed
