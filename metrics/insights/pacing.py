@@ -349,8 +349,8 @@ def _parse_amount(text: str, decimal_comma: bool) -> tuple[float | None, str | N
 def _rows_of(data: bytes, filename: str) -> tuple[list[tuple[int, list[str]]], bool]:
     """The sheet's non-blank rows as (line or spreadsheet row number, cells as text), and whether a `;`
     separated them (then a decimal comma is likely)."""
-    from metrics.ingest.excel import ZIP_MAGIC, check_workbook
-    from metrics.ingest.sniff import DELIMITERS, decode, detect_encoding, looks_binary
+    from metrics.ingest.excel import check_workbook
+    from metrics.ingest.sniff import DELIMITERS, ZIP_MAGIC, decode, detect_encoding, looks_binary
 
     if data.startswith(ZIP_MAGIC):
         check_workbook(data, filename)
