@@ -88,6 +88,10 @@ class Budget:
         object.__setattr__(self, "month", month_start(self.month))
         if self.scope == "platform":
             object.__setattr__(self, "scope_value", normalize_platform(self.scope_value))
+        elif self.scope == "campaign":  # matched ignoring case and surrounding spaces (pace_budgets)
+            object.__setattr__(self, "scope_value", self.scope_value.strip() or None)
+            if self.scope_value is None:
+                raise ValueError("a campaign budget needs the campaign's name")
         if self.currency is not None:
             object.__setattr__(self, "currency", self.currency.strip().upper() or None)
 
@@ -99,6 +103,30 @@ class Budget:
     def to_dict(self) -> dict[str, Any]:
         return {"month": self.month.strftime("%Y-%m"), "scope": self.scope, "scope_value": self.scope_value,
                 "amount": self.amount, "currency": self.currency}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Budget:
+        """From `to_dict` (as snapshots store it). Raises ValueError, TypeError or KeyError when it cannot."""
+        month = raw["month"] if isinstance(raw["month"], date) else parse_month(str(raw["month"]))
+        if month is None:
+            raise ValueError(f"{raw['month']!r} is not a month")
+        amount = raw["amount"]
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)):
+            raise TypeError("a budget amount must be a number")
+        return cls(month, raw.get("scope", "all"), raw.get("scope_value"), float(amount), raw.get("currency"))
+
+
+def read_budgets(raw: Any) -> tuple[tuple[Budget, ...], int]:
+    """Budgets from a stored list of dicts, and how many entries could not be read."""
+    if not isinstance(raw, (list, tuple)):
+        return (), 0
+    read, unreadable = [], 0
+    for item in raw:
+        try:
+            read.append(Budget.from_dict(item))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            unreadable += 1
+    return tuple(read), unreadable
 
 
 @dataclass(frozen=True)
