@@ -51,7 +51,7 @@ from typing import Any, Literal
 import polars as pl
 
 from metrics import kpis
-from metrics.display import MIXED_CURRENCY, platform_label
+from metrics.display import MIXED_CURRENCY, format_period, platform_label
 from metrics.narrative import period_phrase
 from metrics.trends import Comparison, comparison_range
 
@@ -421,8 +421,8 @@ def explain_changes(
     rows_previous = kpis.apply_filters(lazy, date_from=prev_from, date_to=prev_to, filters=filters) \
         .select(pl.len()).collect().item()
     days = (date_to - date_from).days + 1
-    no_previous = (f"There is no data for {period_phrase(compare, days)} ({prev_from.isoformat()} to "
-                   f"{prev_to.isoformat()}) to compare with.") if rows_previous == 0 else None
+    no_previous = (f"There is no data for {period_phrase(compare, days)} ({format_period(prev_from, prev_to)}) "
+                   "to compare with.") if rows_previous == 0 else None
     changes = []
     for kpi in kpi_names:
         names = measures_used(kpi)

@@ -40,6 +40,7 @@ from typing import Any, Literal
 import polars as pl
 
 from metrics import kpis
+from metrics.display import format_bucket, format_date
 from metrics.errors import InputError
 from metrics.schema import COLUMN_BY_NAME, normalize_header, normalize_platform
 
@@ -207,7 +208,7 @@ def pace(
                       currency=spend_currency, note=note, **{**defaults, **numbers})
 
     if through < first:
-        return result("not_started", f"The month starts after {as_of.isoformat()}.")
+        return result("not_started", f"The month starts after {format_date(as_of)}.")
     if spend_currency == "mixed":
         return result("currency_mismatch", "The spend in this scope is in several currencies; pick a reporting "
                                            "currency and rates to pace it.")
@@ -216,7 +217,7 @@ def pace(
                                            f"{spend_currency}; enter the budget in {spend_currency}.")
     month_days = [first + timedelta(days=i) for i in range((through - first).days + 1)]
     if not covered.intersection(month_days):
-        return result("no_data", f"The data has no day in {first.strftime('%B %Y')} up to {through.isoformat()}.")
+        return result("no_data", f"The data has no day in {format_bucket(first, 'month')} up to {format_date(through)}.")
 
     spend_to_date = math.fsum(daily_spend.get(day) or 0.0 for day in month_days)
     window = [through - timedelta(days=i) for i in range(RUN_RATE_DAYS)]
@@ -227,7 +228,7 @@ def pace(
     projected = spend_to_date + run_rate * days_left
     expected = budget.amount * elapsed / days_in_month
     gaps = sum(1 for day in month_days if day not in covered)
-    note = (f"{gaps} day{'s' if gaps != 1 else ''} of this month up to {through.isoformat()} "
+    note = (f"{gaps} day{'s' if gaps != 1 else ''} of this month up to {format_date(through)} "
             f"{'have' if gaps != 1 else 'has'} no data and count{'' if gaps != 1 else 's'} as no spend.") if gaps else None
     return result(
         status_for(projected / budget.amount - 1), note,
