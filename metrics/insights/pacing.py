@@ -308,6 +308,8 @@ def _spend_currency(lazy: pl.LazyFrame, budget: Budget, rows: pl.DataFrame, as_o
         in_month = (pl.col("date") >= budget.month) & (pl.col("date") <= as_of) & pl.col("spend").is_not_null()
         values = rows.filter(in_month)["currency"].unique().to_list()
         return values[0] if len(values) == 1 else ("mixed" if values else None)
+    if "currency" not in lazy.collect_schema().names():
+        return None
     scope = lazy.filter(
         (pl.col("date") >= budget.month) & (pl.col("date") <= min(as_of, month_end(budget.month)))
         & pl.col("spend").is_not_null()
