@@ -41,6 +41,7 @@ import metrics
 from metrics.errors import CampaignLensError, UsageError
 from metrics.insights.annotations import Annotation
 from metrics.insights.pacing import Budget
+from metrics.insights.tables import describe_budget
 from metrics.schema import DIMENSIONS, conform, empty_frame
 from models.settings import load_settings
 from models.sources import RefreshChange, merge_refresh
@@ -1154,15 +1155,6 @@ def _scope_key(budget: Budget) -> str:
     return budget.key[2] or ""
 
 
-def describe_budget_scope(budget: Budget) -> str:
-    """'Oct 2026 · the whole account', 'Oct 2026 · Google Ads', 'Oct 2026 · Spring sale'."""
-    from metrics.display import format_bucket, platform_label
-
-    scope = {"all": "the whole account", "platform": platform_label(budget.scope_value)}.get(
-        budget.scope, budget.scope_value or "")
-    return f"{format_bucket(budget.month, 'month')} · {scope}"
-
-
 def _budget_taken(session: Session, workspace_id: int, budget: Budget, but: int | None = None) -> BudgetRecord | None:
     statement = select(BudgetRecord).where(
         BudgetRecord.workspace_id == workspace_id, BudgetRecord.month == budget.month,
@@ -1195,7 +1187,7 @@ def save_budget(
     """Add a budget, or with `budget_id` change that budget of the workspace. A month and scope has one
     budget: a second one is refused (UsageError) so the first is changed instead."""
     _require_workspace(session, workspace_id)
-    duplicate = f"There is already a budget for {describe_budget_scope(budget)}; change that one instead."
+    duplicate = f"There is already a budget for {describe_budget(budget)}; change that one instead."
     if _budget_taken(session, workspace_id, budget, but=budget_id) is not None:
         raise UsageError(duplicate)
     if budget_id is None:

@@ -94,6 +94,21 @@ def supported_countries() -> dict[str, tuple[str, ...]]:
             if len(code) == 2}
 
 
+def country_names() -> dict[str, str]:
+    """{ISO code: English name} of the countries `public_holidays` knows, by name ('US': 'United States').
+    Names come from the package's own registry (class names such as UnitedStates); a code it does not name
+    is its own name."""
+    import re
+
+    try:
+        from holidays.registry import COUNTRIES
+        named = {entry[1]: re.sub(r"(?<=[a-z])(?=[A-Z])", " ", entry[0]) for entry in COUNTRIES.values()}
+    except (ImportError, AttributeError, IndexError, TypeError):  # the registry is not public API
+        named = {}
+    names = {code: named.get(code, code) for code in supported_countries()}
+    return dict(sorted(names.items(), key=lambda item: item[1]))
+
+
 def public_holidays(country: str, start: date, end: date, *, subdivision: str | None = None) -> tuple[Annotation, ...]:
     """Public holidays of `country` (ISO code such as US, DE, GB; optional `subdivision` such as a state)
     from `start` to `end` inclusive, as holiday annotations. An unknown code raises UsageError (one sentence)."""
