@@ -9,7 +9,7 @@ from metrics import display, narrative
 from metrics.kpis import KPI_BY_NAME, KPI_NAMES
 from metrics.leaderboard import eligible, leaderboard
 from metrics.schema import MEASURES
-from ui import charts, content_charts, data, filters, report_tables, tiles, widgets
+from ui import charts, content_charts, data, filters, insight_charts, insights, report_tables, tiles, widgets
 from ui.router import require_router
 
 require_router(__file__)
@@ -129,10 +129,12 @@ with trend_left:
         st.caption("This campaign does not report this metric.")
     else:
         trend = trend.select([c for c in ("date", "platform", trend_metric) if c in trend.columns])
+        chart = charts.trend_chart(trend.drop_nulls("date"), trend_metric, label=report_tables.label_of(trend_metric),
+                                   kind=display.describe(trend_metric).format, currency=currency, by_platform=split,
+                                   grain=bar.grain)
+        notes = insight_charts.annotation_layers(insights.notes_for(dataset).annotations, bar.date_from, bar.date_to)
         charts.show_chart(
-            charts.trend_chart(trend.drop_nulls("date"), trend_metric, label=report_tables.label_of(trend_metric),
-                               kind=display.describe(trend_metric).format, currency=currency, by_platform=split,
-                               grain=bar.grain),
+            insight_charts.with_overlays(chart, *notes),
             key="campaign_trend", name="campaign_trend",
             title=f"{report_tables.label_of(trend_metric)} · {chosen}",
         )

@@ -36,7 +36,8 @@ NOTE_COLOR = "#868E96"
 NOTE_TEXT = "#495057"
 ANOMALY_COLOR = "#C92A2A"
 BAND_COLOR = "#74C0FC"
-GOOD, BAD, TOTAL = "#2B8A3E", "#C92A2A", "#495057"
+GOOD, BAD, TOTAL, FLAT = "#2B8A3E", "#C92A2A", "#495057", "#ADB5BD"
+FLAT_PART = 0.0005  # a part that reads "0.0 points" is neither help nor harm
 # Labels of nearby annotations go on up to this many rows at the top of the plot, so they do not overlap.
 LABEL_ROWS = 3
 LABEL_WIDTH = 150  # px; a longer text ends in "…" (the tooltip shows all of it)
@@ -145,6 +146,28 @@ def forecast_layers(forecast: Forecast | None, metric: str, *, label: str, kind:
     return [band, line]
 
 
+def deadline_forecast_layers(forecast: Forecast | None, *, label: str, kind: str,
+                             currency: str | None = None) -> list[alt.Chart]:
+    """On a goal's chart of running totals (`value`): the total forecast at the deadline, with its 80 % band as
+    a bar from its lower to its upper end."""
+    if forecast is None or forecast.projected is None:
+        return []
+    title = value_title(forecast.metric, label, currency)
+    frame = pl.DataFrame({
+        "date": [forecast.period_end], "value": [forecast.projected], "lower": [forecast.lower],
+        "upper": [forecast.upper], "day_text": [format_date(forecast.period_end)],
+        "value_text": [format_value(forecast.projected, kind, currency)],
+        "band_text": [f"{format_value(forecast.lower, kind, currency)} – {format_value(forecast.upper, kind, currency)}"],
+    })
+    tooltip = [alt.Tooltip("day_text:N", title="Deadline"), alt.Tooltip("value_text:N", title="Forecast"),
+               alt.Tooltip("band_text:N", title=f"{forecast.level * 100:.0f} % band")]
+    band = alt.Chart(frame).mark_rule(color=BAND_COLOR, strokeWidth=8, opacity=0.6).encode(
+        x="date:T", y=alt.Y("lower:Q", title=title), y2="upper:Q", tooltip=tooltip)
+    point = alt.Chart(frame).mark_point(shape="diamond", size=120, filled=True, color=ACCENT).encode(
+        x="date:T", y=alt.Y("value:Q", title=title), tooltip=tooltip)
+    return [band, point]
+
+
 # --- the Insights page's charts ------------------------------------------------------------------------------
 
 
@@ -157,11 +180,12 @@ def waterfall_frame(change: KpiChange) -> pl.DataFrame:
     for factor in total.factors:
         start, running = running, running + factor.effect_rel
         good = (factor.effect_rel < 0) == lower_is_better
-        rows.append({"step": factor.label, "start": start, "end": running, "tone": "Helped" if good else "Hurt",
+        tone = "Flat" if abs(factor.effect_rel) < FLAT_PART else "Helped" if good else "Hurt"
+        rows.append({"step": factor.label, "start": start, "end": running, "tone": tone,
                      "part_text": format_points(factor.effect_rel),
                      "own_text": f"{factor.label} {format_change(factor.change_rel) or '—'}: "
-                                 f"{format_metric(factor.name, factor.value_prev)} → "
-                                 f"{format_metric(factor.name, factor.value)}"})
+                                 f"{format_metric(factor.name, factor.value_prev, change.currency)} → "
+                                 f"{format_metric(factor.name, factor.value, change.currency)}"})
     change_rel = total.change_rel or 0.0
     rows.append({"step": f"{total.label} change", "start": 0.0, "end": change_rel, "tone": "Total",
                  "part_text": format_change(change_rel) or "—",
@@ -172,7 +196,7 @@ def waterfall_frame(change: KpiChange) -> pl.DataFrame:
 
 def waterfall_chart(change: KpiChange) -> alt.LayerChart:
     """How each factor moved the KPI, in percentage points of its change, ending in the change itself; green
-    where a factor helped (for a cost KPI: pushed it down), red where it hurt."""
+    where a factor helped (for a cost KPI: pushed it down), red where it hurt, grey where it did not move it."""
     frame = check_size(waterfall_frame(change))
     order = frame.get_column("step").to_list()
     values = frame.get_column("start").to_list() + frame.get_column("end").to_list()
@@ -180,7 +204,8 @@ def waterfall_chart(change: KpiChange) -> alt.LayerChart:
     base = alt.Chart(frame).encode(x=alt.X("step:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)))
     bars = base.mark_bar(cornerRadius=2, size=42).encode(
         y=alt.Y("start:Q", title=f"Part of the {change.total.label} change", axis=y_axis), y2="end:Q",
-        color=alt.Color("tone:N", scale=alt.Scale(domain=["Helped", "Hurt", "Total"], range=[GOOD, BAD, TOTAL]),
+        color=alt.Color("tone:N", scale=alt.Scale(domain=["Helped", "Hurt", "Flat", "Total"],
+                                                  range=[GOOD, BAD, FLAT, TOTAL]),
                         legend=alt.Legend(title=None, orient="top")),
         tooltip=[alt.Tooltip("step:N", title="Part"), alt.Tooltip("part_text:N", title="Moved it by"),
                  alt.Tooltip("own_text:N", title="Change")])

@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 import streamlit as st
@@ -28,10 +28,11 @@ from metrics.insights.drivers import DECOMPOSABLE_KPIS, KpiChange, explain_chang
 from metrics.insights.forecast import DEFAULT_METRICS as FORECAST_METRICS
 from metrics.insights.forecast import Forecast, PeriodSpan, forecast_period, period_in_progress
 from metrics.insights.pacing import Budget, Pacing, pace_budgets
+from metrics.insights.tables import forecast_sentence
 from metrics.report_settings import ReportFilters, ReportSettings
 from models import repository
 from models.tables import AnnotationRecord, BudgetRecord
-from ui import data
+from ui import data, insight_charts
 from ui.persistence import session_scope
 from ui.state import WORKSPACE, Dataset, current_viewer
 
@@ -174,3 +175,60 @@ def pacing(dataset: Dataset, budgets: Sequence[Budget]) -> tuple[Pacing, ...]:
     if not budgets:
         return ()
     return _pace(dataset.key, dataset.frame, json.dumps([b.to_dict() for b in budgets], sort_keys=True))
+
+
+# --- overlays on trend charts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrendOverlays:
+    """What a trend chart draws over its lines, and the sentences that say what it drew."""
+
+    layers: tuple
+    notes: tuple[str, ...] = ()
+
+
+def trend_overlays(dataset: Dataset, flt: ReportFilters, metric: str, *, total: bool, grain: str, label: str,
+                   kind: str, currency: str | None) -> TrendOverlays:
+    """Annotations on any trend; on a daily total also the days outside the expected band and, for spend,
+    conversions and revenue of a range that ends on the last day of data, the forecast to the end of the month
+    in progress (drawn after the range)."""
+    layers: list = []
+    notes: list[str] = []
+    shown_to = flt.date_to
+    daily_total = total and grain == "day" and flt.date_from is not None and flt.date_to is not None
+    if daily_total and metric in ANOMALY_METRICS:  # metrics whose values do not depend on the KPI settings
+        with st.spinner("Checking each day against its expected band…"):
+            scans = anomaly_scans(dataset, flt, (metric,))
+        if scans and scans[0].reason is None and scans[0].anomalies:
+            flagged = scans[0].anomalies
+            layers += insight_charts.anomaly_layer(flagged, metric, label=label, kind=kind, currency=currency)
+            notes.append(f"Red rings: {len(flagged)} day{'s' if len(flagged) != 1 else ''} outside the band "
+                         "expected from the weekday pattern (the Insights page lists them).")
+    if daily_total and metric in FORECAST_METRICS and flt.date_to == last_day(dataset, flt):
+        with st.spinner("Forecasting to the end of the month…"):
+            forecast = next((f for f in forecasts(dataset, flt, "month", (metric,)) if f.reason is None), None)
+        drawn = insight_charts.forecast_layers(forecast, metric, label=label, kind=kind, currency=currency)
+        if drawn:
+            layers += drawn
+            shown_to = forecast.period_end
+            notes.append(f"Dashed: the forecast with its 80 % band. {forecast_sentence(forecast, currency=currency)}")
+    if not daily_total and (metric in FORECAST_METRICS or metric in ANOMALY_METRICS):
+        notes.append("Show the total by day to see days outside their expected band"
+                     + (" and the forecast to the month end." if metric in FORECAST_METRICS else "."))
+    layers += insight_charts.annotation_layers(notes_for(dataset).annotations, flt.date_from, shown_to)
+    return TrendOverlays(tuple(layers), tuple(notes))
+
+
+def goal_forecast(dataset: Dataset, progress) -> Forecast | None:
+    """For a cumulative goal on spend, conversions or revenue with days left: the goal's total at its deadline
+    (the running month's end for a monthly goal) forecast from the trend and weekday pattern of its scope, with
+    an 80 % band. None for any other goal."""
+    goal = progress.goal
+    if goal.kind != "cumulative" or goal.metric not in FORECAST_METRICS or not progress.days_left \
+            or progress.start is None or progress.as_of is None:
+        return None
+    end = progress.as_of + timedelta(days=progress.days_left)
+    found = _forecast(dataset.key, dataset.frame, (goal.metric,), progress.start, end,
+                      json.dumps(goal.filters(), sort_keys=True))
+    return next((f for f in found if f.reason is None and f.projected is not None), None)
