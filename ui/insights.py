@@ -24,7 +24,7 @@ import streamlit as st
 from metrics.insights.annotations import Annotation
 from metrics.insights.anomalies import DEFAULT_METRICS as ANOMALY_METRICS
 from metrics.insights.anomalies import AnomalyScan, Sensitivity, scan_anomalies
-from metrics.insights.drivers import DECOMPOSABLE_KPIS, KpiChange, explain_changes, measures_used
+from metrics.insights.drivers import DECOMPOSABLE_KPIS, KpiChange, explain_changes, explainable_kpis
 from metrics.insights.forecast import DEFAULT_METRICS as FORECAST_METRICS
 from metrics.insights.forecast import Forecast, PeriodSpan, forecast_period, period_in_progress
 from metrics.insights.pacing import Budget, Pacing, pace_budgets
@@ -90,9 +90,7 @@ def _comparison_key(flt: ReportFilters):
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def _explain(dataset_key: str, _frame: pl.DataFrame, date_from: date, date_to: date, compare, filters_json: str,
              kpi_names: tuple[str, ...]) -> tuple[KpiChange, ...]:
-    present = _frame.select(pl.all().is_not_null().any()).row(0, named=True)
-    reported = {name for name, any_value in present.items() if any_value}
-    names = [k for k in kpi_names if set(measures_used(k)) <= reported]
+    names = explainable_kpis(_frame, kpi_names)
     if not names:
         return ()
     return explain_changes(_frame, date_from=date_from, date_to=date_to, compare=compare,

@@ -398,6 +398,14 @@ def decompose_mix(
 # --- from the activity table ---------------------------------------------------------------------------------
 
 
+def explainable_kpis(frame: pl.DataFrame | pl.LazyFrame, kpi_names: Sequence[str] = DECOMPOSABLE_KPIS) -> list[str]:
+    """The KPIs of `kpi_names` whose every factor measure the data reports somewhere (others are left out
+    rather than explained with "not reported")."""
+    present = frame.lazy().select(pl.all().is_not_null().any()).collect().row(0, named=True)
+    reported = {name for name, any_value in present.items() if any_value}
+    return [k for k in kpi_names if set(measures_used(k)) <= reported]
+
+
 def explain_changes(
     frame: pl.DataFrame | pl.LazyFrame,
     *,

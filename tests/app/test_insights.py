@@ -177,18 +177,21 @@ def test_annotations_and_public_holidays_are_added_and_listed():
 # --- a snapshot: the client sees what the editor sees, read-only ------------------------------------------------
 
 
+def _stored_settings() -> dict:
+    annotations = (Annotation(date(2026, 10, 12), "Spring sale live", kind="launch"),)
+    budgets = (Budget(date(2026, 10, 1), "platform", "google_ads", 9000.0),)
+    return ReportSettings(annotations=tuple(a.to_dict(iso_dates=True) for a in annotations),
+                          budgets=tuple(b.to_dict() for b in budgets)).to_dict()
+
+
 @pytest.fixture
 def saved_snapshot():
     engine = make_engine()
-    annotations = (Annotation(date(2026, 10, 12), "Spring sale live", kind="launch"),)
-    budgets = (Budget(date(2026, 10, 1), "platform", "google_ads", 9000.0),)
-    settings = ReportSettings(annotations=tuple(a.to_dict(iso_dates=True) for a in annotations),
-                              budgets=tuple(b.to_dict() for b in budgets))
     try:
         with Session(engine) as session:
             workspace_id = repository.ensure_workspace(session=session).id
             snapshot = repository.save_snapshot(session=session, workspace_id=workspace_id, name="October review",
-                                                frame=demo_frame(), settings=settings.to_dict())
+                                                frame=demo_frame(), settings=_stored_settings())
             _, token = repository.create_share_link(session=session, snapshot_id=snapshot.id)
             repository.set_workspace_showing(session=session, workspace_id=workspace_id, showing="snapshot",
                                              snapshot_id=snapshot.id)
@@ -224,6 +227,18 @@ def test_the_client_view_says_what_the_editor_sees_and_cannot_edit(saved_snapsho
     assert seen["sentences"][0].startswith("CPA ") and len(seen["sentences"]) >= 4
     assert seen["notes"] == [{"Date": "12 Oct 2026", "Kind": "Launch", "Note": "Spring sale live"}]
     assert [row["Scope"] for row in seen["pacing"]] == ["Google Ads"]
+    # the snapshot's report file says the same: the sentences, the pacing and the annotations
+    from reports import ReportOptions, build_report
+
+    settings = ReportSettings.from_dict(_stored_settings())
+    report = build_report(demo_frame(), ReportOptions(date_from=LAST_30[0], date_to=LAST_30[1], compare="previous",
+                                                      annotations=settings.annotations, budgets=settings.budgets))
+    section = next(s for s in report.sections if s.title == "Insights")
+    paragraphs = [b.text for b in section.blocks if hasattr(b, "text")]
+    assert paragraphs == seen["sentences"][:len(paragraphs)] and len(paragraphs) == 4
+    pacing = next(b for b in section.blocks if getattr(b, "title", "") == "Budget pacing")
+    assert [dict(zip([c.label for c in pacing.columns], row)) | {"Status": ""} for row in pacing.rows] == [
+        row | {"Status": ""} for row in seen["pacing"]]
     for at in (editor, client):  # nobody edits a snapshot's notes
         assert not at.file_uploader
         assert not [b for b in at.button if b.label in ("Save budget", "Save annotation", "Add holidays")]
