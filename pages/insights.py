@@ -41,8 +41,9 @@ require_router(__file__)
 
 SENSITIVITY_LABELS = {"low": "Low (fewer flags)", "medium": "Medium", "high": "High (more flags)"}
 SPAN_LABELS = {"month": "End of the month", "quarter": "End of the quarter"}
-STATUS_MARKS = {"on_pace": "🟢", "under": "🟡", "over": "🟠", "far_under": "🔴", "far_over": "🔴",
-                "not_started": "⚪", "no_data": "⚪", "currency_mismatch": "⚪"}
+# Status cells: green on pace, yellow under, orange over, red far off, grey without a verdict (the label says it too).
+STATUS_COLORS = {"on_pace": "#D3F9D8", "under": "#FFF3BF", "over": "#FFE8CC", "far_under": "#FFC9C9",
+                 "far_over": "#FFC9C9", "not_started": "#F1F3F5", "no_data": "#F1F3F5", "currency_mismatch": "#F1F3F5"}
 SCOPE_ALL = ("all", None)
 
 st.title("Insights")
@@ -148,9 +149,9 @@ with pacing_tab:
                    "against an even spread of the budget, and the month end projected from the last 7 days' "
                    "average. On pace: within 5 % of the budget; under or over: 5–20 % off; far off: beyond 20 %.")
         shown = pl.DataFrame(tables.pacing_rows(pacings), schema={c: pl.String for c in tables.PACING_COLUMNS})
-        shown = shown.with_columns(pl.Series("Status", [f"{STATUS_MARKS[p.status]} {p.status_label}"
-                                                        for p in pacings]))
-        report_tables.dataframe(shown, key="ins_pacing_table")
+        colours = [f"background-color: {STATUS_COLORS[p.status]}" for p in pacings]
+        st.dataframe(shown.to_pandas().style.apply(lambda _: colours, subset=["Status"]), hide_index=True,
+                     width="stretch", key="ins_pacing_table")
         widgets.download_table(shown, "budget_pacing", key="ins_pacing_download")
         for p in pacings:
             if p.status not in ("on_pace", "not_started"):

@@ -101,7 +101,7 @@ def test_a_budget_added_by_the_editor_is_paced_against_the_spend():
     assert row["Month"] == "Oct 2026" and row["Scope"] == "Whole account"
     assert row["Budget"] == "$55,000.00" and row["Spent to date"] == display.format_metric("spend", october, "USD")
     over = october / 55_000 - 1  # the month is over: its projection is what was spent
-    expected_status = "🟠 Over" if over <= 0.20 else "🔴 Far off (over)"
+    expected_status = "Over" if over <= 0.20 else "Far off (over)"
     assert row["Status"] == expected_status and row["Projected vs budget"] == display.format_change(over)
     assert f"spent {row['Spent to date']} of $55,000.00" in " ".join(_sentences(at))
 
@@ -130,7 +130,7 @@ def test_a_budget_sheet_is_imported_and_its_bad_rows_are_named():
     assert notice.startswith("2 budgets added.") and "Line 4: '2026-13' is not a month" in notice
     table = _table(at, "Spent to date")
     assert table["Scope"].tolist() == ["Google Ads", "Facebook"]
-    assert table["Status"].tolist()[1] == "⚪ Not started"
+    assert table["Status"].tolist()[1] == "Not started"
 
 
 def test_a_clean_series_raises_no_flag_and_says_so():
