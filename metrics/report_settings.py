@@ -25,12 +25,21 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal, get_args
 
 from metrics.kpis import DEFAULT_ENGAGEMENT_WEIGHTS
-from metrics.trends import PRESET_LABELS, ComparePeriod, Comparison, Grain, comparison_range
+from metrics.trends import (
+    DEFAULT_PRESET,
+    PRESET_LABELS,
+    ComparePeriod,
+    Comparison,
+    Grain,
+    comparison_range,
+    matching_preset,
+    preset_range,
+)
 
 SETTINGS_VERSION = 2
 GRAINS: tuple[str, ...] = get_args(Grain)
@@ -71,6 +80,20 @@ class ReportFilters:
         if self.comparison is None or self.date_from is None or self.date_to is None:
             return None
         return comparison_range(self.date_from, self.date_to, self.comparison)
+
+    def within(self, first_day: date, last_day: date) -> ReportFilters:
+        """The filters as the app shows them on data from `first_day` to `last_day`: saved dates outside
+        it (or none) become the default preset's, and `preset` names the preset the dates are (the saved
+        one when its dates are still these, else the first that matches, else "custom")."""
+        date_from, date_to = self.date_from, self.date_to
+        if not (date_from and date_to and first_day <= date_from <= date_to <= last_day):
+            date_from, date_to = preset_range(DEFAULT_PRESET, first_day, last_day)
+        if self.preset in PRESET_LABELS and self.preset != "custom" and \
+                preset_range(self.preset, first_day, last_day) == (date_from, date_to):  # type: ignore[arg-type]
+            preset = self.preset
+        else:
+            preset = matching_preset(date_from, date_to, first_day, last_day)
+        return replace(self, date_from=date_from, date_to=date_to, preset=preset)
 
     def dimension_filters(self) -> dict[str, list[str]]:
         """{canonical dimension: allowed values} for `metrics.kpis.summarize(filters=...)`."""

@@ -49,6 +49,7 @@ from models.tables import (
     AnnotationRecord,
     BudgetRecord,
     DataSource,
+    DeliverySchedule,
     MappingProfile,
     ShareLink,
     Showing,
@@ -241,9 +242,10 @@ class WorkspaceContents:
     links: int
     mapping_profiles: int
     stored_bytes: int
+    schedules: int = 0
 
     def describe(self) -> str:
-        """"3 sources, 5 snapshots, 2 client links" (profiles only when there are any)."""
+        """"3 sources, 5 snapshots, 2 client links" (profiles and email schedules only when there are any)."""
 
         def count(n: int, one: str, many: str) -> str:
             return f"{n:,} {one if n == 1 else many}"
@@ -252,6 +254,8 @@ class WorkspaceContents:
                  count(self.links, "client link", "client links")]
         if self.mapping_profiles:
             parts.append(count(self.mapping_profiles, "mapping profile", "mapping profiles"))
+        if self.schedules:
+            parts.append(count(self.schedules, "email schedule", "email schedules"))
         return ", ".join(parts)
 
 
@@ -440,12 +444,14 @@ def workspace_contents(*, session: Session, workspace_id: int) -> WorkspaceConte
         mapping_profiles=count(select(func.count()).select_from(MappingProfile)
                                .where(MappingProfile.workspace_id == workspace_id)),
         stored_bytes=_stored_bytes(session, workspace_id),
+        schedules=count(select(func.count()).select_from(DeliverySchedule)
+                        .where(DeliverySchedule.workspace_id == workspace_id)),
     )
 
 
 def delete_workspace(*, session: Session, workspace_id: int) -> bool:
     """Delete a workspace and everything in it (sources, snapshots, their links, mapping profiles,
-    budgets, annotations), in one transaction. False when it did not exist."""
+    email schedules and their log, budgets, annotations), in one transaction. False when it did not exist."""
     snapshot_ids = session.exec(select(Snapshot.id).where(Snapshot.workspace_id == workspace_id)).all()
     link_ids = session.exec(select(ShareLink.id).where(col(ShareLink.snapshot_id).in_(snapshot_ids))).all()
     owned = {cls: session.exec(select(cls.id).where(cls.workspace_id == workspace_id)).all()

@@ -183,6 +183,69 @@ class MappingProfile(SQLModel, table=True):
 
 
 
+class DeliverySchedule(SQLModel, table=True):
+    """A report emailed on a cadence: a snapshot's report (or a fresh client link to it), or the
+    workspace's latest data for a relative period ("live", `snapshot_id` None).
+
+    `reports.deliveries` reads and writes these rows (it validates what people type); the delivery
+    command claims a due row (`claim_token`, `claimed_until`: a lease), sends outside any
+    transaction, then records the outcome and moves `next_due_at` on from the schedule's own slot.
+    """
+
+    __tablename__ = "delivery_schedule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE", index=True)
+    # None: a live report of the workspace's enabled sources for `period`.
+    snapshot_id: int | None = Field(default=None, foreign_key="snapshot.id", ondelete="CASCADE", index=True)
+    period: str | None = Field(default=None, max_length=20)
+    title: str = Field(max_length=200)
+    # reports.schedule.Cadence.to_dict(): {"cadence", "time", "timezone", "weekday" | "day"}.
+    cadence: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    recipients: list[str] = Field(default_factory=list, sa_type=JSON)
+    # "pdf" or "html" (attached), or "link" (a new client link to the snapshot).
+    deliver: str = Field(default="pdf", max_length=10)
+    # Days a link sent by email stays valid (None: CAMPAIGN_LENS_SHARE_DAYS).
+    link_days: int | None = None
+    enabled: bool = True
+    # Bumped by every edit: an outcome recorded for an older revision keeps the edited timing.
+    revision: int = 0
+    # The scheduled moment (UTC) of the next delivery; a retry keeps it and sets retry_at.
+    next_due_at: datetime = Field(index=True)
+    retry_at: datetime | None = None
+    # Failed attempts at the delivery of next_due_at.
+    attempts: int = 0
+    claim_token: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = None
+    last_attempt_at: datetime | None = None
+    last_sent_at: datetime | None = None
+    # "sent", "retrying" or "failed" (None: never attempted).
+    last_status: str | None = Field(default=None, max_length=20)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """One try at sending a scheduled report (the delivery log), including "Send now" tests."""
+
+    __tablename__ = "delivery_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    schedule_id: int = Field(foreign_key="delivery_schedule.id", ondelete="CASCADE", index=True)
+    # The scheduled moment this attempt delivers (None for a "Send now" test).
+    slot_at: datetime | None = None
+    started_at: datetime
+    finished_at: datetime
+    # "sent", "retrying" (a temporary failure, tried again later) or "failed".
+    outcome: str = Field(max_length=20)
+    attempt: int = 1
+    manual: bool = False
+    recipients: int = 0
+    error: str | None = Field(default=None, max_length=500)
+    message_id: str | None = Field(default=None, max_length=255)
+
+
 class BudgetRecord(SQLModel, table=True):
     """A monthly budget of a workspace: planned spend for a calendar month and a scope (the whole account,
     a platform or a campaign); `metrics.insights.pacing.Budget` is the value the pacing reads

@@ -9,12 +9,14 @@ import streamlit as st
 
 from models import repository
 from models.settings import load_settings
-from ui import insights, session, widgets
+from reports import deliveries
+from ui import delivery, insights, report_files, session, widgets
 from ui.errors import user_errors
 from ui.persistence import session_scope
 from ui.router import require_router
 from ui.state import (
     SNAP_CONFIRM_DELETE,
+    SNAP_DOWNLOAD,
     SNAP_LINK_EXPIRY,
     SNAP_LINK_LABEL,
     SNAP_LINK_NOTICE,
@@ -35,7 +37,7 @@ from ui.state import (
 
 require_router(__file__)
 
-MANAGE_TAB, LINKS_TAB = "Open, rename, delete", "Client links"
+MANAGE_TAB, LINKS_TAB, DELIVERY_TAB = "Open, rename, delete", "Client links", "Scheduled delivery"
 
 EXPIRY_CHOICES = {"7": "7 days", "30": "30 days", "90": "90 days", "date": "Until a date"}
 STATUS_LABELS = {"active": "Active", "expired": "Expired", "revoked": "Revoked"}
@@ -196,7 +198,7 @@ def _regenerate(snapshot_id: int, link_id: int) -> None:
 st.title("Snapshots & sharing")
 st.caption(
     "A snapshot freezes the current data with its filters, goals and A/B settings. Share it with a client "
-    "through a read-only link that expires; revoke the link at any time."
+    "through a read-only link that expires, send it as a PDF or HTML file, or email it on a schedule."
 )
 
 if notice := st.session_state.pop(SNAP_NOTICE, None):
@@ -223,6 +225,7 @@ with user_errors("The saved snapshots could not be read") as listing:
     with session_scope() as db:
         snapshots = repository.list_snapshots(session=db, workspace_id=workspace_id)
         links = repository.list_share_links(session=db, workspace_id=workspace_id)
+        schedules = deliveries.list_schedules(session=db, workspace_id=workspace_id)
 if listing.failed:
     st.stop()
 
@@ -261,8 +264,11 @@ selected_id = st.selectbox(
 )
 snapshot = by_id[selected_id]
 snapshot_links = [link for link in links if link.snapshot_id == selected_id]
+snapshot_schedules = [s for s in schedules if s.snapshot_id == selected_id]
+report_files.download_buttons(selected_id, snapshot.name, key=keyed(SNAP_DOWNLOAD, selected_id),
+                              workspace_id=workspace_id)
 
-manage, share = st.tabs([MANAGE_TAB, LINKS_TAB], key=SNAP_TAB, on_change="rerun")
+manage, share, scheduled = st.tabs([MANAGE_TAB, LINKS_TAB, DELIVERY_TAB], key=SNAP_TAB, on_change="rerun")
 
 with manage:
     st.button("Open in the report", type="primary", icon=":material/open_in_browser:", key="snapshot_open",
@@ -288,9 +294,10 @@ with manage:
         st.form_submit_button("Save name", on_click=_rename, args=(selected_id,))
 
     if st.session_state.get(SNAP_CONFIRM_DELETE) == selected_id:
-        count = len(snapshot_links)
+        count, planned = len(snapshot_links), len(snapshot_schedules)
+        also = f" and its {planned} schedule{'s' if planned != 1 else ''} (they stop sending)" if planned else ""
         st.warning(
-            f"Delete this snapshot and its {count} client link{'s' if count != 1 else ''}? Clients who open "
+            f"Delete this snapshot, its {count} client link{'s' if count != 1 else ''}{also}? Clients who open "
             "those links will see “This link is not valid”. This cannot be undone."
         )
         confirm = st.container(horizontal=True)
@@ -356,3 +363,6 @@ with share:
         actions.button("Regenerate", icon=":material/autorenew:", key="link_regenerate",
                               on_click=_regenerate, args=(selected_id, chosen_link),
                               help="Revokes this link and creates a new one with the same label and validity.")
+
+with scheduled:
+    delivery.section(workspace_id, selected_id, snapshot.name, {s.id: s.name for s in snapshots})

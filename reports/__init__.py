@@ -7,11 +7,14 @@
 Pure package: no streamlit; reads `metrics/` (and `models/` for saved snapshots), never `ui/`.
 """
 
+import re
+from typing import Literal
+
 from reports.branding import Branding
 from reports.model import Report, ReportOptions, SourceFile, ab_entry, build_report
 
-__all__ = ["Branding", "Report", "ReportOptions", "SourceFile", "ab_entry", "build_report", "render_html",
-           "render_pdf"]
+__all__ = ["Branding", "Report", "ReportOptions", "SourceFile", "ab_entry", "build_report", "render_file",
+           "render_html", "render_pdf", "report_file_name"]
 
 
 def render_pdf(report: Report) -> bytes:
@@ -26,3 +29,14 @@ def render_html(report: Report) -> str:
     from reports.html_file import render
 
     return render(report)
+
+
+def render_file(report: Report, format: Literal["pdf", "html"]) -> bytes:
+    """The report as the bytes of a PDF or an HTML (UTF-8) file."""
+    return render_pdf(report) if format == "pdf" else render_html(report).encode("utf-8")
+
+
+def report_file_name(title: str, format: Literal["pdf", "html"]) -> str:
+    """A file name made of the title's letters, digits and dashes ("March-report.pdf"); never a path."""
+    slug = re.sub(r"[^\w-]+", "-", title, flags=re.UNICODE).strip("-")[:80] or "report"
+    return f"{slug}.{format}"

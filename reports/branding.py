@@ -1,7 +1,8 @@
 """How a client report looks: the agency's logo, accent colour and footer, with a neutral default.
 
-Part of the report model (pure data). Workspaces will store these per client; until then the CLI
-takes them as flags and everything else gets `Branding()`, the neutral default.
+Part of the report model (pure data). Each workspace stores its own (`models.repository.workspace_branding`;
+`reports.stored.branding_of` turns it into this); the CLI takes them as flags for reports on files, and
+anything unset is the neutral default, `Branding()`.
 """
 
 from __future__ import annotations

@@ -117,11 +117,9 @@ class Attachment:
 
 def report_attachment(report: Report, format: Literal["pdf", "html"]) -> Attachment:
     """The report rendered as a file to attach, named after its title."""
-    from reports import render_html, render_pdf
+    from reports import render_file, report_file_name
 
-    content = render_pdf(report) if format == "pdf" else render_html(report).encode("utf-8")
-    slug = re.sub(r"[^\w-]+", "-", report.cover.title, flags=re.UNICODE).strip("-")[:80] or "report"
-    return Attachment(f"{slug}.{format}", content, format)
+    return Attachment(report_file_name(report.cover.title, format), render_file(report, format), format)
 
 
 def build_email(report: Report, *, sender: str, recipients: Iterable[str], attachment: Attachment | None = None,
@@ -150,7 +148,10 @@ def build_email(report: Report, *, sender: str, recipients: Iterable[str], attac
     message.add_alternative(_html_body(report, lines, figures, attachment, link), subtype="html")
     if attachment is not None:
         maintype, subtype = ATTACHMENT_TYPES[attachment.format]
-        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)
+        # The HTML file is UTF-8: say so, or mail programs that show it inline read it as ASCII.
+        params = {"charset": "utf-8"} if attachment.format == "html" else {}
+        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename,
+                               params=params)
     return message
 
 

@@ -42,7 +42,7 @@ from metrics.insights.pacing import pace_budgets, read_budgets
 from metrics.kpis import summarize
 from metrics.rollup import daily_rollup
 from metrics.schema import MEASURES
-from metrics.trends import GRAINS, Comparison, Grain, comparison_range
+from metrics.trends import GRAINS, ComparePeriod, Comparison, Grain, comparison_range
 from reports import charts
 from reports.branding import Branding
 
@@ -89,7 +89,9 @@ class ReportOptions:
     - `currency`: the ISO code money is shown in; None shows the data's one currency (no symbol when the
       data mixes currencies). Conversion between currencies is not done here yet, so a currency that is
       not the data's is refused rather than printed on the wrong numbers.
+    - `compare`: "previous", "previous_year", a custom (first day, last day) period, or None.
     - `goals`: goal dicts as the Goals page saves them; `ab_results`: dicts from `ab_entry`.
+    - `notes`: sentences the caller adds to the report's notes (e.g. why a saved A/B test is not shown).
     - `annotations`, `budgets`: a snapshot's annotations and budgets as `ReportSettings` keeps them (the
       dicts of `metrics.insights`); the Insights section lists the period's annotations and paces the budgets.
     - `max_table_rows`: the campaign and content tables show at most this many rows (the most spend first)
@@ -100,7 +102,7 @@ class ReportOptions:
     client: str | None = None
     date_from: date | None = None
     date_to: date | None = None
-    compare: Comparison | None = "previous"
+    compare: ComparePeriod | None = "previous"
     platforms: tuple[str, ...] = ()
     campaigns: tuple[str, ...] = ()
     grain: Grain = "day"
@@ -109,6 +111,7 @@ class ReportOptions:
     weights: Mapping[str, float] | None = None
     goals: tuple[Mapping[str, Any], ...] = ()
     ab_results: tuple[Mapping[str, Any], ...] = ()
+    notes: tuple[str, ...] = ()
     annotations: tuple[Mapping[str, Any], ...] = ()
     budgets: tuple[Mapping[str, Any], ...] = ()
     sources: tuple[SourceFile, ...] = ()
@@ -123,7 +126,11 @@ class ReportOptions:
                 raise UsageError(f"The {what} is longer than {MAX_TEXT_CHARS} characters; shorten it.")
         if self.date_from and self.date_to and self.date_to < self.date_from:
             raise UsageError("The end date is before the start date; swap them.")
-        if self.compare is not None and self.compare not in COMPARISONS:
+        if isinstance(self.compare, tuple):
+            if not (len(self.compare) == 2 and all(isinstance(d, date) for d in self.compare)
+                    and self.compare[0] <= self.compare[1]):
+                raise UsageError("The comparison period needs a first and a last day, in that order.")
+        elif self.compare is not None and self.compare not in COMPARISONS:
             raise UsageError(f"Cannot compare with {str(self.compare)[:30]!r}; use previous or previous_year.")
         if self.grain not in GRAINS:
             raise UsageError(f"The time grain {str(self.grain)[:30]!r} is not day, week or month.")
@@ -310,7 +317,7 @@ def _date_bounds(frame: pl.DataFrame) -> tuple[date | None, date | None]:
     return dates.min(), dates.max()
 
 
-def _cover(options: ReportOptions, date_from: date | None, date_to: date | None, compare: Comparison | None,
+def _cover(options: ReportOptions, date_from: date | None, date_to: date | None, compare: ComparePeriod | None,
            last_day: date | None) -> Cover:
     comparison = None
     if compare and date_from and date_to:
@@ -353,7 +360,7 @@ def _present(frame: pl.DataFrame, names: Sequence[str]) -> list[str]:
     return [n for n in names if n in frame.columns and frame.get_column(n).null_count() < frame.height]
 
 
-def _number_columns(frame: pl.DataFrame, candidates: Sequence[str], compare: Comparison | None) -> list[str]:
+def _number_columns(frame: pl.DataFrame, candidates: Sequence[str], compare: ComparePeriod | None) -> list[str]:
     """The first columns of `candidates` with a value, and the change of spend when comparing."""
     change = ["spend_delta_rel"] if compare and _present(frame, ["spend_delta_rel"]) else []
     return _present(frame, candidates)[: MAX_NUMBER_COLUMNS - len(change)] + change
@@ -405,7 +412,7 @@ def _trend_section(rolled: pl.DataFrame, total: Mapping[str, Any], common: dict,
     return Section("Trend", tuple(blocks))
 
 
-def _platform_section(by_platform: pl.DataFrame, compare: Comparison | None, currency: str | None) -> Section:
+def _platform_section(by_platform: pl.DataFrame, compare: ComparePeriod | None, currency: str | None) -> Section:
     table_frame = _by_spend(by_platform, "platform").with_columns(
         pl.col("platform").map_elements(platform_label, return_dtype=pl.String, skip_nulls=False))
     names = _number_columns(table_frame, PLATFORM_COLUMNS, compare)
@@ -427,7 +434,7 @@ def _platform_section(by_platform: pl.DataFrame, compare: Comparison | None, cur
     return Section("Platforms", tuple(blocks))
 
 
-def _campaign_section(rolled: pl.DataFrame, raw: pl.DataFrame, common: dict, compare: Comparison | None,
+def _campaign_section(rolled: pl.DataFrame, raw: pl.DataFrame, common: dict, compare: ComparePeriod | None,
                       currency: str | None, limit: int, colour: str) -> Section:
     campaigns = summarize(rolled, ("campaign",), compare=compare, **common)
     campaigns = _by_spend(campaigns.with_columns(pl.col("campaign").fill_null(NO_CAMPAIGN)), "campaign")
@@ -501,7 +508,7 @@ def _goal_section(raw_goals: Sequence[Mapping[str, Any]], rolled: pl.DataFrame, 
 
 
 def insights_section(frame: pl.DataFrame, options: ReportOptions, *, date_from: date | None, date_to: date | None,
-                     compare: Comparison | None, filters: Mapping[str, Sequence[str]] | None,
+                     compare: ComparePeriod | None, filters: Mapping[str, Sequence[str]] | None,
                      notes: list[str]) -> Section:
     """Why each KPI moved (one sentence each, the Insights page's own), the budgets paced on the last day of the
     data, and the annotations of the period. `frame` is the raw rows (the drivers need their currency)."""
@@ -584,8 +591,9 @@ def _ab_blocks(entry: Mapping[str, Any], rows: list[dict[str, str]]) -> list[Blo
 
 
 def _source_notes(options: ReportOptions) -> list[str]:
+    """The caller's notes, then where the data came from."""
     if not options.sources:
-        return []
+        return list(options.notes)
     parts = []
     for source in options.sources:
         counts = []
@@ -594,4 +602,4 @@ def _source_notes(options: ReportOptions) -> list[str]:
         if source.rows_rejected:
             counts.append(f"{source.rows_rejected:,} rejected")
         parts.append(f"{source.name} ({', '.join(counts)})" if counts else source.name)
-    return [f"Data: {'; '.join(parts)}."]
+    return [*options.notes, f"Data: {'; '.join(parts)}."]

@@ -15,6 +15,10 @@ the report goes out at 03:30 summer time, as late as the skipped time (01:30 UTC
 happens twice when the clocks go back (02:30 in Berlin on the last Sunday of October) means the first of
 the two. A due day is never skipped and never due twice.
 
+A "live" schedule reports a period relative to the day it is due (`period_dates`): the last 7 or 30
+complete days, last week (Monday to Sunday), last month, or the week or month to date. Only complete
+days count (the due day itself is still running), so "month to date" on the 1st is the whole last month.
+
 Expected bad input (a schedule someone typed) is refused with one sentence: `ScheduleError`, a
 `UsageError`. Pure arithmetic, no database: the stored schedules and the delivery command use it.
 """
@@ -32,6 +36,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from metrics.errors import UsageError
 
 Kind = Literal["weekly", "monthly"]
+LivePeriod = Literal["last_7_days", "last_30_days", "last_week", "week_to_date", "last_month", "month_to_date"]
+LIVE_PERIODS: dict[str, str] = {
+    "last_7_days": "Last 7 days", "last_30_days": "Last 30 days", "last_week": "Last week (Monday to Sunday)",
+    "week_to_date": "Week to date", "last_month": "Last month", "month_to_date": "Month to date",
+}
 LAST_DAY = "last"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MAX_RECIPIENTS = 50
@@ -130,6 +139,38 @@ def _local_moment(day: date, at: time, zone: ZoneInfo) -> datetime:
     """`day` at `at` in `zone`, in UTC. fold=0 reads a skipped time with the offset from before the change
     and picks the first of a repeated time (PEP 495), which is the rule the module docstring states."""
     return datetime.combine(day, at, tzinfo=zone).replace(fold=0).astimezone(timezone.utc)
+
+
+def period_dates(period: LivePeriod, today: date) -> tuple[date, date]:
+    """First and last day (inclusive) of a live report's `period` on the local day `today`: complete days
+    only, so the last day is always yesterday or earlier."""
+    period = check_period(period)
+    yesterday = today - timedelta(days=1)
+    if period == "last_7_days":
+        return today - timedelta(days=7), yesterday
+    if period == "last_30_days":
+        return today - timedelta(days=30), yesterday
+    if period == "last_week":
+        monday = today - timedelta(days=today.weekday() + 7)
+        return monday, monday + timedelta(days=6)
+    if period == "week_to_date":
+        return yesterday - timedelta(days=yesterday.weekday()), yesterday
+    if period == "last_month":
+        last = today.replace(day=1) - timedelta(days=1)
+        return last.replace(day=1), last
+    return yesterday.replace(day=1), yesterday  # month_to_date
+
+
+def check_period(value: object) -> LivePeriod:
+    """A live report's period name, or one sentence saying which ones there are."""
+    if value not in LIVE_PERIODS:
+        raise ScheduleError(f"{str(value)[:30]!r} is not a report period; use one of "
+                            f"{', '.join(LIVE_PERIODS)}.")
+    return value  # type: ignore[return-value]
+
+
+def period_label(period: LivePeriod) -> str:
+    return LIVE_PERIODS[period]
 
 
 # --- validation -----------------------------------------------------------------------------------------

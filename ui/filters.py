@@ -51,15 +51,9 @@ def restore(saved: ReportFilters, dataset: Dataset) -> None:
     """
     first_day, last_day = data.date_bounds(dataset.key, dataset.frame)
     if first_day is not None and last_day is not None:
-        date_from, date_to = saved.date_from, saved.date_to
-        if not (date_from and date_to and first_day <= date_from <= date_to <= last_day):
-            date_from, date_to = preset_range(DEFAULT_PRESET, first_day, last_day)
-        if saved.preset in PRESET_LABELS and saved.preset != "custom" and \
-                preset_range(saved.preset, first_day, last_day) == (date_from, date_to):
-            st.session_state[FILTER_PERIOD] = saved.preset
-        else:
-            st.session_state[FILTER_PERIOD] = matching_preset(date_from, date_to, first_day, last_day)
-        st.session_state[FILTER_DATES] = (date_from, date_to)
+        shown = saved.within(first_day, last_day)  # the report files of a snapshot resolve them the same way
+        st.session_state[FILTER_PERIOD] = shown.preset
+        st.session_state[FILTER_DATES] = (shown.date_from, shown.date_to)
     st.session_state[FILTER_PLATFORMS] = list(saved.platforms)
     st.session_state[FILTER_CAMPAIGNS] = list(saved.campaigns)
     st.session_state[FILTER_GRAIN] = saved.grain

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import access, filters, session, widgets, workspaces
-from ui.state import VIEWER, Viewer, current_viewer
+from ui import access, filters, report_files, session, widgets, workspaces
+from ui.state import CLIENT_DOWNLOAD, VIEWER, Viewer, current_viewer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -89,13 +89,17 @@ def route():
 
 
 def client_title(dataset) -> None:
-    """Above every client page: which report this is and how fresh its data is (name shown as text)."""
+    """Above every client page: which report this is, how fresh its data is (name shown as text), and
+    its report as a PDF or HTML file (this snapshot's only: the link is checked again on each click)."""
     name = dataset.snapshot_name or dataset.label
     st.markdown(f"### {widgets.md_escape(name)}")
     line = "Shared report · read-only"
     if dataset.data_as_of:
         line += f" · data as of {dataset.data_as_of}"
     st.caption(line)
+    viewer = current_viewer()
+    if viewer.is_client and viewer.snapshot_id == dataset.snapshot_id:
+        report_files.download_buttons(dataset.snapshot_id, name, key=CLIENT_DOWNLOAD, token=viewer.token)
 
 
 def page_stem(page) -> str | None:

@@ -34,6 +34,8 @@ from ui.state import (
     KPI_SETTINGS,
     LAST_UPLOAD,
     OPEN_SNAPSHOT,
+    SCHED_CONFIRM_DELETE,
+    SCHED_SELECTED,
     SHOWING,
     SNAP_CONFIRM_DELETE,
     SNAP_NEW_LINK,
@@ -56,7 +58,8 @@ from ui.state import (
 _LOGGER = logging.getLogger(__name__)
 # Session keys that point into one workspace: dropped when the editor switches to another.
 _WORKSPACE_KEYS = (LAST_UPLOAD, SOURCE_SELECTED, SOURCE_CONFIRM_DELETE, UPLOAD_TARGET, SNAP_SELECTED,
-                   SNAP_NEW_LINK, SNAP_CONFIRM_DELETE, WS_CONFIRM_DELETE, OPEN_SNAPSHOT)
+                   SNAP_NEW_LINK, SNAP_CONFIRM_DELETE, WS_CONFIRM_DELETE, OPEN_SNAPSHOT, SCHED_SELECTED,
+                   SCHED_CONFIRM_DELETE)
 WORKSPACE_PARAM = "ws"
 
 

@@ -85,6 +85,24 @@ SNAP_LINK_LABEL = "link_label"
 SNAP_LINK_EXPIRY = "link_expiry"
 SNAP_LINK_UNTIL = "link_until"
 SNAP_LINK_PICK = "link_pick"
+SNAP_DOWNLOAD = "snap_download"  # keyed per snapshot, then per format
+CLIENT_DOWNLOAD = "client_download"  # the client's report files, keyed per format
+# Scheduled delivery (Snapshots page, "Delivery" tab).
+SCHED_NOTICE = "sched_notice"  # (kind, sentence) carried over the rerun a button causes
+SCHED_SELECTED = "sched_selected"  # id of the schedule the lower half works on
+SCHED_CONFIRM_DELETE = "sched_confirm_delete"
+# The schedule form's fields: keyed(<prefix>, "new" or a schedule id).
+SCHED_TITLE = "sched_title"
+SCHED_WHAT = "sched_what"
+SCHED_PERIOD = "sched_period"
+SCHED_KIND = "sched_kind"
+SCHED_WEEKDAY = "sched_weekday"
+SCHED_DAY = "sched_day"
+SCHED_TIME = "sched_time"
+SCHED_ZONE = "sched_zone"
+SCHED_RECIPIENTS = "sched_recipients"
+SCHED_DELIVER = "sched_deliver"
+SCHED_LINK_DAYS = "sched_link_days"
 # Insights page.
 INS_NOTICE = "ins_notice"  # (kind, sentence) carried over the rerun an edit causes
 INS_KPI = "ins_kpi"  # the KPI the waterfall and the platform tables explain

@@ -8,6 +8,7 @@ from zoneinfo import available_timezones
 import streamlit as st
 
 from models import repository
+from reports.branding import DEFAULT_ACCENT
 from ui import session, widgets
 from ui.errors import user_errors
 from ui.persistence import session_scope
@@ -24,8 +25,6 @@ from ui.state import (
     WS_TIME_ZONE,
     keyed,
 )
-
-DEFAULT_ACCENT = "#1f6feb"
 
 
 def _note(message: str, kind: str = "error") -> None:
@@ -128,12 +127,15 @@ def sidebar() -> None:
 
 def _save_settings(workspace_id: int) -> None:
     logo = st.session_state.get(WS_LOGO)
+    accent = st.session_state.get(WS_ACCENT) or None
+    if accent and accent.lower() == DEFAULT_ACCENT.lower():
+        accent = None  # the picker always holds a colour: the default one means "not set"
     with user_errors("The workspace settings could not be saved", show=_note) as outcome:
         with session_scope() as db:
             repository.update_workspace(
                 session=db, workspace_id=workspace_id, currency=st.session_state.get(WS_CURRENCY) or None,
                 time_zone=st.session_state.get(WS_TIME_ZONE) or "UTC",
-                accent_color=st.session_state.get(WS_ACCENT) or None,
+                accent_color=accent,
                 report_footer=st.session_state.get(WS_FOOTER) or None,
             )
             if logo is not None:
@@ -165,7 +167,7 @@ def settings_panel(workspace_id: int) -> None:
         right.selectbox("Time zone", zones, index=zones.index(branding.time_zone), key=WS_TIME_ZONE,
                         help="The client's time zone: report dates and scheduled deliveries use it.")
         left.color_picker("Accent colour of report files", value=branding.accent_color or DEFAULT_ACCENT,
-                          key=WS_ACCENT)
+                          key=WS_ACCENT, help="Headings, tiles and charts of the PDF and HTML report files.")
         right.text_input("Report footer", value=branding.report_footer or "", max_chars=repository.FOOTER_MAX_LENGTH,
                          key=WS_FOOTER,
                          placeholder="e.g. Prepared by Your Agency · hello@agency.example")

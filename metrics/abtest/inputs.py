@@ -304,4 +304,6 @@ def _per_variant(data: pl.DataFrame, value: str, aggregations: list[pl.Expr]) ->
     grouped = data.group_by(pl.col(_VARIANT).alias("name")).agg(
         *aggregations, pl.col(value).null_count().alias("ignored"))
     order = sorted(grouped.get_column("name").to_list(), key=natural_key)
-    return grouped.join(pl.DataFrame({"name": order, "__order": range(len(order))}), on="name").sort("__order")
+    # The order's dtype is the names' own: an empty list would be a null column no join accepts.
+    ranks = pl.DataFrame({"name": pl.Series(order, dtype=grouped.schema["name"]), "__order": range(len(order))})
+    return grouped.join(ranks, on="name").sort("__order")

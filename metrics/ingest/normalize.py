@@ -472,7 +472,8 @@ def _exclude_subtotals(
 
     (a) a campaign row without a date next to dated rows of that campaign whose sums match it;
     (b) an "All" campaign row whose measures equal the sum of the other campaigns (per date when dated).
-    Only exact matches (to a cent / 1e-6 relative) are excluded: this must never remove real data.
+    Only exact matches (to a cent / 1e-6 relative) of at least two rows, with some measure of at least one
+    whole unit, are excluded: this must never remove real data.
     """
     measures = [m for m in schema.MEASURES if m in loaded.columns]
     if "campaign" not in loaded.columns or not measures or loaded.height < 2:
@@ -488,10 +489,12 @@ def _exclude_subtotals(
         for m in measures:
             v, s = pl.col(m), pl.col(f"{m}__sum")
             checks.append(v.is_null() | ((v - s).abs() <= pl.max_horizontal(pl.lit(0.01), v.abs() * 1e-6)))
-        compared = pl.sum_horizontal([pl.col(m).is_not_null().cast(pl.Int32) for m in measures]) > 0
-        return joined.filter(pl.all_horizontal(checks) & compared)
+        # Evidence of a sum: it adds up at least two rows and some measure is at least one whole unit.
+        # Zeros next to zeros, a cent next to nothing, or one row repeated under another name prove nothing.
+        evidence = (pl.col("__summed") >= 2) & pl.any_horizontal([pl.col(m).fill_null(0).abs() >= 1 for m in measures])
+        return joined.filter(pl.all_horizontal(checks) & evidence)
 
-    sum_exprs = [pl.col(m).sum().alias(f"{m}__sum") for m in measures]
+    sum_exprs = [pl.col(m).sum().alias(f"{m}__sum") for m in measures] + [pl.len().alias("__summed")]
     undated_mask = pl.col("date").is_null() & pl.col("campaign").is_not_null() if has_date else None
     if has_date and loaded.select(undated_mask.any()).item():
         undated = loaded.filter(undated_mask)

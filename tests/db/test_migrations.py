@@ -27,9 +27,9 @@ from models.db import alembic_config, current_revision, make_engine, upgrade_dat
 
 REPO = Path(__file__).resolve().parents[2]
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
-TABLES = {"workspace", "data_source", "snapshot", "share_link", "mapping_profile", "budget", "annotation"}
+TABLES = {"workspace", "data_source", "snapshot", "share_link", "mapping_profile", "delivery_schedule",
+          "delivery_attempt", "budget", "annotation"}
 FIRST_SCHEMA = "0001"
-WORKSPACES_SCHEMA = "0002"
 
 
 def _diffs(engine) -> list:
@@ -237,6 +237,53 @@ def test_upgrade_from_the_first_schema_moves_snapshots_links_and_profiles_into_a
         with engine.connect() as conn:
             for table in ("snapshot", "share_link", "mapping_profile"):
                 assert conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar() == 0, table
+    finally:
+        engine.dispose()
+
+
+# --- upgrading a database that already holds workspaces (schema 0002) to the schedules ---------------
+
+WORKSPACES_SCHEMA = "0002"
+
+
+def test_upgrade_from_workspaces_keeps_the_data_and_schedules_die_with_their_workspace(db_url):
+    from reports import deliveries
+    from reports.schedule import Cadence
+
+    engine = make_engine(db_url)
+    now = datetime.now(timezone.utc)
+    token = "kept-token-" + "c" * 32
+    try:
+        upgrade_database(engine, WORKSPACES_SCHEMA)
+        with Session(engine) as session:
+            workspace = repo.create_workspace(session=session, name="Acme", time_zone="Europe/Berlin")
+            workspace_id = workspace.id
+            snapshot = repo.save_snapshot(session=session, workspace_id=workspace_id, name="Q3",
+                                          frame=pl.DataFrame({"date": [date(2026, 3, 1)], "spend": [12.5]}),
+                                          settings={})
+            snapshot_id = snapshot.id
+        with engine.begin() as conn:
+            conn.execute(OLD_LINK.insert(), [{"id": 1, "snapshot_id": snapshot_id,
+                                              "token_sha256": hashlib.sha256(token.encode()).hexdigest(),
+                                              "label": None, "created_at": now, "expires_at": now + timedelta(days=5),
+                                              "revoked_at": None, "last_viewed_at": None, "view_count": 0}])
+        assert not {"delivery_schedule", "delivery_attempt"} & set(sa.inspect(engine).get_table_names())
+
+        upgrade_database(engine)
+        assert current_revision(engine) == HEAD
+        assert _diffs(engine) == []
+        with Session(engine) as session:
+            assert [w.name for w in repo.list_workspaces(session=session)] == ["Acme", "My workspace"]
+            assert repo.load_snapshot_frame(session=session, snapshot_id=snapshot_id).get_column("spend").to_list() \
+                == [12.5]
+            assert repo.resolve_share_token(session=session, token=token, count_view=False) is not None
+            schedule = deliveries.create_schedule(
+                session=session, workspace_id=workspace_id, snapshot_id=snapshot_id, title="Weekly",
+                cadence=Cadence.weekly("monday", "09:00", "Europe/Berlin"), recipients=["a@acme.example"])
+            assert schedule.next_due_at > now
+            assert repo.delete_workspace(session=session, workspace_id=workspace_id)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM delivery_schedule")).scalar() == 0
     finally:
         engine.dispose()
 

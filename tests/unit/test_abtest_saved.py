@@ -127,3 +127,13 @@ def test_saved_configurations_old_and_new(campaign):
         "The saved A/B test could not be read; set it up again and save it.")
     assert analyze_config({"source": "calculator", "metric": "counts", "calculator_rows": [
         {"name": "A", "visitors": 0, "conversions": 0}]}, None)[2].startswith("A has no visitors")
+
+
+def test_a_saved_campaign_test_on_rows_without_variant_labels_says_so(campaign):
+    """Every canonical frame has a variant column; data whose rows carry no label (or filters that leave
+    none) gets the sentence, not an exception (a client's A/B page and report files open it)."""
+    unlabelled = campaign.with_columns(pl.lit(None, dtype=pl.String).alias("variant"))
+    config = {"version": 2, "source": "campaign", "metric": "cvr", "campaign": None,
+              **AnalysisSettings(control="A").to_config()}
+    assert analyze_config(config, unlabelled) == (
+        None, None, "There are no rows with a variant label for the saved A/B test in the current filters.")

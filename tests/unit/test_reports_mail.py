@@ -3,65 +3,32 @@ recipient's mail program would, and every way sending fails turned into one sent
 
 from __future__ import annotations
 
-import email
-import email.policy
 import socket
 from datetime import date
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from metrics.schema import conform
 from reports import Branding, ReportOptions, build_report
 from reports.mail import MailError, SmtpSettings, build_email, report_attachment, send, smtp_settings
+from tests.smtp_server import free_port, smtp_server
 
 SENDER = "reports@agency.example"
 HOSTILE_TITLE = "<script>alert(1)</script> report"
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives and refuses addresses at 'refused.example'."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.envelopes = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.endswith("@refused.example"):
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def server():
     """A plain SMTP server without STARTTLS that accepts user 'agency' with password 'p@ss word'."""
-    inbox = Inbox()
 
     def authenticate(server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
             b"agency", b"p@ss word")
         return AuthResult(success=ok, handled=False)  # let the server send 235 or 535
 
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), authenticator=authenticate,
-                            auth_require_tls=False)
-    controller.start()
-    try:
-        yield inbox, controller.port
-    finally:
-        controller.stop()
+    with smtp_server(authenticator=authenticate, auth_require_tls=False) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
