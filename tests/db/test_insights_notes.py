@@ -151,3 +151,33 @@ def test_deleting_a_workspace_deletes_its_budgets_and_annotations(session, engin
         for table in ("budget", "annotation"):
             rows = fresh.exec(sa.text(f"SELECT workspace_id FROM {table}")).all()
             assert [r[0] for r in rows] == [other_ws], table
+
+
+def test_report_files_of_a_snapshot_and_of_live_data_carry_their_annotations_and_budgets(session, ws):
+    from metrics import ingest
+    from metrics.report_settings import ReportSettings
+    from reports.stored import live_report, snapshot_report
+    from tests.export_fixtures import meta_export
+
+    name, data = meta_export(date(2026, 9, 1), 30, spend=10.0)
+    repo.store_upload(session=session, workspace_id=ws, upload=repo.SourceUpload.from_load(data, ingest.load(data, name)))
+    frame = repo.load_sources_frame(session=session, source_ids=[s.id for s in repo.list_sources(
+        session=session, workspace_id=ws)])
+    saved = ReportSettings(annotations=(Annotation(date(2026, 9, 20), "Saved with the snapshot").to_dict(iso_dates=True),),
+                           budgets=(Budget(date(2026, 9, 1), "all", None, 700.0).to_dict(),))
+    snapshot = repo.save_snapshot(session=session, workspace_id=ws, name="September", frame=frame,
+                                  settings=saved.to_dict())
+    repo.save_annotation(session=session, workspace_id=ws, annotation=Annotation(date(2026, 9, 21), "Live note"))
+
+    def insights(report) -> dict[str, tuple]:
+        section = next(s for s in report.sections if s.title == "Insights")
+        return {block.title: block.rows for block in section.blocks if hasattr(block, "rows")}
+
+    frozen = insights(snapshot_report(session=session, snapshot_id=snapshot.id))
+    assert [row[2] for row in frozen["Annotations"]] == ["Saved with the snapshot"]
+    # September: 30 days × (€10 + €11) = 630 against 700
+    [pacing] = frozen["Budget pacing"]
+    assert pacing[:4] == ("Sep 2026", "Whole account", "$700.00", "$630.00")
+    live = insights(live_report(session=session, workspace_id=ws, period="last_month", today=date(2026, 10, 2),
+                                title="Live"))
+    assert [row[2] for row in live["Annotations"]] == ["Live note"] and "Budget pacing" not in live
