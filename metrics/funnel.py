@@ -47,6 +47,11 @@ def _number(value: object) -> float | None:
     return None if number != number else number  # NaN counts as not reported
 
 
+# Step pairs a KPI defines: its coverage-matched value (`summarize` row) is the step rate, so rows that
+# report only one of the two steps (organic impressions without clicks) do not dilute it (SPEC §4).
+MATCHED_STEP_RATES: dict[tuple[str, str], str] = {("impressions", "clicks"): "ctr", ("clicks", "conversions"): "cvr"}
+
+
 def funnel_steps(totals: Mapping[str, object], steps: Sequence[str] = FUNNEL_STEPS) -> pl.DataFrame:
     """The funnel of one group from its measure totals (a `summarize` row as a dict).
 
@@ -54,7 +59,7 @@ def funnel_steps(totals: Mapping[str, object], steps: Sequence[str] = FUNNEL_STE
     - `value`: the measure total, null when not reported;
     - `previous_step`: the last reported step before this one (null for the first);
     - `step_rate`: value / previous reported value (null when either is missing or the
-      previous is 0);
+      previous is 0); for the pairs of `MATCHED_STEP_RATES` the KPI of `totals` when it has one;
     - `drop_off` = previous − value (how many did not go on), `drop_off_rate` = 1 − step_rate;
     - `rate_from_first`: value / the first reported step's value.
     """
@@ -73,8 +78,12 @@ def funnel_steps(totals: Mapping[str, object], steps: Sequence[str] = FUNNEL_STE
         if reported:
             if previous_value is not None:
                 row["drop_off"] = previous_value - value
-                if previous_value != 0:
+                matched = MATCHED_STEP_RATES.get((previous_name, name))
+                if matched in totals:
+                    row["step_rate"] = _number(totals[matched])
+                elif previous_value != 0:
                     row["step_rate"] = value / previous_value
+                if row["step_rate"] is not None:
                     row["drop_off_rate"] = 1.0 - row["step_rate"]
             if first_value is None:
                 first_value = value

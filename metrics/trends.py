@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Literal
 
@@ -50,6 +51,49 @@ def _minus_year(day: date) -> date:
         return day.replace(year=day.year - 1)
     except ValueError:  # 29 February
         return day.replace(year=day.year - 1, day=28)
+
+
+def period_end(start: pl.Expr, grain: Grain) -> pl.Expr:
+    """The last day of the period that begins at `start` (a bucket from `truncate_to_grain`)."""
+    if grain not in _EVERY:
+        raise ValueError(f"unknown grain {grain!r}; use day, week or month")
+    return start.dt.offset_by(_EVERY[grain]).dt.offset_by("-1d")
+
+
+def complete_periods(
+    trend: pl.DataFrame,
+    grain: Grain,
+    *,
+    series: Sequence[str] = (),
+    first_day: date | None = None,
+    last_day: date | None = None,
+) -> pl.DataFrame:
+    """A trend (`summarize(..., grain=grain)` output) with every period of every series, and `partial`.
+
+    A period in which a series has no rows becomes a row of nulls — a gap, so a chart breaks its
+    line there instead of drawing through the missing period or dropping to zero. Periods run from
+    the one holding `first_day` to the one holding `last_day`: pass the days of the range shown
+    (the filter's, or the data's first and last date). `partial` is true for a period that reaches
+    beyond them — such as the current, unfinished month: its totals cover only some of its days, so
+    a chart should mark it or leave it out with a note. Without the days, the trend's own first and
+    last periods are taken as whole. Rows without a date are dropped (they belong to no period).
+    Sorted by series, then date.
+    """
+    series = [s for s in series if s != "date"]
+    dated = trend.filter(pl.col("date").is_not_null())
+    if dated.is_empty():
+        return dated.with_columns(pl.lit(False).alias("partial"))
+    start = truncate_to_grain(pl.lit(first_day or dated["date"].min()), grain)
+    end = truncate_to_grain(pl.lit(last_day or dated["date"].max()), grain)
+    periods = pl.select(pl.date_range(start, end, interval=_EVERY[grain]).alias("date"))
+    grid = dated.select(series).unique().join(periods, how="cross") if series else periods
+    complete = grid.join(dated, on=[*series, "date"], how="left", nulls_equal=True)
+    lo = first_day or dated["date"].min()
+    hi = last_day or period_end(pl.lit(dated["date"].max()), grain)
+    partial = (pl.col("date") < lo) | (period_end(pl.col("date"), grain) > hi)
+    return complete.with_columns(partial.alias("partial")).sort([*series, "date"], nulls_last=True).select(
+        *trend.columns, "partial"
+    )
 
 
 # --- date presets -----------------------------------------------------------------------------

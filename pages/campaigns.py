@@ -6,9 +6,11 @@ import polars as pl
 import streamlit as st
 
 from metrics import display, narrative
-from metrics.kpis import KPI_BY_NAME, KPI_NAMES
+from metrics.currency import row_currencies
+from metrics.kpis import KPI_BY_NAME, KPI_NAMES, coverage_name
 from metrics.leaderboard import eligible, leaderboard
 from metrics.schema import MEASURES
+from metrics.trends import complete_periods
 from ui import charts, content_charts, data, filters, insight_charts, insights, report_tables, tiles, widgets
 from ui.router import require_router
 
@@ -36,9 +38,11 @@ dataset = widgets.require_dataset()
 
 bar = filters.current()
 currency = data.dataset_currency(dataset)
+# The rows with the Data page's currency settings applied (file currencies, reporting currency).
+rows_key, rows = data.report_frame(dataset)
 common = filters.summary_options(bar)
 summary = data.summarize(
-    dataset.key, dataset.frame, ("campaign",), filters_json=bar.filters_json(), compare=bar.comparison,
+    rows_key, rows, ("campaign",), filters_json=bar.filters_json(), compare=bar.comparison,
     **common,
 )
 if summary.is_empty():
@@ -86,6 +90,13 @@ else:
     columns = ["rank", "campaign", metric, *([delta] if delta else []),
                *[c for c in present(board, (volume, *BOARD_COLUMNS)) if c != metric]]
     columns = list(dict.fromkeys(columns))
+    coverage = coverage_name(metric)
+    if coverage in board.columns and board.get_column(coverage).drop_nulls().lt(1).any():
+        columns.insert(columns.index(metric) + 1, coverage)  # the share of each campaign's rows it rests on
+    if len(row_currencies(summary)) > 1:  # campaigns' money in different currencies: say which is which
+        columns.insert(2, "currency")
+        st.caption("Campaigns' money is in different currencies (see Currency); amounts of different currencies do "
+                   "not compare. Set the files' currencies or a reporting currency on the Data page.")
     table_col, chart_col = st.columns([3, 2], gap="large")
     with table_col:
         report_tables.show_table(board.select(columns), key="leaderboard", file_name="campaign_leaderboard",
@@ -114,7 +125,7 @@ period = narrative.period_phrase(bar.comparison, (bar.date_to - bar.date_from).d
     if bar.date_from and bar.date_to else None
 with tiles.grid("campaign", 3):
     for name in ("spend", "revenue", "roas", "conversions", "cpa", "ctr"):
-        tiles.kpi_tile(row, name, currency=currency, period=period)
+        tiles.kpi_tile(row, name, currency=row.get("currency"), period=period)
 
 if chosen == NO_CAMPAIGN:
     st.caption("Rows without a campaign name cannot be drilled into separately; the view below covers all rows.")
@@ -122,14 +133,18 @@ trend_left, trend_right = st.columns([3, 1], vertical_alignment="bottom")
 trend_metric = trend_right.selectbox("Trend of", metric_options, index=metric_options.index(metric),
                                      format_func=report_tables.label_of, key="cmp_trend_metric")
 split = trend_right.toggle("One line per platform", value=False, key="cmp_trend_split")
-trend = data.summarize(dataset.key, dataset.frame, ("platform",) if split else (), grain=bar.grain,
+trend = data.summarize(rows_key, rows, ("platform",) if split else (), grain=bar.grain,
                        filters_json=scope_json, **common)
 with trend_left:
     if trend.filter(pl.col(trend_metric).is_not_null()).is_empty():
         st.caption("This campaign does not report this metric.")
     else:
         trend = trend.select([c for c in ("date", "platform", trend_metric) if c in trend.columns])
-        chart = charts.trend_chart(trend.drop_nulls("date"), trend_metric, label=report_tables.label_of(trend_metric),
+        first_day, last_day = data.date_bounds(dataset.key, dataset.frame)
+        # Every period of the range: one without rows is a gap in the line, not a line drawn through it.
+        trend = complete_periods(trend, bar.grain, series=["platform"] if split else [],
+                                 first_day=bar.date_from or first_day, last_day=bar.date_to or last_day)
+        chart = charts.trend_chart(trend, trend_metric, label=report_tables.label_of(trend_metric),
                                    kind=display.describe(trend_metric).format, currency=currency, by_platform=split,
                                    grain=bar.grain)
         notes = insight_charts.annotation_layers(insights.notes_for(dataset).annotations, bar.date_from, bar.date_to)
@@ -141,14 +156,14 @@ with trend_left:
 
 groups_tab, ads_tab = st.tabs(["Ad groups", "Ads"])
 with groups_tab:
-    groups = data.summarize(dataset.key, dataset.frame, ("ad_group",), filters_json=scope_json, **common)
+    groups = data.summarize(rows_key, rows, ("ad_group",), filters_json=scope_json, **common)
     if groups.get_column("ad_group").drop_nulls().is_empty():
         st.caption("This campaign has no ad groups (ad sets) in the data.")
     else:
         report_tables.show_table(groups.select("ad_group", *present(groups, DETAIL_COLUMNS)), key="ad_groups",
                                  file_name="ad_groups", currency=currency)
 with ads_tab:
-    ads = data.summarize(dataset.key, dataset.frame, ("ad_group", "ad", "variant"), filters_json=scope_json,
+    ads = data.summarize(rows_key, rows, ("ad_group", "ad", "variant"), filters_json=scope_json,
                          **common)
     if ads.get_column("ad").drop_nulls().is_empty():
         st.caption("This campaign has no ads in the data.")
@@ -160,7 +175,7 @@ with ads_tab:
 # --- content formats -------------------------------------------------------------------------
 # Long pages fold their detail sections (clients read them on phones).
 with st.expander("Content formats", icon=":material/category:"):
-    formats = data.summarize(dataset.key, dataset.frame, ("content_format",), filters_json=bar.filters_json(), **common)
+    formats = data.summarize(rows_key, rows, ("content_format",), filters_json=bar.filters_json(), **common)
     formats = formats.filter(pl.col("content_format").is_not_null())
     if formats.is_empty():
         st.caption("The data has no content format column (image, video, carousel, …).")
@@ -187,7 +202,7 @@ with st.expander("Content formats", icon=":material/category:"):
         )
 
 # --- audiences -----------------------------------------------------------------------------------
-audiences = data.summarize(dataset.key, dataset.frame, ("audience",), filters_json=bar.filters_json(), **common)
+audiences = data.summarize(rows_key, rows, ("audience",), filters_json=bar.filters_json(), **common)
 audiences = audiences.filter(pl.col("audience").is_not_null())
 if not audiences.is_empty():
     with st.expander("Audiences", icon=":material/groups:"):

@@ -32,8 +32,10 @@ dataset = widgets.require_dataset()
 
 bar = filters.current()
 currency = data.dataset_currency(dataset)
+# The rows with the Data page's currency settings applied (file currencies, reporting currency).
+rows_key, rows = data.report_frame(dataset)
 common = filters.summary_options(bar)
-by_platform = data.summarize(dataset.key, dataset.frame, ("platform",), filters_json=bar.filters_json(), **common)
+by_platform = data.summarize(rows_key, rows, ("platform",), filters_json=bar.filters_json(), **common)
 if by_platform.is_empty():
     st.info("No rows match the filters. Widen the date range or clear the platform and campaign filters.")
     st.stop()
@@ -45,7 +47,7 @@ scope = bar.dimension_filters()
 if choice != ALL_PLATFORMS:
     scope["platform"] = [choice]
 scope_json = json.dumps(scope, sort_keys=True)
-totals = data.summarize(dataset.key, dataset.frame, (), filters_json=scope_json, **common).row(0, named=True)
+totals = data.summarize(rows_key, rows, (), filters_json=scope_json, **common).row(0, named=True)
 steps = funnel.funnel_steps(totals)
 
 # --- the journey -------------------------------------------------------------------------------
@@ -109,7 +111,7 @@ if choice == ALL_PLATFORMS and len(platforms) > 1:
 
 # --- marketing funnel stages -------------------------------------------------------------------
 st.subheader("Marketing funnel stages")
-by_stage = data.summarize(dataset.key, dataset.frame, ("funnel_stage",), filters_json=scope_json, **common)
+by_stage = data.summarize(rows_key, rows, ("funnel_stage",), filters_json=scope_json, **common)
 if by_stage.get_column("funnel_stage").drop_nulls().is_empty():
     st.caption("The data has no funnel stage column (awareness, interest, consideration, action, loyalty); "
                "add one to your sheet to see spend and results per stage.")

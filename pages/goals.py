@@ -255,7 +255,7 @@ results = []
 points_by_goal = {}
 months_by_goal = {}
 for goal in goals:
-    progress, points, months = evaluate(dataset.key, dataset.frame, json.dumps(goal.to_dict(), sort_keys=True),
+    progress, points, months = evaluate(*data.report_frame(dataset), json.dumps(goal.to_dict(), sort_keys=True),
                                         extra_costs, weights_json)
     results.append(progress)
     points_by_goal[goal.id] = points

@@ -1,11 +1,13 @@
 """Overview: the headline KPIs and their change, one sentence on what moved, and the trend of any metric."""
 
+import polars as pl
 import streamlit as st
 
 from metrics import display, narrative
-from metrics.kpis import KPI_NAMES
+from metrics.kpis import KPI_NAMES, coverage_basis, coverage_name
 from metrics.schema import MEASURES
-from ui import charts, data, filters, insight_charts, insights, tiles, widgets
+from metrics.trends import complete_periods
+from ui import charts, currency, data, filters, insight_charts, insights, tiles, widgets
 from ui.router import require_router
 from ui.state import OVERVIEW_METRIC, OVERVIEW_SPLIT
 
@@ -29,7 +31,6 @@ dataset = widgets.require_dataset()
 
 flt = filters.current()
 common = dict(filters.summary_options(flt), filters_json=flt.filters_json())
-currency = data.dataset_currency(dataset)
 # Daily platform × campaign totals: the same results as the raw rows for this page, far fewer rows.
 frame_key, frame = data.dashboard_frame(dataset)
 
@@ -61,10 +62,12 @@ if all(total.get(m) is None for m in MEASURES):
 by_platform = data.summarize(
     frame_key, frame, ("platform",), compare=compare if period else None, **common
 )
+# Money is shown with the symbol of the currency it is in, or none (unknown or mixed currencies).
+money_currency = total.get("currency")
 
 # --- the sentence -------------------------------------------------------------------------
 sentence = narrative.headline(total, by_platform, compare=compare if period else None, days=days,
-                              currency=currency)
+                              currency=money_currency)
 with st.container(border=True):
     # Platform names in the sentence may come from uploads: escaped, rendered as text.
     st.markdown(f":material/insights: **{widgets.md_escape(sentence)}**")
@@ -80,18 +83,21 @@ if period and total.get("spend_prev") is None and total.get("impressions_prev") 
         f"There is no data for {period} (it lies outside the dates in the data), so no changes are shown. "
         "Pick a later period or another comparison in the sidebar to compare."
     )
-if currency is None and "currency" in dataset.frame.columns:
-    codes = data.dimension_values(dataset.key, dataset.frame, "currency")
-    if len(codes) > 1:
-        st.caption(f"Money columns mix currencies ({', '.join(codes)}); totals add them as they are.")
+currency.currency_notes(dataset, total)
 
 # --- tiles --------------------------------------------------------------------------------
 trend_total = data.summarize(frame_key, frame, (), grain=flt.grain, **common)
+# A KPI based on part of the data says which part: "based on 1 of 2 files" (or platforms).
+breakdowns = [("source_file", "files", data.summarize(frame_key, frame, ("source_file",), **common)),
+              ("platform", "platforms", by_platform)]
 with tiles.grid("overview", TILES_PER_ROW):
     for name in (name for row in TILE_ROWS for name in row):
+        reported = total.get(name) is not None
         tiles.kpi_tile(
-            total, name, currency=currency, period=period if compare else None,
-            chart_data=trend_total.get_column(name).drop_nulls().to_list(),
+            total, name, currency=money_currency, period=period if compare else None,
+            # No sparkline under an empty value (money in mixed currencies): its days would mix them.
+            chart_data=trend_total.get_column(name).drop_nulls().to_list() if reported else None,
+            note=coverage_basis(name, total.get(coverage_name(name)), breakdowns) if reported else None,
         )
 
 # --- trend --------------------------------------------------------------------------------
@@ -112,18 +118,27 @@ if split == "platform":
     trend = data.summarize(frame_key, frame, ("platform",), grain=flt.grain, **common)
 else:
     trend = trend_total
-trend = trend.select([c for c in ("date", "platform", metric) if c in trend.columns]).drop_nulls("date")
+first_day, last_day = data.date_bounds(dataset.key, dataset.frame)
+# Every period of every line: a period without rows is a gap, and a period cut by the range is marked.
+trend = complete_periods(trend.select([c for c in ("date", "platform", metric) if c in trend.columns]), flt.grain,
+                         series=["platform"] if split == "platform" else [],
+                         first_day=flt.date_from or first_day, last_day=flt.date_to or last_day)
 label = display.label(metric)
 if trend.get_column(metric).drop_nulls().is_empty():
     st.info(f"{label} has no values in this selection.")
 else:
-    st.caption(f"{label} by {grain_label} — change the time grain in the sidebar. Hover a point for its value.")
+    notes = [f"{label} by {grain_label} — change the time grain in the sidebar. Hover a point for its value."]
+    if trend.filter(pl.col("partial") & pl.col(metric).is_not_null()).height:
+        notes.append(f"Hollow points are {grain_label}s the date range covers only in part.")
+    if trend.get_column(metric).null_count():
+        notes.append(f"Gaps are {grain_label}s without data.")
+    st.caption(" ".join(notes))
     chart = charts.trend_chart(
-        trend, metric, label=label, kind=widgets.kind_of(metric), currency=currency,
+        trend, metric, label=label, kind=widgets.kind_of(metric), currency=data.dataset_currency(dataset),
         by_platform=split == "platform", grain=flt.grain,
     )
     overlays = insights.trend_overlays(dataset, flt, metric, total=split == "total", grain=flt.grain, label=label,
-                                       kind=widgets.kind_of(metric), currency=currency)
+                                       kind=widgets.kind_of(metric), currency=data.dataset_currency(dataset))
     chart = insight_charts.with_overlays(chart, *overlays.layers)
     for note in overlays.notes:
         st.caption(widgets.md_escape(note))

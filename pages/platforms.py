@@ -4,9 +4,10 @@ import polars as pl
 import streamlit as st
 
 from metrics import display
-from metrics.kpis import KPI_NAMES
+from metrics.currency import row_currencies
+from metrics.kpis import KPI_NAMES, coverage_basis, coverage_name, find_kpi
 from metrics.leaderboard import best_and_worst, top_per_group
-from ui import charts, data, filters, report_tables, widgets
+from ui import charts, currency, data, filters, report_tables, widgets
 from ui.router import require_router
 from ui.state import PLATFORMS_METRIC
 
@@ -27,7 +28,6 @@ dataset = widgets.require_dataset()
 
 flt = filters.current()
 common = dict(filters.summary_options(flt), filters_json=flt.filters_json())
-currency = data.dataset_currency(dataset)
 # Daily platform × campaign totals: the same results as the raw rows for this page, far fewer rows.
 frame_key, frame = data.dashboard_frame(dataset)
 
@@ -41,6 +41,14 @@ if by_platform.is_empty():
 
 period = display.format_period(flt.date_from, flt.date_to) if flt.date_from and flt.date_to else "All dates"
 st.caption(f"{period} · {by_platform.height} platform(s) · every KPI is a ratio of the platform's totals.")
+currency.currency_notes(dataset, data.summarize(frame_key, frame, (), **common).row(0, named=True))
+# Money of platforms in different currencies is shown without a symbol and never compared.
+codes = row_currencies(by_platform)
+money_currency = codes[0] if len(codes) == 1 else None
+
+
+def is_money(name: str) -> bool:
+    return name in ("spend", "revenue") or bool(find_kpi(name) and find_kpi(name).is_money)
 
 
 # --- the comparison table -----------------------------------------------------------------
@@ -56,25 +64,58 @@ ordered = [
     *(n for n in kpi_columns if n not in KPI_ORDER),
 ]
 shown = [n for n in ordered if by_platform.get_column(n).drop_nulls().len() > 0]
-table = by_platform.select("platform", *shown)
+hidden = [n for n in ordered if n not in shown]
+
+
+def partly_based(row: dict, per_file: pl.DataFrame) -> str | None:
+    """The KPIs of one platform's row based on part of its rows, and on which part."""
+    files = [("source_file", "files", per_file.filter(pl.col("platform").eq_missing(row["platform"])))]
+    notes = [f"{display.label(n)} ({coverage_basis(n, row.get(coverage_name(n)), files)})"
+             for n in kpi_columns if n in shown and row.get(n) is not None
+             and coverage_basis(n, row.get(coverage_name(n)), files)]
+    return "; ".join(notes) or None
+
+
+per_file = data.summarize(frame_key, frame, ("platform", "source_file"), **common)
+extra = {"based_on": pl.Series([partly_based(r, per_file) for r in by_platform.iter_rows(named=True)],
+                               dtype=pl.String)}
+if len(codes) > 1:  # each platform says which currency its money is in
+    extra["currency"] = by_platform.select(
+        pl.when(pl.col("spend").is_null() & pl.col("revenue").is_null() & pl.col("currency").ne_missing("mixed"))
+        .then(pl.lit(None)).otherwise(pl.col("currency").fill_null("unknown"))
+    ).to_series()
+table = by_platform.select("platform", *shown).with_columns(**extra)
+columns = ["platform", *(["currency"] if "currency" in extra else []), *shown, "based_on"]
 if "campaign" in frame.columns:
     by_campaign = data.summarize(frame_key, frame, ("platform", "campaign"), **common)
     table = table.join(top_per_group(by_campaign), on="platform", how="left", nulls_equal=True)
-    table = table.select("platform", "top_campaign", *shown)
-table = table.with_columns(
+    columns.insert(1, "top_campaign")
+if table.get_column("based_on").null_count() == table.height:
+    columns.remove("based_on")
+table = table.select(columns).with_columns(
     pl.col("platform").map_elements(display.platform_label, return_dtype=pl.String, skip_nulls=False)
 ).sort("spend" if "spend" in shown else shown[0], descending=True, nulls_last=True)
 
 column_config = report_tables.column_config(
-    table, currency, labels={"top_campaign": "Top campaign"},
-    help={"top_campaign": "The platform's campaign with the most conversions (then spend)."},
+    table, money_currency, labels={"top_campaign": "Top campaign", "currency": "Currency",
+                                   "based_on": "Based on part of the data"},
+    help={"top_campaign": "The platform's campaign with the most conversions (then spend).",
+          "currency": "The currency of the platform's money; 'mixed' when it is in several (then it is not added "
+                      "up), 'unknown' when its file does not say.",
+          "based_on": "KPIs computed from only the rows that report every measure they need, and which part."},
 )
 column_config["platform"] = st.column_config.TextColumn("Platform", pinned=True)
 
 st.subheader("Every KPI per platform")
 report_tables.dataframe(table, column_config=column_config)
-st.caption("Reach is summed over rows, an upper bound of the people reached. Scroll right for every KPI; "
-           "KPIs without data for any platform are hidden.")
+notes = ["Reach is summed over rows, an upper bound of the people reached. Scroll right for every KPI."]
+money_hidden = [display.label(n) for n in hidden if is_money(n) and "mixed" in codes]
+other_hidden = [display.label(n) for n in hidden if display.label(n) not in money_hidden]
+if money_hidden:
+    notes.append(f"Not shown because money is in several currencies: {', '.join(money_hidden)}.")
+if other_hidden:
+    notes.append(f"Not shown because no platform reports what they need: {', '.join(other_hidden)}.")
+st.caption(" ".join(notes))
 with st.columns([2, 3])[0]:
     widgets.download_table(table, "platform_comparison", key="platforms_table", label="Download table")
 
@@ -84,8 +125,9 @@ def ranking_table(names: list[str]) -> pl.DataFrame:
     """Best and worst platform per KPI (values formatted like the tiles)."""
     rows = [
         {"KPI": display.label(row["metric"]), "Better when": "higher ▲" if row["direction"] == "higher" else "lower ▼",
-         "Best": row["best"], "Best value": display.format_metric(row["metric"], row["best_value"], currency),
-         "Worst": row["worst"], "Worst value": display.format_metric(row["metric"], row["worst_value"], currency)}
+         "Best": row["best"], "Best value": display.format_metric(row["metric"], row["best_value"], money_currency),
+         "Worst": row["worst"],
+         "Worst value": display.format_metric(row["metric"], row["worst_value"], money_currency)}
         for row in best_and_worst(table, names)
     ]
     return pl.DataFrame(rows, schema={c: pl.String for c in ("KPI", "Better when", "Best", "Best value", "Worst",
@@ -97,7 +139,8 @@ def show_ranking(ranking: pl.DataFrame) -> None:
 
 
 st.subheader("Best and worst per KPI")
-ranking = ranking_table([n for n in kpi_columns if n in shown])
+# Money KPIs of platforms in different currencies are not compared.
+ranking = ranking_table([n for n in kpi_columns if n in shown and (len(codes) <= 1 or not is_money(n))])
 if ranking.is_empty():
     st.info("Pick two or more platforms in the sidebar to see which one does best on each KPI.")
 else:
@@ -107,7 +150,9 @@ else:
     if not more.is_empty():
         with st.expander(f"{more.height} more KPIs"):
             show_ranking(more)
-    st.caption("Best follows each KPI's direction: a lower CPA is better, a higher CTR is better.")
+    st.caption("Best follows each KPI's direction: a lower CPA is better, a higher CTR is better."
+               + (" Money KPIs are left out: the platforms' money is in different currencies." if len(codes) > 1
+                  else ""))
 
 # --- charts -------------------------------------------------------------------------------
 chart_source = by_platform
@@ -119,11 +164,15 @@ with left:
         "KPI", picker_options, format_func=display.label, key=PLATFORMS_METRIC,
         index=picker_options.index("cpa") if "cpa" in picker_options else 0,
     )
-    charts.show_chart(
-        charts.platform_bar_chart(chart_source.select("platform", metric), metric, label=display.label(metric),
-                                  kind=widgets.kind_of(metric), currency=currency),
-        key="platforms_kpi", name=f"platforms_{metric}", title=f"{display.label(metric)} by platform",
-    )
+    if is_money(metric) and len(codes) > 1:
+        st.info(f"{display.label(metric)} of these platforms is in different currencies, so the bars would not "
+                "compare; set the files' currencies or a reporting currency on the Data page.")
+    else:
+        charts.show_chart(
+            charts.platform_bar_chart(chart_source.select("platform", metric), metric, label=display.label(metric),
+                                      kind=widgets.kind_of(metric), currency=money_currency),
+            key="platforms_kpi", name=f"platforms_{metric}", title=f"{display.label(metric)} by platform",
+        )
 with right:
     st.subheader("Share of spend vs conversions")
     if chart_source.get_column("share_of_spend").drop_nulls().is_empty() and chart_source.get_column(
@@ -141,11 +190,15 @@ with left:
     efficient = chart_source.filter(pl.col("cpa").is_not_null() & pl.col("conversions").is_not_null())
     if efficient.is_empty():
         st.info("CPA needs spend and conversions; none of these platforms reported both.")
+    elif len(codes) > 1:
+        st.info("The platforms' spend is in different currencies, so their CPAs do not compare; set the files' "
+                "currencies or a reporting currency on the Data page.")
     else:
         st.caption("CPA against conversions; bubble size is spend. Low and to the right is best. Names are "
                    "written where they fit; hover a bubble for its platform and numbers.")
-        charts.show_chart(charts.efficiency_bubble_chart(efficient, currency=currency), key="platforms_efficiency",
-                          name="platform_efficiency", title="Efficiency: CPA against conversions (bubble = spend)")
+        charts.show_chart(charts.efficiency_bubble_chart(efficient, currency=money_currency),
+                          key="platforms_efficiency", name="platform_efficiency",
+                          title="Efficiency: CPA against conversions (bubble = spend)")
 with right:
     st.subheader("Engagement rate")
     if chart_source.get_column("engagement_rate").drop_nulls().is_empty():
@@ -154,6 +207,6 @@ with right:
         st.caption("Engagements / reach (reach summed over rows).")
         charts.show_chart(
             charts.platform_bar_chart(chart_source.select("platform", "engagement_rate"), "engagement_rate",
-                                      label="Engagement rate", kind="percent", currency=currency),
+                                      label="Engagement rate", kind="percent"),
             key="platforms_engagement", name="platforms_engagement_rate", title="Engagement rate by platform",
         )

@@ -8,7 +8,7 @@ from metrics import display
 from metrics.ingest import MAPPING_TARGETS, MAX_UPLOAD_BYTES, family_label
 from metrics.schema import COLUMN_BY_NAME, COLUMNS
 from models import repository
-from ui import report_tables, session, sources, widgets, workspaces
+from ui import currency, report_tables, session, sources, widgets, workspaces
 from ui.errors import user_errors
 from ui.persistence import session_scope
 from ui.router import require_router
@@ -240,6 +240,8 @@ for index, upload in enumerate(last.files if last else ()):
         if report.masked_cells:
             details.append(f"{report.masked_cells:,} masked cells (like <5) read as empty")
         st.caption(" · ".join(widgets.md_escape(d) for d in details))
+        if dataset is not None:
+            currency.file_currency_select(dataset, report)
         widgets.issue_panel(report.issues)
         if report.value_guesses:
             st.caption("We read these values as shown; check them, and map the column by hand if a reading is wrong.")
@@ -301,6 +303,9 @@ if last and profiles:
         st.multiselect("To files", list(range(len(last.files))), format_func=lambda i: last.files[i].name,
                        key=PROFILE_TARGETS, default=list(range(len(last.files))))
         st.button("Apply profile", key="apply_profile", on_click=_apply_profile, args=(profiles[chosen],))
+
+if dataset is not None:
+    currency.currency_panel(dataset)
 
 rejected = [
     {"file": upload.name, "line": row.line, "reason": row.reason, "raw": row.raw}

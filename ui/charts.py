@@ -169,14 +169,25 @@ def trend_chart(
     frame: pl.DataFrame, metric: str, *, label: str, kind: str, currency: str | None = None,
     by_platform: bool = True, grain: str = "day",
 ) -> alt.Chart:
-    """A line per platform (platform colours) or one total line over `date` at `grain`, with tooltips."""
+    """A line per platform (platform colours) or one total line over `date` at `grain`, with tooltips.
+
+    Give it every period (`metrics.trends.complete_periods`): a period without data (null) breaks the
+    line — a gap, never a line drawn through it or a drop to zero — and a period marked `partial`
+    (cut by the date range) gets a hollow point and says so in its tooltip.
+    """
     frame = with_bucket_text(formatted(check_size(frame), metric, kind, currency, "value_text"), grain)
+    if "partial" not in frame.columns:
+        frame = frame.with_columns(pl.lit(False).alias("partial"))
+    frame = frame.with_columns(
+        pl.when(pl.col("partial")).then(pl.lit("partial (the range covers part of it)")).otherwise(pl.lit(""))
+        .alias("period_note")
+    )
     if by_platform:
         frame = with_platform_labels(frame)
     tooltip = [alt.Tooltip("bucket_text:N", title=BUCKET_TITLES.get(grain, "Date"))]
     if by_platform:
         tooltip.append(alt.Tooltip("platform_label:N", title="Platform"))
-    tooltip.append(alt.Tooltip("value_text:N", title=label))
+    tooltip += [alt.Tooltip("value_text:N", title=label), alt.Tooltip("period_note:N", title="Note")]
     base = alt.Chart(frame).encode(
         x=time_x(frame, grain),
         y=alt.Y(f"{metric}:Q", title=value_title(metric, label, currency),
@@ -185,11 +196,16 @@ def trend_chart(
     )
     if by_platform:
         base = base.encode(color=platform_label_color(frame))
-    line = base.mark_line(strokeWidth=2, interpolate="monotone", color="#4C6EF5")
-    # Points only while they stay readable; a long daily series reads better as a plain line.
+    # Null values break the path (a gap) instead of being skipped or drawn as zero.
+    line = base.mark_line(strokeWidth=2, interpolate="monotone", color="#4C6EF5", invalid="break-paths-show-domains")
+    # Points only while they stay readable; a long daily series reads better as a plain line. A partial
+    # period's point is always drawn, hollow.
     few = frame.get_column("date").n_unique() <= 45
-    points = base.mark_point(filled=True, size=40, color="#4C6EF5", opacity=1 if few else 0)
-    return (line + points).properties(height=340).interactive(bind_y=False)
+    points = base.transform_filter("!datum.partial").mark_point(filled=True, size=40, color="#4C6EF5",
+                                                                  opacity=1 if few else 0)
+    partial = base.transform_filter("datum.partial").mark_point(filled=False, size=60, strokeWidth=2,
+                                                                 color="#4C6EF5", fill="white")
+    return (line + points + partial).properties(height=340).interactive(bind_y=False)
 
 
 def platform_bar_chart(

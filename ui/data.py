@@ -9,9 +9,10 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from metrics import demo, kpis
+from metrics import currency, demo, kpis
+from metrics.currency import CurrencySettings
 from metrics.rollup import daily_rollup
-from ui.state import Dataset
+from ui.state import Dataset, currency_settings
 
 
 def content_hash(*parts: bytes | str) -> str:
@@ -86,18 +87,74 @@ def _rollup(dataset_key: str, _frame: pl.DataFrame) -> pl.DataFrame:
     return rolled if rolled.height * 2 <= _frame.height else _frame
 
 
-def dashboard_frame(dataset: Dataset) -> tuple[str, pl.DataFrame]:
-    """(cache key, frame) for pages that group and filter only by date, platform and campaign.
+@st.cache_resource(max_entries=6, show_spinner="Converting currencies…")
+def _with_settings(key: str, _frame: pl.DataFrame, settings_json: str) -> currency.Conversion:
+    settings = CurrencySettings.from_dict(json.loads(settings_json))
+    # A currency set for a file that is not in this data (an earlier upload of that name), or for a file
+    # naming its currency row by row (the Data page offers no choice then), does not apply.
+    named = _frame.filter(pl.col("currency").is_not_null()).group_by("source_file").agg(
+        pl.col("currency").n_unique().alias("codes"))
+    settable = set(named.filter(pl.col("codes") == 1).get_column("source_file").to_list())
+    settable |= set(_frame.get_column("source_file").unique().to_list()) - set(named.get_column("source_file"))
+    files = {n: c for n, c in settings.file_currencies.items() if n in settable}
+    return currency.apply_settings(_frame, CurrencySettings(files, settings.rates))
 
-    The frame is the dataset's daily platform × campaign rollup (`metrics.rollup`), which gives the
-    same `summarize` results as the raw rows for those dimensions from far fewer rows.
-    """
+
+def _applied(
+    key: str, frame: pl.DataFrame, settings: CurrencySettings
+) -> tuple[str, pl.DataFrame, tuple[currency.MissingRate, ...]]:
+    if settings == CurrencySettings():
+        return key, frame, ()
+    settings_json = json.dumps(settings.to_dict(), sort_keys=True, default=str)
+    keyed = f"{key}:{content_hash(settings_json)}"
+    converted = _with_settings(keyed, frame, settings_json)
+    return keyed, converted.frame, converted.missing
+
+
+def rollup(dataset: Dataset) -> tuple[str, pl.DataFrame]:
+    """(cache key, frame): the dataset's daily rollup as loaded, before any currency setting."""
     return f"{dataset.key}:rollup", _rollup(dataset.key, dataset.frame)
 
 
+def report_frame(dataset: Dataset) -> tuple[str, pl.DataFrame]:
+    """(cache key, rows) to summarize: the dataset's rows with the currency settings of the Data page
+    applied — files' currencies set by the user, money converted into the reporting currency. The
+    dataset itself keeps every row's own currency."""
+    key, frame, _ = _applied(dataset.key, dataset.frame, currency_settings())
+    return key, frame
+
+
+def dashboard_frame(dataset: Dataset) -> tuple[str, pl.DataFrame]:
+    """(cache key, frame) for pages that group and filter only by date, platform, campaign, currency and
+    source file: the daily rollup (`metrics.rollup`) of `report_frame`, which gives the same `summarize`
+    results as the rows from far fewer of them (conversion is linear, so it runs on the rollup)."""
+    key, frame, _ = _applied(*rollup(dataset), currency_settings())
+    return key, frame
+
+
+def missing_rates(dataset: Dataset) -> tuple[currency.MissingRate, ...]:
+    """Money the reporting currency's rates could not convert (empty without a reporting currency)."""
+    return _applied(*rollup(dataset), currency_settings())[2]
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def money_currencies(frame_key: str, _frame: pl.DataFrame) -> pl.DataFrame:
+    """`metrics.currency.money_currencies` of a report frame: source_file, currency, rows."""
+    return currency.money_currencies(_frame)
+
+
+def money_mix(dataset: Dataset, *, converted: bool = True) -> pl.DataFrame:
+    """source_file, currency, rows of the money rows, with the files' currencies set; `converted=False`
+    shows them before conversion into the reporting currency (what the rates have to cover)."""
+    settings = currency_settings()
+    if not converted:
+        settings = CurrencySettings(settings.file_currencies, None)
+    key, frame, _ = _applied(*rollup(dataset), settings)
+    return money_currencies(key, frame)
+
+
 def dataset_currency(dataset: Dataset) -> str | None:
-    """The one currency of the data, or None when it is missing or mixed (no symbol is shown then)."""
-    if "currency" not in dataset.frame.columns:
-        return None
-    codes = dimension_values(dataset.key, dataset.frame, "currency")
+    """The one ISO code all the report's money is in (after the Data page's currency settings), or None
+    when money is in an unknown or in several currencies: then amounts are shown without a symbol."""
+    codes = money_mix(dataset).get_column("currency").unique().to_list()
     return codes[0] if len(codes) == 1 else None

@@ -6,8 +6,8 @@ shown, and the engine's results, cached and bounded.
   sources, the demo) shows the editor's workspace's own, read from the database on each run.
 - Every engine call is cached by content: the dataset's content key plus the filters and options as plain
   values (the frame itself is passed unhashed as `_frame`), `max_entries` and `ttl` bound what is kept.
-  Drivers and pacing read the raw rows (they need the currency column); anomalies and forecasts read the
-  daily rollup (daily totals are all they use).
+  Drivers and pacing read the rows with the Data page's currency settings applied (`ui.data.report_frame`);
+  anomalies and forecasts read their daily rollup (daily totals are all they use).
 """
 
 from __future__ import annotations
@@ -102,8 +102,8 @@ def drivers(dataset: Dataset, flt: ReportFilters, kpi_names: Sequence[str] = DEC
     () without a period or a comparison."""
     if flt.date_from is None or flt.date_to is None or flt.comparison is None:
         return ()
-    return _explain(dataset.key, dataset.frame, flt.date_from, flt.date_to, _comparison_key(flt), flt.filters_json(),
-                    tuple(kpi_names))
+    key, rows = data.report_frame(dataset)
+    return _explain(key, rows, flt.date_from, flt.date_to, _comparison_key(flt), flt.filters_json(), tuple(kpi_names))
 
 
 def headline_driver(dataset: Dataset, flt: ReportFilters) -> KpiChange | None:
@@ -172,7 +172,8 @@ def pacing(dataset: Dataset, budgets: Sequence[Budget]) -> tuple[Pacing, ...]:
     and campaign filters do not apply)."""
     if not budgets:
         return ()
-    return _pace(dataset.key, dataset.frame, json.dumps([b.to_dict() for b in budgets], sort_keys=True))
+    key, rows = data.report_frame(dataset)
+    return _pace(key, rows, json.dumps([b.to_dict() for b in budgets], sort_keys=True))
 
 
 # --- overlays on trend charts ---------------------------------------------------------------------------------
@@ -227,6 +228,6 @@ def goal_forecast(dataset: Dataset, progress) -> Forecast | None:
             or progress.start is None or progress.as_of is None:
         return None
     end = progress.as_of + timedelta(days=progress.days_left)
-    found = _forecast(dataset.key, dataset.frame, (goal.metric,), progress.start, end,
-                      json.dumps(goal.filters(), sort_keys=True))
+    key, frame = data.dashboard_frame(dataset)
+    found = _forecast(key, frame, (goal.metric,), progress.start, end, json.dumps(goal.filters(), sort_keys=True))
     return next((f for f in found if f.reason is None and f.projected is not None), None)

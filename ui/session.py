@@ -16,6 +16,7 @@ import logging
 import polars as pl
 import streamlit as st
 
+from metrics.currency import CurrencySettings
 from metrics.display import format_timestamp
 from metrics.ingest import Issue
 from metrics.insights.annotations import read_annotations
@@ -49,9 +50,11 @@ from ui.state import (
     WS_CONFIRM_DELETE,
     Dataset,
     Viewer,
+    currency_settings,
     current_viewer,
     get_dataset,
     kpi_settings,
+    set_currency_settings,
     set_dataset,
 )
 
@@ -73,6 +76,7 @@ def current_report_settings() -> ReportSettings:
         goals=tuple(dict(goal) for goal in st.session_state.get(GOALS) or [] if isinstance(goal, dict)),
         ab=dict(st.session_state.get(AB_CONFIG) or {}),
         kpi=KpiSettings.from_dict(kpi_settings()),
+        currency=currency_settings().to_dict() if currency_settings() != CurrencySettings() else {},
     )
 
 
@@ -85,6 +89,7 @@ def _apply_report_settings(settings: ReportSettings, *, filters_of: Dataset | No
     st.session_state[GOALS] = [dict(goal) for goal in settings.goals]
     st.session_state[AB_CONFIG] = dict(settings.ab)
     st.session_state[KPI_SETTINGS] = {"extra_costs": settings.kpi.extra_costs, "weights": dict(settings.kpi.weights)}
+    set_currency_settings(CurrencySettings.from_dict(settings.currency))
 
 
 def _workspace_settings_json(settings: ReportSettings) -> str:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 import polars as pl
 import streamlit as st
 
+from metrics.currency import CurrencySettings
 from metrics.kpis import DEFAULT_ENGAGEMENT_WEIGHTS
 
 # Session keys, one place.
@@ -25,6 +26,7 @@ FILTER_COMPARE_DATES = FILTER_PREFIX + "compare_dates"  # the custom comparison 
 GOALS = "cl_goals"
 AB_CONFIG = "cl_ab_config"
 KPI_SETTINGS = "cl_kpi_settings"
+CURRENCY_SETTINGS = "cl_currency_settings"  # metrics.currency.CurrencySettings: file currencies, reporting rates
 VIEWER = "cl_viewer"
 EDITOR_AUTHENTICATED = "cl_editor_ok"
 OPEN_SNAPSHOT = "cl_open_snapshot"
@@ -42,6 +44,12 @@ WS_NEW_NAME = "ws_new_name"
 WS_RENAME = "ws_rename"
 WS_CONFIRM_DELETE = "ws_confirm_delete"
 # Data page widgets.
+CURRENCY_FILE = "file_currency"  # keyed per file name
+CURRENCY_REPORTING = "reporting_currency"
+CURRENCY_CONVERT = "convert_currency"
+CURRENCY_BUNDLED = "rates_bundled"
+CURRENCY_RATES_EDITOR = "rates_editor"
+CURRENCY_RATES_UPLOAD = "rates_upload"
 UPLOAD_WIDGET = "upload_files"
 UPLOAD_TARGET = "upload_target"  # "auto", "new" or a source id
 UPLOAD_REPLACE_ALL = "upload_replace_all"
@@ -199,6 +207,16 @@ def kpi_settings() -> dict:
     return st.session_state.setdefault(
         KPI_SETTINGS, {"extra_costs": 0.0, "weights": dict(DEFAULT_ENGAGEMENT_WEIGHTS)}
     )
+
+
+def currency_settings() -> CurrencySettings:
+    """The currency of files that do not say it and the reporting currency with its rates (SPEC §2),
+    set on the Data page and kept with snapshots (`to_dict` / `from_dict`)."""
+    return st.session_state.get(CURRENCY_SETTINGS) or CurrencySettings()
+
+
+def set_currency_settings(settings: CurrencySettings) -> None:
+    st.session_state[CURRENCY_SETTINGS] = settings
 
 
 # A/B tests page (continued): the settings of each tab are keyed(<prefix>, setting); the upload's column pickers

@@ -32,8 +32,11 @@ def kpi_tile(
     currency: str | None,
     period: str | None,
     chart_data: Sequence[float] | None = None,
+    note: str | None = None,
 ) -> None:
-    """One bordered st.metric: value, relative change vs `period` (when comparing) and a sparkline."""
+    """One bordered st.metric: value, relative change vs `period` (when comparing) and a sparkline.
+    `note` says when the value is based on part of the data ("based on 1 of 2 files"); it is shown under
+    the tile and in its help."""
     shown_as = describe(name)
     value = row.get(name)
     delta = format_change(row.get(f"{name}_delta_rel")) if period else None
@@ -41,6 +44,8 @@ def kpi_tile(
     shown = format_compact(value, shown_as.format, currency)
     exact = format_value(value, shown_as.format, currency)
     help_lines = [shown_as.description]
+    if note:
+        help_lines.append(f"{note[0].upper()}{note[1:]}: only the rows that report every measure it needs count.")
     if exact != shown:
         help_lines.append(f"Exactly {exact}.")
     if period:
@@ -48,7 +53,9 @@ def kpi_tile(
         help_lines.append(f"In {period}: {previous}.")
         if delta is None:
             help_lines.append("No change shown: the previous value is zero or missing.")
-    st.metric(
+    # With a note the tile and its note are one item of the grid (they stay together on a phone too).
+    holder = st.container(gap="small") if note else st
+    holder.metric(
         shown_as.label,
         shown,
         delta=delta,
@@ -59,3 +66,5 @@ def kpi_tile(
         chart_data=list(chart_data) if chart_data and len(chart_data) > 1 else None,
         chart_type="area",
     )
+    if note:
+        holder.caption(f":material/info: {note}")

@@ -305,11 +305,11 @@ def _spend_currency(lazy: pl.LazyFrame, budget: Budget, rows: pl.DataFrame, as_o
     """The currency of the scope's spend in the budget's month: `summarize`'s own `currency` when it reports one,
     else the frame's currency column ("mixed" when rows with spend disagree, an unknown one included)."""
     if "currency" in rows.columns:
-        in_month = (pl.col("date") >= budget.month) & (pl.col("date") <= as_of) & pl.col("spend").is_not_null()
+        # A day whose spend mixes currencies has null spend and currency "mixed": it counts as a currency too.
+        in_month = (pl.col("date") >= budget.month) & (pl.col("date") <= as_of) & (
+            pl.col("spend").is_not_null() | (pl.col("currency") == kpis.MIXED))
         values = rows.filter(in_month)["currency"].unique().to_list()
         return values[0] if len(values) == 1 else ("mixed" if values else None)
-    if "currency" not in lazy.collect_schema().names():
-        return None
     scope = lazy.filter(
         (pl.col("date") >= budget.month) & (pl.col("date") <= min(as_of, month_end(budget.month)))
         & pl.col("spend").is_not_null()

@@ -244,3 +244,12 @@ def test_the_client_view_says_what_the_editor_sees_and_cannot_edit(saved_snapsho
         assert not [b for b in at.button if b.label in ("Save budget", "Save annotation", "Add holidays")]
         with pytest.raises(KeyError):
             at.selectbox(key="ins_budget_pick")
+
+
+def test_money_in_two_currencies_is_not_explained_or_paced_as_if_it_were_one():
+    frame = demo_frame().with_columns(
+        pl.when(pl.col("platform") == "facebook").then(pl.lit("EUR")).otherwise(pl.lit("USD")).alias("currency"))
+    at = _app(frame, key="apptest-two-currencies")
+    sentences = _sentences(at)
+    assert sentences[0].startswith("CPA: Money in the previous period is in several currencies")
+    assert not any('"part_text"' in chart.proto.spec for chart in at.get("vega_lite_chart"))  # no waterfall

@@ -60,6 +60,7 @@ def test_dashboard_journey(app_server, page, tmp_path):
     # The empty start offers the demo account.
     page.get_by_role("button", name="Use demo data").click()
     page.wait_for_selector("[data-testid='stMetric']")
+    page.wait_for_selector("[data-testid='stVegaLiteChart']")  # the trend comes after the tiles
     wait_for_app(page)
     assert page.locator("[data-testid='stMetric']").count() == 14
     assert page.get_by_text("Reach (sum of rows)").first.is_visible()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import math
 import subprocess
 import sys
 
@@ -122,3 +124,149 @@ def test_table_format_is_for_people():
     assert result.returncode == 0, result.stderr
     assert "x_ads_total_row.csv: x_ads, 3 rows loaded" in result.stdout
     assert "Launch" in result.stdout and "spend" in result.stdout
+
+
+# --- blended files: coverage, currencies, conversion (SPEC §2, §4, §6) ------------------------------
+
+META = "meta-ads-manager-export/meta_ads_manager_export.csv"
+SHEET = "multichannel-campaign-daily/marketing_campaign_dataset.csv"
+SHEET_NAME = "marketing_campaign_dataset.csv"
+
+
+def _number(text: str) -> float | None:
+    return float(text) if text.strip() else None
+
+
+def independent_rows(datasets) -> list[dict]:
+    """Both files read with the csv module, applying the loader's documented rules: a row with a negative
+    measure is rejected; a Meta row's engagements are its clicks (no likes/comments/shares/saves columns)."""
+    rows = []
+    with open(datasets / META, encoding="utf-8-sig", newline="") as handle:
+        for r in csv.DictReader(handle):
+            clicks = _number(r["Clicks (all)"])
+            rows.append({"file": "meta", "day": r["Day"], "platform": "facebook", "clicks": clicks,
+                         "impressions": _number(r["Impressions"]), "reach": _number(r["Reach"]),
+                         "engagements": clicks, "spend": _number(r["Amount spent (USD)"])})
+    with open(datasets / SHEET, encoding="utf-8", newline="") as handle:
+        for r in csv.DictReader(handle):
+            values = {m: _number(r[m]) for m in ("impressions", "clicks", "leads", "conversions", "spend", "revenue")}
+            if any(v is not None and v < 0 for v in values.values()):
+                continue
+            rows.append({"file": "sheet", "day": r["date"], "platform": r["channel"].lower().split()[0],
+                         "reach": None, "engagements": values["clicks"], **values})
+    return rows
+
+
+def matched_ratio(rows: list[dict], numerator: str, denominator: str) -> tuple[float, float]:
+    """(Σ numerator / Σ denominator over rows reporting both, share of rows reporting both)."""
+    both = [r for r in rows if r.get(numerator) is not None and r.get(denominator) is not None]
+    return (math.fsum(r[numerator] for r in both) / math.fsum(r[denominator] for r in both),
+            len(both) / len(rows))
+
+
+def blended(datasets, *args: str) -> dict:
+    result = run("report", str(datasets / META), str(datasets / SHEET), *args)
+    assert result.returncode == 0, result.stderr
+    return strict_json(result.stdout)
+
+
+@pytest.mark.datasets
+def test_blended_exports_give_coverage_matched_rates_and_no_money_total(shared_datasets):
+    rows = independent_rows(shared_datasets)
+    out = blended(shared_datasets, "--by", "platform")
+    total = out["total"]
+    engagement_rate, engagement_coverage = matched_ratio(rows, "engagements", "reach")
+    ctr, ctr_coverage = matched_ratio(rows, "clicks", "impressions")
+    assert total["engagement_rate"] == pytest.approx(engagement_rate, abs=1e-9)
+    assert total["engagement_rate"] < 1  # never engagements of both files over the reach of one (8,372 %)
+    assert total["engagement_rate_coverage"] == pytest.approx(engagement_coverage, abs=1e-9)
+    assert total["ctr"] == pytest.approx(ctr, abs=1e-9)
+    assert total["ctr_coverage"] == pytest.approx(ctr_coverage, abs=1e-9)
+    facebook = next(r for r in out["rows"] if r["platform"] == "facebook")
+    fb_rows = [r for r in rows if r["platform"] == "facebook"]
+    assert facebook["engagement_rate"] == pytest.approx(matched_ratio(fb_rows, "engagements", "reach")[0], abs=1e-9)
+    # USD (the Meta header) and a sheet that never says its currency: no money total, a warning that says why.
+    assert (total["currency"], total["spend"], total["cpc"], total["roas"]) == ("mixed", None, None, None)
+    codes = {w["code"] for w in out["warnings"]}
+    assert {"mixed_currency", "partial_coverage"} <= codes
+    mixed = next(w["message"] for w in out["warnings"] if w["code"] == "mixed_currency")
+    assert "USD (meta_ads_manager_export.csv)" in mixed and f"unknown ({SHEET_NAME})" in mixed
+    assert f"--file-currency {SHEET_NAME}=CODE" in mixed
+    # A platform only the sheet has carries the sheet's (unknown) currency: amounts without a code.
+    email = next(r for r in out["rows"] if r["platform"] == "email")
+    assert email["currency"] is None
+    assert email["spend"] == pytest.approx(math.fsum(r["spend"] for r in rows if r["platform"] == "email"), rel=1e-12)
+
+
+@pytest.mark.datasets
+def test_file_currency_makes_the_money_total_whole(shared_datasets):
+    rows = independent_rows(shared_datasets)
+    out = blended(shared_datasets, "--file-currency", f"{SHEET_NAME}=usd")
+    assert out["total"]["currency"] == "USD"
+    assert out["total"]["spend"] == pytest.approx(math.fsum(r["spend"] for r in rows), rel=1e-12)
+    assert "mixed_currency" not in {w["code"] for w in out["warnings"]}
+    assert next(f for f in out["files"] if f["name"] == SHEET_NAME)["currency"] == "USD"
+
+
+@pytest.mark.datasets
+def test_rates_convert_each_row_at_its_days_rate(shared_datasets, tmp_path):
+    rows = independent_rows(shared_datasets)
+    rates = tmp_path / "rates.csv"
+    # USD from 1 Dec 2024 (three Meta days before it have no rate), GBP at any date.
+    rates.write_text("date,currency,rate\n2024-12-01,USD,0.95\n2024-12-03,USD,0.97\n2024-01-01,GBP,1.2\n")
+    out = blended(shared_datasets, "--currency", "EUR", "--rates", str(rates),
+                  "--file-currency", f"{SHEET_NAME}=GBP")
+
+    def rate(row: dict) -> float | None:
+        if row["file"] == "sheet":
+            return 1.2
+        return 0.97 if row["day"] >= "2024-12-03" else 0.95 if row["day"] >= "2024-12-01" else None
+
+    converted = [r["spend"] * rate(r) for r in rows if r["spend"] is not None and rate(r) is not None]
+    assert out["total"]["currency"] == "EUR"
+    assert out["total"]["spend"] == pytest.approx(math.fsum(converted), rel=1e-12)
+    missing = [w["message"] for w in out["warnings"] if w["code"] == "missing_rate"]
+    early = sum(1 for r in rows if r["file"] == "meta" and r["day"] < "2024-12-01")
+    assert missing == [(f"{early:,} row(s) in USD from 2024-11-28 to 2024-11-30 have no rate into EUR, so their "
+                        "spend and revenue are left out; add a rate for USD.")]
+    assert out["conversion"]["reporting"] == "EUR"
+
+
+def test_currency_from_a_header_suffix_and_its_conversion(tmp_path):
+    export = tmp_path / "meta_eur.csv"
+    export.write_text("Campaign name,Day,Amount spent (EUR),Impressions,Clicks (all)\n"
+                      "Winter,2026-01-05,10.50,1000,20\nWinter,2026-01-06,4.50,500,5\n", encoding="utf-8")
+    plain = strict_json(run("report", str(export)).stdout)
+    assert (plain["total"]["currency"], plain["total"]["spend"]) == ("EUR", 15.0)
+    assert plain["warnings"] == []
+    rates = tmp_path / "rates.csv"
+    rates.write_text("currency,rate\nEUR,1.1\n")
+    converted = strict_json(run("report", str(export), "--currency", "USD", "--rates", str(rates)).stdout)
+    assert (converted["total"]["currency"], converted["total"]["spend"]) == ("USD", pytest.approx(16.5, abs=1e-9))
+    assert converted["total"]["cpc"] == pytest.approx(16.5 / 25, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["--file-currency", "nope.csv=USD"], "not one of the files given"),
+        (["--file-currency", "x_ads_total_row.csv=dollars"], "not a three-letter currency code"),
+        (["--file-currency", "USD"], "is not NAME=CODE"),
+        (["--currency", "EUR", "--rates", "missing_rates.csv"], "does not exist"),
+        (["--rates", "rates.csv"], "--rates needs --currency"),
+        (["--currency", "euro"], "not a three-letter currency code"),
+    ],
+)
+def test_currency_flags_refuse_bad_input_with_one_sentence(args, phrase):
+    result = run("report", str(X_ADS), *args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert phrase in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_a_bad_rates_file_names_the_line(tmp_path):
+    rates = tmp_path / "rates.csv"
+    rates.write_text("currency,rate\nEUR,1.1\nGBP,zero\n")
+    result = run("report", str(X_ADS), "--currency", "USD", "--rates", str(rates))
+    assert result.returncode == 2
+    assert "Line 3 of the rates file rates.csv" in result.stderr and "Traceback" not in result.stderr

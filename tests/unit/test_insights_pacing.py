@@ -147,14 +147,6 @@ def test_pace_budgets_refuses_mixed_currencies():
     assert result.status == "currency_mismatch"
 
 
-def test_pace_budgets_on_a_frame_without_a_currency_column_compares_the_amounts():
-    """A daily rollup (metrics.rollup) has no currency column: nothing is known to differ, the spend is paced."""
-    rows = [{"date": day, "platform": "facebook", "spend": 100.0} for day in days(date(2024, 3, 1), 10)]
-    rolled = conform(pl.DataFrame(rows)).drop("currency")
-    [result] = pace_budgets(rolled, [Budget(date(2024, 3, 1), "platform", "facebook", 3100.0, "EUR")])
-    assert result.status == "on_pace" and result.spend_to_date == pytest.approx(1000.0)
-
-
 # --- the budget sheet ------------------------------------------------------------------------------------------
 
 
