@@ -151,7 +151,7 @@ def upload_step(browser, server: Server, csv_path: Path) -> dict:
     page.wait_for_selector("[data-testid='stFileUploaderDropzoneInput']", state="attached", timeout=120_000)
     start = time.perf_counter()
     before = _runs(page)
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv_path))
+    page.get_by_role("region", name="Exports").get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv_path))
     page.wait_for_function(_SETTLED, arg=[before, "[data-testid='stExpander'], [data-testid='stDataFrame']", 1],
                            timeout=600_000, polling=50)
     loaded = time.perf_counter() - start

@@ -59,8 +59,10 @@ def start_server(
     data_dir = tmp_dir / f"data-{port}"
     data_dir.mkdir(parents=True, exist_ok=True)
     log = tmp_dir / f"streamlit-{port}.log"
-    full_env = {**os.environ, "CAMPAIGN_LENS_DATA_DIR": str(data_dir), **(env or {})}
-    full_env.setdefault("DATABASE_URL", f"sqlite:///{data_dir / 'campaign_lens.db'}")
+    # Each server gets its own database unless the test names one: the AppTest conftest sets DATABASE_URL in
+    # this process's environment, and a shared database would show one test's stored data to the next.
+    own = {"CAMPAIGN_LENS_DATA_DIR": str(data_dir), "DATABASE_URL": f"sqlite:///{data_dir / 'campaign_lens.db'}"}
+    full_env = {**os.environ, **own, **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script or "dashboard.py"), "--server.address=127.0.0.1",
          f"--server.port={port}", "--server.headless=true", "--server.fileWatcherType=none",
@@ -130,6 +132,11 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
         " return app && app.getAttribute('data-test-script-state') === 'notRunning'; }",
         timeout=timeout,
     )
+
+
+def exports_input(page):
+    """The Data page's file input for exports (the page has another uploader, for currency rates)."""
+    return page.get_by_role("region", name="Exports").get_by_test_id("stFileUploaderDropzoneInput")
 
 
 def screenshot(page, name: str) -> Path:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import exports_input, screenshot, wait_for_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.datasets]
 
@@ -19,7 +19,7 @@ def test_blended_overview(app_server, page, shared_datasets):
     page.goto(f"{server.url}/upload")
     wait_for_app(page)
     page.get_by_text("No data yet").wait_for()
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(
+    exports_input(page).set_input_files(
         [str(shared_datasets / META), str(shared_datasets / SHEET)]
     )
     page.get_by_text("Spend and revenue are in:").wait_for()

@@ -13,7 +13,7 @@ import shutil
 import pytest
 
 from tests.conftest import REPO
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import exports_input, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -90,7 +90,7 @@ def test_dashboard_journey(app_server, page, tmp_path):
 
     # Upload a file whose campaign name is a spreadsheet formula.
     _go(page, "Data")
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+    exports_input(page).set_input_files(
         files=[{"name": "formula.csv", "mimeType": "text/csv", "buffer": UPLOAD_CSV}]
     )
     page.wait_for_selector("text=formula.csv · 3 rows", timeout=30_000)

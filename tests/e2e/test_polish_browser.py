@@ -22,7 +22,7 @@ from sqlmodel import Session
 from metrics import demo
 from models import repository
 from models.db import make_engine, upgrade_database
-from tests.e2e.conftest import docs_screenshot, wait_for_app
+from tests.e2e.conftest import docs_screenshot, exports_input, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -207,7 +207,7 @@ def test_tiles_fit_with_two_real_exports_blended(app_server, page, shared_datase
     server = app_server()
     page.goto(f"{server.url}/upload")
     _title(page, "Data")
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files([
+    exports_input(page).set_input_files([
         str(shared_datasets / "meta-ads-manager-export" / "meta_ads_manager_export.csv"),
         str(shared_datasets / "multichannel-campaign-daily" / "marketing_campaign_dataset.csv"),
     ])

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from tests.conftest import REPO
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import exports_input, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +59,7 @@ def test_share_a_snapshot_then_revoke(app_server, page, browser, tmp_path):
     # Editor: upload on the Data page.
     page.goto(f"{server.url}/upload")
     wait_for_app(page)
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(csv_path))
+    exports_input(page).set_input_files(str(csv_path))
     page.get_by_text("Current data:").wait_for()
     wait_for_app(page)
     nav_to(page, "Overview")

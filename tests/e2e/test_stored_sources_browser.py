@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import exports_input, screenshot, wait_for_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.datasets]
 
@@ -45,7 +45,7 @@ def _open_overview(page, url: str) -> dict[str, float]:
 
 
 def _upload(page, path) -> None:
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
+    exports_input(page).set_input_files(str(path))
 
 
 def test_an_uploaded_export_stays_through_reload_new_context_and_restart(app_server, browser, page, shared_datasets,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import DATA
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import exports_input, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -15,7 +15,7 @@ def test_upload_shows_recognised_family_and_row_counts(app_server, page):
     page.goto(f"{server.url}/upload")
     wait_for_app(page)
     page.get_by_text("No data yet").wait_for()
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+    exports_input(page).set_input_files(
         [str(DATA / "google_ads_utf16_preamble_totals.csv"), str(DATA / "x_ads_total_row.csv")]
     )
     page.get_by_text("google_ads_utf16_preamble_totals.csv", exact=True).first.wait_for()
