@@ -14,7 +14,7 @@ from metrics.insights.pacing import Budget
 from metrics.report_settings import ReportSettings
 from models import repository
 from models.db import make_engine, upgrade_database
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import exports_input, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -99,7 +99,7 @@ def test_the_insights_page_reads_a_real_export(app_server, page, shared_datasets
     server = app_server()
     page.goto(f"{server.url}/upload")
     wait_for_app(page)
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(shared_datasets / REAL_EXPORT))
+    exports_input(page).set_input_files(str(shared_datasets / REAL_EXPORT))
     page.get_by_text("Current data:").wait_for()
     wait_for_app(page)
     page.locator("[data-testid='stSidebarNav']").get_by_text("Insights", exact=True).click()
