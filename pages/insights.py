@@ -115,24 +115,11 @@ with drivers_tab:
                 charts.show_chart(insight_charts.waterfall_chart(change), key="ins_waterfall",
                                   name=f"drivers_{kpi}", title=f"Why {label} moved")
                 st.markdown(widgets.md_escape(tables.mix_sentence(change)))
-                rows = []
-                for platform, part in change.platforms:
-                    row = {"platform": platform, f"{kpi}_prev": part.value_prev, kpi: part.value,
-                           f"{kpi}_delta_rel": part.change_rel}
-                    row |= {f"{f.name}_delta_rel": f.change_rel for f in part.factors}
-                    mix = next((m for m in change.mix.platforms if m.platform == platform), None)
-                    row |= {"share_of_spend_prev": mix.spend_share_prev if mix else None,
-                            "share_of_spend": mix.spend_share if mix else None,
-                            "Own part": display.format_points(mix.own_effect_rel) if mix else display.MISSING,
-                            "Budget-mix part": display.format_points(mix.mix_effect_rel) if mix else display.MISSING,
-                            "Note": part.reason or ""}
-                    rows.append(row)
-                factor_columns = [f"{f.name}_delta_rel" for f in change.total.factors]
-                platform_table = pl.DataFrame(rows, schema={
+                factor_columns = {f"{f.name}_delta_rel": pl.Float64 for f in change.total.factors}
+                platform_table = pl.DataFrame(tables.platform_rows(change), schema={
                     "platform": pl.String, f"{kpi}_prev": pl.Float64, kpi: pl.Float64, f"{kpi}_delta_rel": pl.Float64,
-                    **{c: pl.Float64 for c in factor_columns}, "share_of_spend_prev": pl.Float64,
-                    "share_of_spend": pl.Float64, "Own part": pl.String, "Budget-mix part": pl.String,
-                    "Note": pl.String})
+                    **factor_columns, "share_of_spend_prev": pl.Float64, "share_of_spend": pl.Float64,
+                    "Own part": pl.String, "Budget-mix part": pl.String, "Note": pl.String})
                 st.markdown(f"**{label} by platform**")
                 st.caption("Each platform's own factors; the parts are percentage points of the total change, "
                            "from the platform's own KPI and from budget moving to or from it.")

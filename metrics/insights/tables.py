@@ -5,6 +5,7 @@ the report files so both say the same thing. Every number, date and label comes 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from metrics.display import (
     MISSING,
@@ -82,6 +83,28 @@ def annotation_rows(annotations: Sequence[Annotation]) -> list[dict[str, str]]:
     return [{"Date": format_date(a.date) if a.end is None else format_period(a.date, a.last_day),
              "Kind": KIND_LABELS.get(a.kind, a.kind.capitalize()), "Note": a.text}
             for a in sorted(annotations, key=lambda a: (a.date, a.text))]
+
+
+def platform_rows(change: KpiChange) -> list[dict[str, Any]]:
+    """One row per platform for the KPI's table, in catalog names (`metrics.display` labels them): the KPI
+    before and now and its change, each factor's change, the share of spend before and now, and the platform's
+    parts of the total change in points (its own KPI, and budget moving to or from it)."""
+    kpi = change.kpi
+    mix = {part.platform: part for part in change.mix.platforms}
+    rows = []
+    for platform, drivers in change.platforms:
+        part = mix.get(platform)
+        row: dict[str, Any] = {"platform": platform, f"{kpi}_prev": drivers.value_prev, kpi: drivers.value,
+                               f"{kpi}_delta_rel": drivers.change_rel}
+        row |= {f"{f.name}_delta_rel": None for f in change.total.factors}
+        row |= {f"{f.name}_delta_rel": f.change_rel for f in drivers.factors}
+        row |= {"share_of_spend_prev": part.spend_share_prev if part else None,
+                "share_of_spend": part.spend_share if part else None,
+                "Own part": format_points(part.own_effect_rel) if part else MISSING,
+                "Budget-mix part": format_points(part.mix_effect_rel) if part else MISSING,
+                "Note": drivers.reason or ""}
+        rows.append(row)
+    return rows
 
 
 def mix_sentence(change: KpiChange) -> str:
