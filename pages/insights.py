@@ -12,7 +12,6 @@ from metrics.insights import tables
 from metrics.insights.annotations import KIND_LABELS, KINDS, Annotation, country_names, public_holidays
 from metrics.insights.anomalies import SENSITIVITIES
 from metrics.insights.pacing import Budget, month_start, read_budget_sheet
-from metrics.kpis import summarize
 from models import repository
 from ui import charts, data, filters, insight_charts, insights, report_tables, widgets
 from ui.errors import user_errors
@@ -298,8 +297,8 @@ with forecast_tab:
             forecast = usable[metric]
             key, frame = data.dashboard_frame(dataset)
             shown_from = min(forecast.period_start, forecast.through - timedelta(days=27))
-            actual = summarize(frame, ["date"], date_from=shown_from, date_to=forecast.through,
-                               filters=flt.dimension_filters() or None).filter(pl.col("date").is_not_null())
+            actual = data.summarize(key, frame, (), grain="day", date_from=shown_from, date_to=forecast.through,
+                                    filters_json=flt.filters_json()).filter(pl.col("date").is_not_null())
             charts.show_chart(
                 insight_charts.forecast_chart(actual, forecast, kind=widgets.kind_of(metric), currency=currency,
                                               annotations=notes.annotations),
