@@ -433,6 +433,20 @@ def needed_currencies(frame: pl.DataFrame | pl.LazyFrame) -> list[str | None]:
     return lazy.filter(_MONEY_ROW).select(pl.col("currency").unique()).collect().get_column("currency").to_list()
 
 
+def applicable(frame: pl.DataFrame, settings: CurrencySettings) -> CurrencySettings:
+    """The settings that apply to `frame`: a currency set for a file that is not in this data (an earlier
+    upload of that name), or for a file naming its currency row by row (one code cannot be right for all
+    its rows), is left out. Used by the app and by report files, so both read a stored report alike."""
+    if not settings.file_currencies:
+        return settings
+    named = frame.filter(pl.col("currency").is_not_null()).group_by("source_file").agg(
+        pl.col("currency").n_unique().alias("codes"))
+    settable = set(named.filter(pl.col("codes") == 1).get_column("source_file").to_list())
+    settable |= set(frame.get_column("source_file").unique().to_list()) - set(named.get_column("source_file"))
+    files = {n: c for n, c in settings.file_currencies.items() if n in settable}
+    return CurrencySettings(files, settings.rates)
+
+
 def apply_settings(frame: pl.DataFrame, settings: CurrencySettings, *, files: Sequence[str] | None = None) -> Conversion:
     """File currencies set, then conversion when the settings carry rates. `files` (the names loaded)
     lets a caller refuse settings for a file that is not there."""

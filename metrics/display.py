@@ -23,7 +23,7 @@ from datetime import date, datetime, timezone
 
 import polars as pl
 
-from metrics.kpis import find_kpi
+from metrics.kpis import MIXED, find_kpi
 from metrics.schema import COLUMN_BY_NAME, Direction, Format
 
 MISSING = "—"
@@ -31,8 +31,14 @@ MISSING = "—"
 # Symbols written before the amount; other ISO codes are written out ("CHF 1,234.00").
 CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "RUB": "₽", "BRL": "R$", "JPY": "¥",
                                     "INR": "₹", "TRY": "₺", "UAH": "₴", "KZT": "₸", "PLN": "zł "}
-# What a group with money in several currencies carries instead of an ISO code (SPEC §4).
-MIXED_CURRENCY = "mixed"
+
+# The headline KPI tiles, in reading order: volume, then cost and results, then return and audience. The
+# Overview shows them and so does the client report file.
+OVERVIEW_TILES: tuple[str, ...] = (
+    "spend", "impressions", "reach", "clicks", "conversions",
+    "revenue", "ctr", "cpc", "cpm", "cpa",
+    "roas", "roi", "engagement_rate", "net_follower_growth",
+)
 
 # Display names of the SPEC §3 platform slugs; an unknown slug "my_channel" reads "My channel".
 PLATFORM_LABELS: dict[str, str] = {
@@ -114,7 +120,7 @@ def platform_label(slug: str | None) -> str:
 
 def currency_symbol(code: str | None) -> str:
     """'$' for USD, 'CHF ' for a code without a symbol, '' for no currency or a mixed one (never '$' by default)."""
-    if not code or code == MIXED_CURRENCY:
+    if not code or code == MIXED:
         return ""
     return CURRENCY_SYMBOLS.get(code.upper(), f"{code.upper()} ")
 
@@ -271,7 +277,7 @@ def axis_label_expr(format: Format | str) -> str | None:
 def axis_title(name: str, currency: str | None = None) -> str:
     """'CPA (EUR)' for money with a known currency, the plain label otherwise (never '(USD)' by default)."""
     shown = describe(name)
-    if shown.format == "currency" and currency and currency != MIXED_CURRENCY:
+    if shown.format == "currency" and currency and currency != MIXED:
         return f"{shown.label} ({currency})"
     return shown.label
 

@@ -258,6 +258,13 @@ def find_kpi(name: str) -> Kpi | None:
     return KPI_BY_NAME.get(name) or SHARE_KPIS.get(name)
 
 
+def is_money(name: str) -> bool:
+    """True for a money measure (spend, revenue) or a KPI computed from money: null when the group's money
+    mixes currencies (SPEC §4)."""
+    found = find_kpi(name)
+    return found.is_money if found is not None else name in MONEY
+
+
 # --- coverage ---------------------------------------------------------------------------
 
 
@@ -583,7 +590,7 @@ def add_comparison(current: pl.DataFrame, previous: pl.DataFrame, keys: Sequence
     in the previous period is not comparable: its `_prev` is null.
     """
     names = [n for n in (*MEASURES, *KPI_NAMES) if n in current.columns]
-    money = [n for n in names if n in MONEY or (find_kpi(n) is not None and find_kpi(n).is_money)]
+    money = [n for n in names if is_money(n)]
     prev_currency = "__currency_prev"
     carried = [pl.col("currency").alias(prev_currency)] if "currency" in previous.columns else []
     prev = previous.select([*keys, *carried, *[pl.col(n).alias(f"{n}_prev") for n in names]])

@@ -13,12 +13,6 @@ from ui.state import OVERVIEW_METRIC, OVERVIEW_SPLIT
 
 require_router(__file__)
 
-# Rows of five tiles: volume, then cost and results, then return and audience.
-TILE_ROWS = (
-    ("spend", "impressions", "reach", "clicks", "conversions"),
-    ("revenue", "ctr", "cpc", "cpm", "cpa"),
-    ("roas", "roi", "engagement_rate", "net_follower_growth"),
-)
 TILES_PER_ROW = 5
 # The trend picker lists the usual suspects first, then every other measure and KPI with data.
 TREND_FIRST = ("spend", "impressions", "reach", "clicks", "conversions", "revenue", "ctr", "cpc", "cpm", "cpa",
@@ -91,7 +85,7 @@ trend_total = data.summarize(frame_key, frame, (), grain=flt.grain, **common)
 breakdowns = [("source_file", "files", data.summarize(frame_key, frame, ("source_file",), **common)),
               ("platform", "platforms", by_platform)]
 with tiles.grid("overview", TILES_PER_ROW):
-    for name in (name for row in TILE_ROWS for name in row):
+    for name in display.OVERVIEW_TILES:
         reported = total.get(name) is not None
         tiles.kpi_tile(
             total, name, currency=money_currency, period=period if compare else None,

@@ -125,6 +125,8 @@ def _tile(tile: Tile) -> str:
     if tile.change:
         previous = f" (previous: {tile.previous})" if tile.previous else ""
         rows.append(f'<div class="change {tile.tone}">{_text(tile.change)} vs previous{_text(previous)}</div>')
+    if tile.note:
+        rows.append(f'<div class="exact">{_text(tile.note)}</div>')
     rows.append("</div>")
     return "".join(rows)
 

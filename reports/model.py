@@ -19,11 +19,13 @@ from typing import Any, Literal
 
 import polars as pl
 
+from metrics import currency as currency_model
 from metrics import funnel, narrative
 from metrics import goals as goal_math
+from metrics.currency import CurrencySettings
 from metrics.display import (
     MISSING,
-    MIXED_CURRENCY,
+    OVERVIEW_TILES,
     describe,
     format_change,
     format_compact,
@@ -39,7 +41,7 @@ from metrics.insights import tables
 from metrics.insights.annotations import read_annotations, within
 from metrics.insights.drivers import explain_changes, explainable_kpis
 from metrics.insights.pacing import pace_budgets, read_budgets
-from metrics.kpis import summarize
+from metrics.kpis import MIXED, apply_filters, coverage_basis, coverage_name, is_money, summarize
 from metrics.rollup import daily_rollup
 from metrics.schema import MEASURES
 from metrics.trends import GRAINS, ComparePeriod, Comparison, Grain, comparison_range
@@ -50,8 +52,6 @@ COMPARISONS: tuple[Comparison, ...] = ("previous", "previous_year")
 DEFAULT_TITLE = "Campaign report"
 MAX_TEXT_CHARS = 200
 # The Overview page's tiles, in its order: volume, then cost and results, then return and audience.
-TILE_NAMES = ("spend", "impressions", "reach", "clicks", "conversions", "revenue", "ctr", "cpc", "cpm", "cpa",
-              "roas", "roi", "engagement_rate", "net_follower_growth")
 # Table columns in the order a marketer reads them; the first ones that hold a value are shown (a page has
 # room for about eight numbers across).
 PLATFORM_COLUMNS = ("spend", "impressions", "clicks", "conversions", "ctr", "cpa", "revenue", "roas", "cpc",
@@ -86,9 +86,10 @@ class ReportOptions:
 
     - `platforms` are platform slugs (`metrics.schema.normalize_platform`), `campaigns` campaign names;
       empty means all.
-    - `currency`: the ISO code money is shown in; None shows the data's one currency (no symbol when the
-      data mixes currencies). Conversion between currencies is not done here yet, so a currency that is
-      not the data's is refused rather than printed on the wrong numbers.
+    - `currency_settings`: files' currencies and a reporting currency with its rates, applied exactly as
+      the app applies them (`metrics.currency.applicable` then `apply_settings`). Money is shown in the
+      currency each group is in (`summarize`'s `currency`): one ISO code gets its symbol, an unknown one
+      none, and money mixing currencies is left out with a note saying how to fix it.
     - `compare`: "previous", "previous_year", a custom (first day, last day) period, or None.
     - `goals`: goal dicts as the Goals page saves them; `ab_results`: dicts from `ab_entry`.
     - `notes`: sentences the caller adds to the report's notes (e.g. why a saved A/B test is not shown).
@@ -106,7 +107,7 @@ class ReportOptions:
     platforms: tuple[str, ...] = ()
     campaigns: tuple[str, ...] = ()
     grain: Grain = "day"
-    currency: str | None = None
+    currency_settings: CurrencySettings | None = None
     extra_costs: float = 0.0
     weights: Mapping[str, float] | None = None
     goals: tuple[Mapping[str, Any], ...] = ()
@@ -156,6 +157,8 @@ class Tile:
     change: str | None = None
     tone: Tone = "neutral"
     previous: str | None = None
+    # "based on 1 of 2 files" when the value comes from part of the data (coverage below 1).
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,11 @@ def build_report(
     options = options or ReportOptions()
     branding = branding or Branding()
     raw = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
-    currency = _report_currency(raw, options.currency)
+    notes: list[str] = []
+    if options.currency_settings is not None:
+        conversion = currency_model.apply_settings(raw, currency_model.applicable(raw, options.currency_settings))
+        raw = conversion.frame
+        notes += [missing.message for missing in conversion.missing]
     first_day, last_day = _date_bounds(raw)
     date_from = options.date_from or first_day
     date_to = options.date_to or last_day
@@ -248,27 +255,36 @@ def build_report(
 
     total = summarize(rolled, (), compare=compare, **common).row(0, named=True)
     by_platform = summarize(rolled, ("platform",), compare=compare, **common)
+    # Money is shown in the currency it is in: one code gets its symbol, unknown or mixed money none.
+    currency = total.get("currency") if total.get("currency") != MIXED else None
     headline = narrative.headline(total, by_platform, compare=compare, days=days, currency=currency)
     period_phrase = narrative.period_phrase(compare, days)
     cover = _cover(options, date_from, date_to, compare, last_day)
-    notes: list[str] = []
     if all(total.get(m) is None for m in MEASURES):
         notes.append("No rows match this report's dates and filters, so it has no figures; widen the date "
                      "range or clear the platform and campaign filters.")
         return Report(cover=cover, headline=headline, tiles=(), sections=(),
                       notes=(*notes, *_source_notes(options)), branding=branding, currency=currency)
 
-    tiles = tuple(_tile(total, name, currency, compare is not None) for name in TILE_NAMES
+    # A KPI based on part of the data says which part ("based on 1 of 2 files"), as the Overview does.
+    breakdowns = [("source_file", "files", summarize(rolled, ("source_file",), **common)),
+                  ("platform", "platforms", by_platform)]
+    tiles = tuple(_tile(total, name, currency, compare is not None, breakdowns) for name in OVERVIEW_TILES
                   if total.get(name) is not None)
-    unreported = [label(n) for n in TILE_NAMES if total.get(n) is None]
+    # Money left out because it mixes currencies has its own note below; the rest was not reported.
+    mixed = total.get("currency") == MIXED
+    unreported = [label(n) for n in OVERVIEW_TILES if total.get(n) is None and not (mixed and is_money(n))]
     if unreported:
         notes.append(f"Not reported in this data, so not shown: {', '.join(unreported)}.")
     if compare and total.get("spend_prev") is None and total.get("impressions_prev") is None:
         notes.append(f"There is no data for {period_phrase} (it lies before the first date in the data), so no "
                      "changes are shown.")
-    codes = _currencies(raw)
-    if currency is None and len(codes) > 1:
-        notes.append(f"Money columns mix currencies ({', '.join(codes)}); totals add them as they are.")
+    if total.get("currency") == MIXED:
+        scoped = apply_filters(raw.lazy(), date_from=date_from, date_to=date_to, filters=filters or None)
+        notes.append(f"Spend and revenue are in more than one currency: "
+                     f"{currency_model.describe_mix(currency_model.money_currencies(scoped))}; money totals and "
+                     "money KPIs are left out. Set each file's currency or convert into one reporting currency "
+                     "on the Data page, then save the report again.")
 
     colour = branding.accent
     sections = [
@@ -287,27 +303,6 @@ def build_report(
         cover=cover, headline=headline, tiles=tiles, sections=tuple(s for s in sections if s.blocks),
         notes=(*notes, *_source_notes(options)), branding=branding, currency=currency,
     )
-
-
-def _report_currency(frame: pl.DataFrame, wanted: str | None) -> str | None:
-    """The data's one currency (None when missing or mixed), or the requested one when it is the data's."""
-    codes = _currencies(frame)
-    found = codes[0] if len(codes) == 1 else None
-    if wanted is None:
-        return found
-    wanted = wanted.strip().upper()
-    if codes and codes != [wanted]:
-        raise UsageError(f"The data is in {', '.join(codes)}, not {wanted[:10]}; reports do not convert "
-                         "currencies yet, so leave the currency out.")
-    return wanted
-
-
-def _currencies(frame: pl.DataFrame) -> list[str]:
-    if "currency" not in frame.columns:
-        return []
-    codes = frame.get_column("currency").drop_nulls().unique().to_list()
-    return sorted(c for c in codes if c and c != MIXED_CURRENCY) + ([MIXED_CURRENCY] if MIXED_CURRENCY in codes
-                                                                    else [])
 
 
 def _date_bounds(frame: pl.DataFrame) -> tuple[date | None, date | None]:
@@ -336,7 +331,8 @@ def _cover(options: ReportOptions, date_from: date | None, date_to: date | None,
     )
 
 
-def _tile(row: Mapping[str, Any], name: str, currency: str | None, comparing: bool) -> Tile:
+def _tile(row: Mapping[str, Any], name: str, currency: str | None, comparing: bool,
+          breakdowns: Sequence[tuple[str, str, pl.DataFrame]] = ()) -> Tile:
     shown = describe(name)
     change = format_change(row.get(f"{name}_delta_rel")) if comparing else None
     tone: Tone = "neutral"
@@ -347,6 +343,7 @@ def _tile(row: Mapping[str, Any], name: str, currency: str | None, comparing: bo
         name=name, label=shown.label, value=format_compact(row.get(name), shown.format, currency),
         exact=format_value(row.get(name), shown.format, currency), change=change, tone=tone,
         previous=format_value(row.get(f"{name}_prev"), shown.format, currency) if comparing else None,
+        note=coverage_basis(name, row.get(coverage_name(name)), breakdowns),
     )
 
 
@@ -368,11 +365,20 @@ def _number_columns(frame: pl.DataFrame, candidates: Sequence[str], compare: Com
 
 def _table(title: str, frame: pl.DataFrame, key: str, key_label: str, names: Sequence[str], currency: str | None,
            note: str | None = None) -> Table:
+    """Formatted rows; a row carrying its own `currency` (a summary by platform or campaign) shows its money in
+    that currency, so a EUR campaign next to a USD one is never written with the wrong symbol."""
     columns = (Column(key_label, numeric=False), *(Column(label(n)) for n in names))
     rows = tuple(
-        (str(row[key]), *(_cell(n, row[n], currency) for n in names)) for row in frame.iter_rows(named=True)
+        (str(row[key]), *(_cell(n, row[n], _row_currency(row, currency)) for n in names))
+        for row in frame.iter_rows(named=True)
     )
     return Table(title=title, columns=columns, rows=rows, note=note)
+
+
+def _row_currency(row: Mapping[str, Any], default: str | None) -> str | None:
+    if "currency" not in row:
+        return default
+    return row["currency"] if row["currency"] != MIXED else None
 
 
 def _by_spend(frame: pl.DataFrame, key: str) -> pl.DataFrame:

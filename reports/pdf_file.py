@@ -32,7 +32,7 @@ RULE = (222, 226, 230)
 ZEBRA = (246, 247, 249)
 GOOD, BAD = (43, 138, 62), (201, 42, 42)
 TILES_PER_ROW = 4
-TILE_HEIGHT = 24.0
+TILE_HEIGHT = 27.0
 PT_PER_MM = 72 / 25.4
 TABLE_FONT_SIZES = (7.5, 6.8, 6.2)  # pt, tried in order until the numbers fit across the page
 CELL_PAD_V, CELL_PAD_H = 1.2, 1.4  # mm
@@ -231,6 +231,11 @@ def _tiles(document: _Document, tiles: tuple[Tile, ...]) -> None:
                 document.set_font(FONT, "B", 7.5)
                 document.set_text_color(*{"good": GOOD, "bad": BAD}.get(tile.tone, MUTED))
                 document.cell(width - 6, 4, f"{tile.change} vs previous")
+            if tile.note:  # "based on 1 of 2 files": the value covers part of the data
+                document.set_xy(left + 3, top + 22.5)
+                document.set_font(FONT, "", 6.5)
+                document.set_text_color(*MUTED)
+                document.cell(width - 6, 3.5, tile.note)
         document.set_text_color(*TEXT)
         document.set_xy(PAGE_MARGIN, top + TILE_HEIGHT + gap)
 

@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 from sqlmodel import Session
 
+from metrics.currency import CurrencySettings
 from metrics.errors import UsageError
 from metrics.report_settings import ReportFilters, ReportSettings
 from models import repository
@@ -39,16 +40,14 @@ def options_from_settings(
     custom comparison period included) as the filter bar (resolve the dates against the data first, as
     the app does: `ReportFilters.within`), the same extra costs and engagement weights as the KPI settings, the same goals.
 
-    A reporting currency with rates (money converted into one currency) is passed on as the report's
-    currency: until report files convert currencies, `build_report` refuses data in another currency with
-    one sentence instead of printing converted totals it did not compute."""
+    The currency settings (files' currencies, a reporting currency with the rates used) are the snapshot's
+    own, so the file converts exactly as the app did when the snapshot was saved."""
     filters, kpi = settings.filters, settings.kpi
-    rates = settings.currency.get("rates") if isinstance(settings.currency, Mapping) else None
-    reporting = rates.get("reporting") if isinstance(rates, Mapping) else None
+    currency_settings = CurrencySettings.from_dict(settings.currency)
     return ReportOptions(
         title=title, client=client, date_from=filters.date_from, date_to=filters.date_to, compare=filters.comparison,
         platforms=filters.platforms, campaigns=filters.campaigns, grain=filters.grain,
-        currency=str(reporting) if reporting else None, extra_costs=kpi.extra_costs, weights=dict(kpi.weights),
+        currency_settings=currency_settings, extra_costs=kpi.extra_costs, weights=dict(kpi.weights),
         goals=tuple(settings.goals), ab_results=tuple(ab_results), notes=tuple(notes), sources=tuple(sources),
         annotations=tuple(settings.annotations), budgets=tuple(settings.budgets), generated_at=generated_at,
     )

@@ -90,14 +90,7 @@ def _rollup(dataset_key: str, _frame: pl.DataFrame) -> pl.DataFrame:
 @st.cache_resource(max_entries=6, show_spinner="Converting currencies…")
 def _with_settings(key: str, _frame: pl.DataFrame, settings_json: str) -> currency.Conversion:
     settings = CurrencySettings.from_dict(json.loads(settings_json))
-    # A currency set for a file that is not in this data (an earlier upload of that name), or for a file
-    # naming its currency row by row (the Data page offers no choice then), does not apply.
-    named = _frame.filter(pl.col("currency").is_not_null()).group_by("source_file").agg(
-        pl.col("currency").n_unique().alias("codes"))
-    settable = set(named.filter(pl.col("codes") == 1).get_column("source_file").to_list())
-    settable |= set(_frame.get_column("source_file").unique().to_list()) - set(named.get_column("source_file"))
-    files = {n: c for n, c in settings.file_currencies.items() if n in settable}
-    return currency.apply_settings(_frame, CurrencySettings(files, settings.rates))
+    return currency.apply_settings(_frame, currency.applicable(_frame, settings))
 
 
 def _applied(

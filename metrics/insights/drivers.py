@@ -51,7 +51,7 @@ from typing import Any, Literal
 import polars as pl
 
 from metrics import kpis
-from metrics.display import MIXED_CURRENCY, format_period, platform_label
+from metrics.display import format_period, platform_label
 from metrics.narrative import period_phrase
 from metrics.trends import Comparison, comparison_range
 
@@ -268,7 +268,7 @@ def _relative_scale(change_log: float) -> float:
 
 def _missing_reason(totals: Mapping[str, Any], names: Sequence[str], when: str) -> str | None:
     """Why the totals of one period cannot carry a decomposition, or None when they can."""
-    if totals.get("currency") == MIXED_CURRENCY:
+    if totals.get("currency") == kpis.MIXED:
         return f"Money {when} is in several currencies; pick a reporting currency and rates to compare it."
     for name in names:
         value = _num(totals.get(name))

@@ -77,10 +77,55 @@ def test_dates_without_rows_give_a_report_that_says_so():
     assert any("No rows match" in note for note in report.notes)
 
 
-def test_a_currency_other_than_the_datas_is_refused_not_printed_on_its_numbers():
-    with pytest.raises(UsageError, match="The data is in EUR, not USD"):
-        build_report(two_weeks(), ReportOptions(currency="USD"))
-    assert build_report(two_weeks(), ReportOptions(currency="eur")).currency == "EUR"
+def blended() -> pl.DataFrame:
+    """A USD ads file and a sheet that never says its currency (the blend that once read as all dollars),
+    plus an organic file with reach and no money."""
+    ads = [{"date": START + timedelta(days=d), "platform": "facebook", "campaign": "Ads", "impressions": 1000.0,
+            "clicks": 10.0, "spend": 20.0, "currency": "USD", "source_file": "meta.csv"} for d in range(7)]
+    sheet = [{"date": START + timedelta(days=d), "platform": "google_ads", "campaign": "Search",
+              "impressions": 500.0, "clicks": 25.0, "spend": 30.0, "source_file": "sheet.csv"} for d in range(7)]
+    organic = [{"date": START + timedelta(days=d), "platform": "instagram", "campaign": "Posts", "reach": 400.0,
+                "engagements": 40.0, "impressions": 900.0, "source_file": "ig.csv"} for d in range(7)]
+    return frame(ads + sheet + organic)
+
+
+def test_money_in_mixed_currencies_is_left_out_with_the_fix_never_shown_as_dollars():
+    report = build_report(blended(), ReportOptions(compare=None))
+    assert report.currency is None
+    assert not any(t.name in ("spend", "cpc", "cpm") for t in report.tiles)  # left out, not added up
+    assert any("more than one currency: USD (meta.csv) and unknown (sheet.csv)" in n and "Data page" in n
+               for n in report.notes)
+    assert not any("Not reported" in n and "Spend" in n for n in report.notes)  # not "unreported": mixed
+    html = render_html(report)
+    assert "$" not in html.split("<svg")[0]  # no dollar sign on any figure or table before the charts
+    platforms = next(b for s in report.sections for b in s.blocks if getattr(b, "title", "") == "Every platform")
+    spend_column = [c.label for c in platforms.columns].index("Spend")
+    cells = {row[0]: row[spend_column] for row in platforms.rows}
+    assert cells["Facebook"] == "$140.00" and cells["Google Ads"] == "210.00"  # each platform in its own currency
+
+
+def test_a_kpi_from_part_of_the_data_says_which_part():
+    report = build_report(blended(), ReportOptions(compare=None))
+    engagement = tile(report, "engagement_rate")
+    # Engagement rate: engagements / reach over the rows reporting both, the organic file only.
+    assert engagement.exact == format_value(7 * 40.0 / (7 * 400.0), "percent") == "10.00 %"
+    assert engagement.note == "based on 1 of 3 files"
+    assert tile(report, "clicks").note is None  # a plain total covers what it covers
+    assert "based on 1 of 3 files" in render_html(report)
+
+
+def test_currency_settings_convert_exactly_as_the_app_does():
+    from metrics.currency import CurrencySettings, Rate, Rates
+
+    settings = CurrencySettings(file_currencies={"sheet.csv": "EUR"},
+                                rates=Rates("USD", (Rate("EUR", 1.25, None),), source="typed in"))
+    report = build_report(blended(), ReportOptions(compare=None, currency_settings=settings))
+    assert report.currency == "USD"
+    # 7 × 20 USD + 7 × 30 EUR × 1.25 = 140 + 262.5 = 402.50 USD.
+    assert tile(report, "spend").exact == "$402.50"
+    only_files = CurrencySettings(file_currencies={"sheet.csv": "USD", "gone.csv": "EUR"})  # gone.csv: not here
+    assert tile(build_report(blended(), ReportOptions(compare=None, currency_settings=only_files)),
+                "spend").exact == "$350.00"
 
 
 @pytest.mark.parametrize(("options", "phrase"), [

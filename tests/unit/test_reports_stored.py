@@ -9,7 +9,6 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from metrics.errors import UsageError
 from metrics.report_settings import KpiSettings, ReportFilters, ReportSettings
 from metrics.schema import conform
 from reports import build_report
@@ -66,10 +65,19 @@ def test_no_comparison_saved_means_none_in_the_report():
     assert options.compare is None
 
 
-def test_a_reporting_currency_the_report_cannot_convert_to_is_refused_not_printed():
-    settings = ReportSettings(currency={"file_currencies": {}, "rates": {"reporting": "USD", "rates": []}})
-    with pytest.raises(UsageError, match="The data is in EUR, not USD; reports do not convert currencies yet"):
-        build_report(week(), options_from_settings(settings, title="T"))
+def test_a_snapshot_s_currency_settings_convert_its_report_as_the_app_did():
+    from metrics.currency import CurrencySettings, Rate, Rates
+
+    saved = CurrencySettings(rates=Rates("USD", (Rate("EUR", 2.0, None),), source="typed in"))
+    settings = ReportSettings(currency=saved.to_dict())
+    options = options_from_settings(settings, title="T")
+    assert options.currency_settings == saved
+    report = build_report(week(), options)
+    plain = build_report(week(), options_from_settings(ReportSettings(), title="T"))
+    assert report.currency == "USD" and plain.currency == "EUR"
+    euros = float(next(t for t in plain.tiles if t.name == "spend").exact.strip("€").replace(",", ""))
+    dollars = float(next(t for t in report.tiles if t.name == "spend").exact.strip("$").replace(",", ""))
+    assert dollars == pytest.approx(2.0 * euros)
 
 
 def test_a_saved_ab_test_that_this_data_cannot_answer_is_named_in_the_notes():
