@@ -10,6 +10,8 @@ content on screen):
   page_switch_s         click a page in the sidebar until its title and content are drawn (every analysis page)
   filter_change_s       change the platform filter / date range until the page settled
   upload_to_overview_s  upload a generated 1M-row CSV on the Data page and open the Overview
+  until_run_finished_s  for demo, page switch and filter steps: from the action until the server's run had finished
+                        (the rest of a step is the browser drawing what it was sent)
 and a baseline measured in the same run: a one-line Streamlit app (first screen and a button rerun), i.e.
 Streamlit's own overhead on this machine at this moment. `ratio` = step / baseline rerun.
 Targets (issue #11): first screen ≤ 2 s, demo → Overview ≤ 1.5 s, page switch ≤ 0.6 s, filter change ≤ 0.6 s,
@@ -60,6 +62,10 @@ class RunCounter:
         self._message = ForwardMsg
         self._early = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
         self.finished = 0
+        self.finished_at = 0.0  # perf_counter() when the last completed run's message arrived
+        # Per timed step: seconds from the action until the server's run had finished (the rest of the step is
+        # the browser drawing what it was sent).
+        self.script_done: list[float] = []
         page.on("websocket", lambda socket: socket.on("framereceived", self._frame))
 
     def _frame(self, payload) -> None:
@@ -71,6 +77,7 @@ class RunCounter:
             return
         if message.WhichOneof("type") == "script_finished" and message.script_finished != self._early:
             self.finished += 1
+            self.finished_at = time.perf_counter()
 
 
 def timed(page, counter: RunCounter, action, selector: str, count: int = 1, timeout_ms: int = 120_000) -> float:
@@ -84,6 +91,7 @@ def timed(page, counter: RunCounter, action, selector: str, count: int = 1, time
         if time.perf_counter() > deadline:
             raise TimeoutError(f"no script run finished within {timeout_ms} ms")
         page.wait_for_timeout(5)
+    counter.script_done.append(counter.finished_at - start)
     page.wait_for_function(_SETTLED, arg=[selector, count], timeout=timeout_ms, polling=10)
     return time.perf_counter() - start
 
@@ -158,6 +166,7 @@ def app_steps(browser, server: Server, repeats: int) -> dict:
     warm = [first_screen(browser, server.url, "[data-testid='stMain'] h1") for _ in range(repeats)]
 
     demo, switches, platform_changes, date_changes = [], [], [], []
+    done = {"demo": [], "switch": [], "filter": []}  # action → the server's run finished
     for _ in range(repeats):
         context = browser.new_context(viewport={"width": 1440, "height": 1000})
         page = context.new_page()
@@ -166,9 +175,11 @@ def app_steps(browser, server: Server, repeats: int) -> dict:
         page.wait_for_selector("button:has-text('Use demo data')", timeout=120_000)
         demo.append(timed(page, counter, lambda: page.get_by_role("button", name="Use demo data").first.click(),
                           "[data-testid='stMetric']", 10))
+        done["demo"] += counter.script_done[-1:]
         for name in ANALYSIS_PAGES:
             link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True)
             switches.append(timed(page, counter, link.click, "[data-testid='stMain'] h1"))
+            done["switch"] += counter.script_done[-1:]
         # Filter changes on the Overview: one platform picked in the sidebar and cleared again; the period
         # preset changed to another date range and back.
         sidebar = page.get_by_test_id("stSidebar")
@@ -182,12 +193,14 @@ def app_steps(browser, server: Server, repeats: int) -> dict:
             date_changes.append(timed(page, counter, lambda preset=preset: (
                 period.click(), page.get_by_role("option", name=preset, exact=True).click()),
                 "[data-testid='stMetric']", 10))
+        done["filter"] += counter.script_done[-4:]
         context.close()
         show_sources_again(server)
     return {"first_screen_cold_s": round(cold, 3), "first_screen_s": _summary(warm),
             "demo_to_overview_s": _summary(demo), "page_switch_s": _summary(switches),
             "filter_change_s": _summary(platform_changes + date_changes),
-            "filter_platform_s": _summary(platform_changes), "filter_dates_s": _summary(date_changes)}
+            "filter_platform_s": _summary(platform_changes), "filter_dates_s": _summary(date_changes),
+            "until_run_finished_s": {step: _summary(samples) for step, samples in done.items()}}
 
 
 def upload_step(browser, server: Server, csv_path: Path) -> dict:

@@ -5,13 +5,28 @@
     html_text = render_html(report)
 
 Pure package: no streamlit; reads `metrics/` (and `models/` for saved snapshots), never `ui/`.
+The report model (altair, the insights engine) is imported on first use: `reports.branding`,
+`report_file_name` and the delivery settings serve every dashboard run and must stay light.
 """
 
-import re
-from typing import Literal
+from __future__ import annotations
 
-from reports.branding import Branding
-from reports.model import Report, ReportOptions, SourceFile, ab_entry, build_report
+import importlib
+import re
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from reports.branding import Branding
+    from reports.model import Report, ReportOptions, SourceFile, ab_entry, build_report
+
+_LAZY = {"Branding": "reports.branding", "Report": "reports.model", "ReportOptions": "reports.model",
+         "SourceFile": "reports.model", "ab_entry": "reports.model", "build_report": "reports.model"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'reports' has no attribute {name!r}")
 
 __all__ = ["Branding", "Report", "ReportOptions", "SourceFile", "ab_entry", "build_report", "render_file",
            "render_html", "render_pdf", "report_file_name"]

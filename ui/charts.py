@@ -3,7 +3,9 @@ the display catalog's style, and PNG/SVG downloads that carry a title, the perio
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -24,8 +26,15 @@ from metrics.display import (
     platform_label,
 )
 from metrics.schema import platform_color
-from ui import filters
+from ui import filters, memory
 from ui.state import get_dataset
+
+try:  # Streamlit's own altair → Vega-Lite conversion and the lock on altair's global settings (private, pinned)
+    from streamlit.elements.vega_charts import _altair_globals_lock as _ALTAIR_GLOBALS_LOCK
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec as _convert_altair
+    from streamlit.elements.vega_charts import _stabilize_vega_json_spec as _stable_names
+except ImportError:  # pragma: no cover - a Streamlit without them draws every chart uncached
+    _ALTAIR_GLOBALS_LOCK, _convert_altair, _stable_names = threading.Lock(), None, None
 
 # A chart never receives raw rows: pages aggregate first. This guards against mistakes.
 MAX_MARKS = 5_000
@@ -48,21 +57,50 @@ def show_chart(chart: alt.TopLevelMixin, *, key: str, name: str, title: str | No
     """Render an altair chart with PNG and SVG downloads (rendered on demand by vl-convert). The downloaded
     chart carries `title` (the file `name` in words when not given), the period (the sidebar's, unless
     `period` says otherwise) and the source."""
-    st.altair_chart(chart, width="stretch", key=f"chart_{key}")
-    exported = export_chart(chart, title=title or describe(name).label, period=period)
+    spec = vega_lite_spec(chart)
+    if spec is None:  # Streamlit's converter moved (see vega_lite_spec): its own, uncached path
+        st.altair_chart(chart, width="stretch", key=f"chart_{key}")
+    else:
+        st.vega_lite_chart(spec=dict(spec), width="stretch", key=f"chart_{key}")
+    title = title or describe(name).label
+    period, source = export_context(period)
+    # The file's chart is built on the click: copying and re-validating it costs more than drawing the chart.
     with st.popover("Download chart", icon=":material/image:"):
-        st.download_button("PNG", lambda: chart_png(exported), file_name=f"{name}.png", mime="image/png",
-                           key=f"{key}_png", on_click="ignore")
-        st.download_button("SVG", lambda: chart_svg(exported), file_name=f"{name}.svg", mime="image/svg+xml",
-                           key=f"{key}_svg", on_click="ignore")
+        st.download_button("PNG", lambda: chart_png(export_chart(chart, title=title, period=period, source=source)),
+                           file_name=f"{name}.png", mime="image/png", key=f"{key}_png", on_click="ignore")
+        st.download_button("SVG", lambda: chart_svg(export_chart(chart, title=title, period=period, source=source)),
+                           file_name=f"{name}.svg", mime="image/svg+xml", key=f"{key}_svg", on_click="ignore")
 
 
-def export_chart(chart: alt.TopLevelMixin, *, title: str, period: str | None = None,
-                 source: str | None = None) -> alt.VConcatChart:
-    """The chart as a file shows it out of context: the title and the period above, the source below.
+def _chart_content(chart: alt.TopLevelMixin) -> str:
+    """A hash of the chart's whole Vega-Lite JSON with its data inline (unvalidated, sorted keys, altair's
+    generated parameter and view names numbered in order as Streamlit does): equal text means an equal
+    chart. Under Streamlit's lock on altair's global settings, so no other session's conversion changes them."""
+    with _ALTAIR_GLOBALS_LOCK, alt.data_transformers.enable("default", max_rows=None):
+        text = chart.to_json(validate=False, sort_keys=True, indent=None)
+    return hashlib.sha256(_stable_names(text).encode("utf-8")).hexdigest()
 
-    `period` defaults to the sidebar's dates (with the comparison), `source` to the current data's label.
-    """
+
+@memory.release_when_idle
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _converted(content: str, _chart: alt.TopLevelMixin) -> dict:
+    """Streamlit's own conversion (validated, data as Arrow), once per distinct chart content."""
+    return _convert_altair(_chart)
+
+
+def vega_lite_spec(chart: alt.TopLevelMixin) -> dict | None:
+    """The Vega-Lite spec `st.altair_chart` would send for `chart`, cached by the chart's content: a rerun
+    that draws the same chart (another filter's change, a page visited again, another session on the
+    same data) skips altair's validation and Arrow conversion. Treat the result as read-only. None when
+    this Streamlit has no such converter (then draw with `st.altair_chart`)."""
+    if _convert_altair is None:
+        return None
+    return _converted(_chart_content(chart), chart)
+
+
+def export_context(period: str | None = None, source: str | None = None) -> tuple[str, str]:
+    """The period and source lines a downloaded chart carries: the sidebar's dates (with the comparison)
+    and the current data's label, unless given."""
     if period is None:
         flt = filters.current()
         period = format_period(flt.date_from, flt.date_to) if flt.date_from and flt.date_to else ""
@@ -71,6 +109,16 @@ def export_chart(chart: alt.TopLevelMixin, *, title: str, period: str | None = N
     if source is None:
         dataset = get_dataset()
         source = f"Source: {dataset.label} · {PRODUCT}" if dataset is not None else f"Source: {PRODUCT}"
+    return period, source
+
+
+def export_chart(chart: alt.TopLevelMixin, *, title: str, period: str | None = None,
+                 source: str | None = None) -> alt.VConcatChart:
+    """The chart as a file shows it out of context: the title and the period above, the source below.
+
+    `period` defaults to the sidebar's dates (with the comparison), `source` to the current data's label.
+    """
+    period, source = export_context(period, source)
     inner = chart.copy(deep=True)
     if isinstance(inner, (alt.Chart, alt.LayerChart)) and inner.width in (alt.Undefined, "container"):
         inner = inner.properties(width=640)

@@ -9,7 +9,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from metrics import currency, demo, kpis
+from metrics import currency, kpis
 from metrics.currency import CurrencySettings
 from metrics.rollup import daily_rollup
 from ui import memory
@@ -28,6 +28,8 @@ def content_hash(*parts: bytes | str) -> str:
 # a million-row frame on every read).
 @st.cache_resource(max_entries=2, show_spinner="Building the demo account…")
 def _demo_frame(rows: int | None, seed: int) -> pl.DataFrame:
+    from metrics import demo  # imported on the click: it loads numpy, which the first screen does not need
+
     return demo.generate(rows=rows, seed=seed)
 
 

@@ -16,8 +16,7 @@ from functools import partial
 import streamlit as st
 
 from models import repository
-from reports import render_file, report_file_name
-from reports.stored import snapshot_report
+from reports import report_file_name
 from ui.persistence import session_scope
 from ui.state import keyed
 
@@ -38,6 +37,11 @@ def branding_version(branding: repository.WorkspaceBranding) -> str:
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def _rendered(snapshot_id: int, changed_at: str, branding: str, fmt: str) -> bytes:
     """The file of one version of a snapshot (`changed_at`) with one version of its branding."""
+    # Imported on the click: the report model loads altair and the insights engine, which the client's
+    # first screen (these buttons sit on every page) does not need.
+    from reports import render_file
+    from reports.stored import snapshot_report
+
     with session_scope() as db:
         report = snapshot_report(session=db, snapshot_id=snapshot_id)
     return render_file(report, fmt)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ the report files so both say the same thing. Every number, date and label comes 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metrics.display import (
     MISSING,
@@ -18,10 +18,12 @@ from metrics.display import (
     platform_label,
 )
 from metrics.insights.annotations import KIND_LABELS, Annotation
-from metrics.insights.anomalies import Anomaly
-from metrics.insights.drivers import KpiChange
-from metrics.insights.forecast import Forecast
 from metrics.insights.pacing import Budget, Pacing
+
+if TYPE_CHECKING:  # only named in signatures: importing them would load numpy for every table module user
+    from metrics.insights.anomalies import Anomaly
+    from metrics.insights.drivers import KpiChange
+    from metrics.insights.forecast import Forecast
 
 PACING_COLUMNS = ("Month", "Scope", "Budget", "Spent to date", "Expected to date", "Projected month end",
                   "Projected vs budget", "Needed per day", "Status")
