@@ -85,3 +85,15 @@ def test_show_chart_sends_the_browser_what_st_altair_chart_sends():
         assert json.loads(shown.spec) == json.loads(plain.spec)
         assert [(d.name, d.data.data) for d in shown.datasets] == [(d.name, d.data.data) for d in plain.datasets]
         assert shown.data.data == plain.data.data
+
+
+def test_a_page_run_does_not_end_in_a_full_garbage_collection_and_memory_is_still_collected():
+    """Streamlit's post-run `gc.collect(2)` holds the GIL for 0.1-0.2 s after every click with the app's
+    libraries loaded, and the run's last messages wait for it; the server's periodic tidy collects instead."""
+    import tomllib
+
+    from ui import server
+
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["runner"]["postScriptGC"] is False
+    assert 0 < server.TIDY_SECONDS <= 60
