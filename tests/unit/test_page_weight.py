@@ -97,3 +97,24 @@ def test_a_page_run_does_not_end_in_a_full_garbage_collection_and_memory_is_stil
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["runner"]["postScriptGC"] is False
     assert 0 < server.TIDY_SECONDS <= 60
+
+
+def test_the_server_warms_up_the_pages_modules_and_the_database_before_anyone_asks(tmp_path):
+    """A fresh server imports what the Overview (every visit's first page) and then the other pages need and
+    migrates its database in the background, so the first visitor does not wait for it."""
+    database = tmp_path / "warm.db"
+    code = textwrap.dedent(f"""
+        import os, sys
+        os.environ["DATABASE_URL"] = "sqlite:///{database}"
+        from ui import server
+        server.warm_up(rest_after=0)
+        print(" ".join(name for name in ("ui.router", "ui.charts", "altair", "metrics.demo", "ui.ab", "scipy",
+                                         "statsmodels.tsa.seasonal", "ui.delivery") if name in sys.modules))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
+                          check=True)
+    assert set(done.stdout.split()) == {"ui.router", "ui.charts", "altair", "metrics.demo", "ui.ab", "scipy",
+                                        "statsmodels.tsa.seasonal", "ui.delivery"}
+    from sqlalchemy import create_engine, inspect
+
+    assert "alembic_version" in inspect(create_engine(f"sqlite:///{database}")).get_table_names()
