@@ -95,45 +95,54 @@ with tiles.grid("overview", TILES_PER_ROW):
         )
 
 # --- trend --------------------------------------------------------------------------------
-st.subheader("Trend")
-available = [n for n in (*MEASURES, *KPI_NAMES) if total.get(n) is not None]
-options = [n for n in TREND_FIRST if n in available] + [n for n in available if n not in TREND_FIRST]
-left, right, _ = st.columns([2, 2, 3])
-with left:
-    metric = st.selectbox("Metric", options, format_func=display.label, key=OVERVIEW_METRIC)
-with right:
-    split = st.segmented_control(
-        "Show", list(SPLIT_LABELS), format_func=SPLIT_LABELS.get, default="platform", required=True,
-        key=OVERVIEW_SPLIT,
-    ) or "platform"
 
-grain_label = filters.GRAIN_LABELS.get(flt.grain, flt.grain).lower()
-if split == "platform":
-    trend = data.summarize(frame_key, frame, ("platform",), grain=flt.grain, **common)
-else:
-    trend = trend_total
-first_day, last_day = data.date_bounds(dataset.key, dataset.frame)
-# Every period of every line: a period without rows is a gap, and a period cut by the range is marked.
-trend = complete_periods(trend.select([c for c in ("date", "platform", metric) if c in trend.columns]), flt.grain,
-                         series=["platform"] if split == "platform" else [],
-                         first_day=flt.date_from or first_day, last_day=flt.date_to or last_day)
-label = display.label(metric)
-if trend.get_column(metric).drop_nulls().is_empty():
-    st.info(f"{label} has no values in this selection.")
-else:
-    notes = [f"{label} by {grain_label} — change the time grain in the sidebar. Hover a point for its value."]
-    if trend.filter(pl.col("partial") & pl.col(metric).is_not_null()).height:
-        notes.append(f"Hollow points are {grain_label}s the date range covers only in part.")
-    if trend.get_column(metric).null_count():
-        notes.append(f"Gaps are {grain_label}s without data.")
-    st.caption(" ".join(notes))
-    chart = charts.trend_chart(
-        trend, metric, label=label, kind=widgets.kind_of(metric), currency=data.dataset_currency(dataset),
-        by_platform=split == "platform", grain=flt.grain,
-    )
-    overlays = insights.trend_overlays(dataset, flt, metric, total=split == "total", grain=flt.grain, label=label,
-                                       kind=widgets.kind_of(metric), currency=data.dataset_currency(dataset))
-    chart = insight_charts.with_overlays(chart, *overlays.layers)
-    for note in overlays.notes:
-        st.caption(widgets.md_escape(note))
-    charts.show_chart(chart, key="overview_trend", name=f"trend_{metric}", title=f"{label} by {grain_label}")
+
+@st.fragment
+def trend_section() -> None:
+    """The trend of one metric: picking another metric or split reruns only this part (the sentence and the
+    tiles above stay as they are); the sidebar's filters rerun the whole page."""
+    st.subheader("Trend")
+    available = [n for n in (*MEASURES, *KPI_NAMES) if total.get(n) is not None]
+    options = [n for n in TREND_FIRST if n in available] + [n for n in available if n not in TREND_FIRST]
+    left, right, _ = st.columns([2, 2, 3])
+    with left:
+        metric = st.selectbox("Metric", options, format_func=display.label, key=OVERVIEW_METRIC)
+    with right:
+        split = st.segmented_control(
+            "Show", list(SPLIT_LABELS), format_func=SPLIT_LABELS.get, default="platform", required=True,
+            key=OVERVIEW_SPLIT,
+        ) or "platform"
+
+    grain_label = filters.GRAIN_LABELS.get(flt.grain, flt.grain).lower()
+    if split == "platform":
+        trend = data.summarize(frame_key, frame, ("platform",), grain=flt.grain, **common)
+    else:
+        trend = trend_total
+    first_day, last_day = data.date_bounds(dataset.key, dataset.frame)
+    # Every period of every line: a period without rows is a gap, and a period cut by the range is marked.
+    trend = complete_periods(trend.select([c for c in ("date", "platform", metric) if c in trend.columns]), flt.grain,
+                             series=["platform"] if split == "platform" else [],
+                             first_day=flt.date_from or first_day, last_day=flt.date_to or last_day)
+    label = display.label(metric)
+    if trend.get_column(metric).drop_nulls().is_empty():
+        st.info(f"{label} has no values in this selection.")
+    else:
+        notes = [f"{label} by {grain_label} — change the time grain in the sidebar. Hover a point for its value."]
+        if trend.filter(pl.col("partial") & pl.col(metric).is_not_null()).height:
+            notes.append(f"Hollow points are {grain_label}s the date range covers only in part.")
+        if trend.get_column(metric).null_count():
+            notes.append(f"Gaps are {grain_label}s without data.")
+        st.caption(" ".join(notes))
+        chart = charts.trend_chart(
+            trend, metric, label=label, kind=widgets.kind_of(metric), currency=data.dataset_currency(dataset),
+            by_platform=split == "platform", grain=flt.grain,
+        )
+        overlays = insights.trend_overlays(dataset, flt, metric, total=split == "total", grain=flt.grain, label=label,
+                                           kind=widgets.kind_of(metric), currency=data.dataset_currency(dataset))
+        chart = insight_charts.with_overlays(chart, *overlays.layers)
+        for note in overlays.notes:
+            st.caption(widgets.md_escape(note))
+        charts.show_chart(chart, key="overview_trend", name=f"trend_{metric}", title=f"{label} by {grain_label}")
+
+
+trend_section()
