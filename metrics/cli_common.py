@@ -147,6 +147,26 @@ def reporting_rates(reporting: str | None, rates_file: Path | None, frame: pl.Da
     return bundled.merged(given) if given is not None else bundled
 
 
+def require_file(path: str | Path, *, what: str = "") -> Path:
+    """`path` as a Path when it names a file; else an `InputError` (exit 3). `what` names it in the sentence
+    ("The budget sheet")."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{what} {path}".strip() + " does not exist or is not a file; check the path.")
+    return path
+
+
+def read_input(path: str | Path, *, what: str = "") -> bytes:
+    """The bytes of an input file named on the command line; an `InputError` (exit 3) when it is missing or
+    cannot be opened."""
+    path = require_file(path, what=what)
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{what} {path}".strip() + f" could not be opened ({error.strerror or 'read error'}); "
+                         "check its permissions.") from None
+
+
 @dataclass(frozen=True)
 class LoadedFiles:
     """Exports read for a command: `files` are their load reports as JSON dicts (`currency` as set by
@@ -177,9 +197,7 @@ def load_files(args: argparse.Namespace, *, keep: Sequence[str] | None = None, s
     read = ingest.load_path_summed if summed else ingest.load_path
     files, frames = [], []
     for name in args.files:
-        path = Path(name)
-        if not path.is_file():
-            raise InputError(f"{name} does not exist or is not a file; check the path.")
+        path = require_file(name)
         try:
             result = read(path, mapping=mappings.get(name), keep=keep)
         except ingest.UnreadableFileError as error:

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from metrics.cli_common import add_input_flags, convert, iso_date, load_files
+from metrics.cli_common import add_input_flags, convert, iso_date, load_files, read_input
 from metrics.errors import InputError, UsageError
 
 DEFAULT_DAYS = 28
@@ -56,13 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _read_budgets(path: Path):
     from metrics.insights.pacing import read_budget_sheet
 
-    if not path.is_file():
-        raise InputError(f"The budget sheet {path} does not exist or is not a file; check the path.")
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"The budget sheet {path} could not be opened ({error.strerror or 'read error'}).") \
-            from None
+    data = read_input(path, what="The budget sheet")
     return read_budget_sheet(data, path.name)
 
 
