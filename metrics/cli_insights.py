@@ -107,7 +107,7 @@ def run_insights(args: argparse.Namespace) -> dict[str, Any]:
 
     from metrics.insights import annotations as notes
     from metrics.insights.anomalies import scan_anomalies
-    from metrics.insights.drivers import DECOMPOSABLE_KPIS, explain_changes, measures_used
+    from metrics.insights.drivers import explain_changes, explainable_kpis
     from metrics.insights.forecast import forecast_period
     from metrics.insights.pacing import pace_budgets
     from metrics.schema import normalize_platform
@@ -135,10 +135,8 @@ def run_insights(args: argparse.Namespace) -> dict[str, Any]:
         warnings.append({"code": "range_after_data", "message": f"The data ends on {last_day}, before the end of "
                                                                 f"the range ({date_to})."})
 
-    present = scoped.select(pl.all().is_not_null().any()).collect().row(0, named=True)
-    reported = {name for name, any_value in present.items() if any_value}
     # A KPI is explained only when the data reports every measure of its identity somewhere.
-    kpi_names = [k for k in DECOMPOSABLE_KPIS if set(measures_used(k)) <= reported]
+    kpi_names = explainable_kpis(scoped)
     changes = explain_changes(frame, date_from=date_from, date_to=date_to, compare=args.compare, filters=filters,
                               kpi_names=kpi_names)
     for change in changes:

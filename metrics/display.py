@@ -73,6 +73,12 @@ _SUFFIXES: tuple[tuple[str, str], ...] = (
 )
 
 
+# Funnel factors the Insights drivers use that are not KPIs of their own (metrics.insights.drivers).
+_FACTORS: dict[str, Display] = {
+    "lead_rate": Display("lead_rate", "Lead rate", "percent", "higher", "Leads / clicks."),
+}
+
+
 def describe(name: str) -> Display:
     """The display record of a measure, KPI, dimension or a derived column (`<name>_prev`, `_delta`,
     `_delta_rel`, `_coverage`). Unknown names get their words capitalised, shown as plain numbers."""
@@ -92,6 +98,8 @@ def describe(name: str) -> Display:
     column = COLUMN_BY_NAME.get(name)
     if column is not None:
         return Display(name, column.display_label, column.format, column.direction, column.description)
+    if name in _FACTORS:
+        return _FACTORS[name]
     if name == "source_file":
         return Display(name, "File", "number", "neutral", "Name of the uploaded file the row came from.")
     return Display(name, name.replace("_", " ").capitalize(), "number", "neutral", "")
@@ -192,6 +200,15 @@ def format_change(delta_rel: float | None) -> str | None:
     if percent == 0:
         return "0.0 %"
     return f"{percent:+,.1f} %"
+
+
+def format_points(share: float | None) -> str:
+    """A part of a relative change in percentage points: 0.123 → '+12.3 points', -0.004 → '-0.4 points'
+    (the KPI drivers: the parts of 'CPA rose 18 %' add up to 18 points). '—' when missing."""
+    if _missing(share) or math.isinf(float(share)):  # type: ignore[arg-type]
+        return MISSING
+    points = round(float(share) * 100, 1)  # type: ignore[arg-type]
+    return "0.0 points" if points == 0 else f"{points:+,.1f} point{'' if abs(points) == 1 else 's'}"
 
 
 def format_date(value: date | datetime | None) -> str:

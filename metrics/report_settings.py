@@ -14,7 +14,10 @@ dict the app wrote before this module: `{"filters": {...}, "grain", "comparison"
 
 Goals and the A/B configuration are kept as the plain dicts their own modules define
 (`metrics.goals.Goal.to_dict`, `ui.ab`); the currency settings as the plain dict the currency
-module defines (reporting currency and rates). This module only carries them.
+module defines (reporting currency and rates); a snapshot's annotations and budgets as the dicts of
+`metrics.insights` (`Annotation.to_dict(iso_dates=True)`, `Budget.to_dict()`, read back with
+`read_annotations` / `read_budgets`), so a shared report keeps the notes it was saved with. This
+module only carries them.
 """
 
 from __future__ import annotations
@@ -177,6 +180,10 @@ class ReportSettings:
     kpi: KpiSettings = KpiSettings()
     # Reporting currency and rates, as `metrics.currency` writes them; {} = no conversion.
     currency: Mapping[str, Any] = field(default_factory=dict)
+    # A snapshot's annotations and budgets as they were when it was saved (a workspace keeps its own in
+    # tables; the editor's settings leave these empty).
+    annotations: tuple[dict[str, Any], ...] = ()
+    budgets: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able (dates as ISO strings), with the format version."""
@@ -187,6 +194,8 @@ class ReportSettings:
             "ab": dict(self.ab),
             "kpi": self.kpi.to_dict(),
             "currency": dict(self.currency),
+            "annotations": [dict(a) for a in self.annotations],
+            "budgets": [dict(b) for b in self.budgets],
         }
 
     @classmethod
@@ -194,19 +203,25 @@ class ReportSettings:
         """Read stored settings of any version; never raises (see the module docstring)."""
         if not isinstance(raw, Mapping):
             return cls()
-        goals = raw.get("goals")
         ab, currency = raw.get("ab"), raw.get("currency")
         return cls(
             filters=ReportFilters.from_dict(raw.get("filters"), grain=raw.get("grain"),
                                             compare=raw.get("comparison", ...)),
-            goals=tuple(dict(g) for g in goals if isinstance(g, Mapping)) if isinstance(goals, list) else (),
+            goals=_dicts(raw.get("goals")),
             ab=dict(ab) if isinstance(ab, Mapping) else {},
             kpi=KpiSettings.from_dict(raw.get("kpi")),
             currency=dict(currency) if isinstance(currency, Mapping) else {},
+            annotations=_dicts(raw.get("annotations")),
+            budgets=_dicts(raw.get("budgets")),
         )
 
 
 # --- lenient readers ------------------------------------------------------------------------------
+
+
+def _dicts(value: Any) -> tuple[dict[str, Any], ...]:
+    """The mappings of a stored list, as dicts; anything else is left out."""
+    return tuple(dict(item) for item in value if isinstance(item, Mapping)) if isinstance(value, list) else ()
 
 
 def _date(value: Any) -> date | None:

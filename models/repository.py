@@ -41,10 +41,15 @@ from sqlmodel import Session, col, select
 
 import metrics
 from metrics.errors import CampaignLensError, UsageError
+from metrics.insights.annotations import Annotation
+from metrics.insights.pacing import Budget
+from metrics.insights.tables import describe_budget
 from metrics.schema import DIMENSIONS, conform, empty_frame
 from models.settings import load_settings
 from models.sources import RefreshChange, merge_refresh
 from models.tables import (
+    AnnotationRecord,
+    BudgetRecord,
     DataSource,
     DeliverySchedule,
     MappingProfile,
@@ -458,15 +463,14 @@ def workspace_contents(*, session: Session, workspace_id: int) -> WorkspaceConte
 
 def delete_workspace(*, session: Session, workspace_id: int) -> bool:
     """Delete a workspace and everything in it (sources, snapshots, their links, mapping profiles,
-    email schedules and their log), in one transaction. False when it did not exist."""
+    email schedules and their log, budgets, annotations), in one transaction. False when it did not exist."""
     snapshot_ids = session.exec(select(Snapshot.id).where(Snapshot.workspace_id == workspace_id)).all()
     link_ids = session.exec(select(ShareLink.id).where(col(ShareLink.snapshot_id).in_(snapshot_ids))).all()
-    source_ids = session.exec(select(DataSource.id).where(DataSource.workspace_id == workspace_id)).all()
-    profile_ids = session.exec(select(MappingProfile.id).where(MappingProfile.workspace_id == workspace_id)).all()
+    owned = {cls: session.exec(select(cls.id).where(cls.workspace_id == workspace_id)).all()
+             for cls in (DataSource, MappingProfile, BudgetRecord, AnnotationRecord)}
     result = session.exec(delete(Workspace).where(col(Workspace.id) == workspace_id))
     session.commit()
-    for cls, ids in ((Workspace, [workspace_id]), (Snapshot, snapshot_ids), (ShareLink, link_ids),
-                     (DataSource, source_ids), (MappingProfile, profile_ids)):
+    for cls, ids in ((Workspace, [workspace_id]), (Snapshot, snapshot_ids), (ShareLink, link_ids), *owned.items()):
         _forget(session, cls, ids)
     return result.rowcount > 0
 
@@ -1185,4 +1189,196 @@ def delete_mapping_profile(*, session: Session, workspace_id: int, name: str) ->
     result = session.exec(delete(MappingProfile).where(col(MappingProfile.workspace_id) == workspace_id,
                                                        col(MappingProfile.name) == " ".join(name.split())))
     session.commit()
+    return result.rowcount > 0
+
+
+# --- budgets and annotations (the Insights page) --------------------------------------------------
+
+# Per workspace. A budget sheet holds at most metrics.insights.pacing.MAX_SHEET_ROWS rows; a year of
+# a country's public holidays is about fifteen annotations.
+MAX_BUDGETS = 5_000
+MAX_ANNOTATIONS = 2_000
+
+
+@dataclass(frozen=True)
+class BudgetImport:
+    """What `import_budgets` did: budgets added, and budgets of a month and scope already stored whose
+    amount (and currency) the sheet replaced."""
+
+    added: int
+    replaced: int
+
+    def describe(self) -> str:
+        parts = [f"{self.added:,} budget{'s' if self.added != 1 else ''} added"]
+        if self.replaced:
+            parts.append(f"{self.replaced:,} replaced")
+        return ", ".join(parts)
+
+
+def budget_of(record: BudgetRecord) -> Budget:
+    """The value `metrics.insights.pacing` paces."""
+    return Budget(record.month, record.scope, record.scope_value, record.amount, record.currency)  # type: ignore[arg-type]
+
+
+def annotation_of(record: AnnotationRecord) -> Annotation:
+    """The value charts and `metrics.insights.annotations` read."""
+    return Annotation(record.start_date, record.text, end=record.end_date, kind=record.kind)
+
+
+def _scope_key(budget: Budget) -> str:
+    return budget.key[2] or ""
+
+
+def _budget_taken(session: Session, workspace_id: int, budget: Budget, but: int | None = None) -> BudgetRecord | None:
+    statement = select(BudgetRecord).where(
+        BudgetRecord.workspace_id == workspace_id, BudgetRecord.month == budget.month,
+        BudgetRecord.scope == budget.scope, BudgetRecord.scope_key == _scope_key(budget))
+    if but is not None:
+        statement = statement.where(BudgetRecord.id != but)
+    return session.exec(statement).first()
+
+
+def _count(session: Session, cls: type, workspace_id: int) -> int:
+    return int(session.exec(select(func.count()).select_from(cls).where(cls.workspace_id == workspace_id)).one())
+
+
+def _fill_budget(record: BudgetRecord, budget: Budget) -> None:
+    record.month, record.scope, record.scope_value = budget.month, budget.scope, budget.scope_value
+    record.scope_key, record.amount = _scope_key(budget), float(budget.amount)
+    record.currency = _clean_currency(budget.currency)
+    record.updated_at = utcnow()
+
+
+def list_budgets(*, session: Session, workspace_id: int) -> list[BudgetRecord]:
+    """The workspace's budgets by month (oldest first), then whole account, platforms, campaigns."""
+    return list(session.exec(select(BudgetRecord).where(BudgetRecord.workspace_id == workspace_id).order_by(
+        col(BudgetRecord.month), col(BudgetRecord.scope), col(BudgetRecord.scope_key))).all())
+
+
+def save_budget(
+    *, session: Session, workspace_id: int, budget: Budget, budget_id: int | None = None
+) -> BudgetRecord:
+    """Add a budget, or with `budget_id` change that budget of the workspace. A month and scope has one
+    budget: a second one is refused (UsageError) so the first is changed instead."""
+    _require_workspace(session, workspace_id)
+    duplicate = f"There is already a budget for {describe_budget(budget)}; change that one instead."
+    if _budget_taken(session, workspace_id, budget, but=budget_id) is not None:
+        raise UsageError(duplicate)
+    if budget_id is None:
+        if _count(session, BudgetRecord, workspace_id) >= MAX_BUDGETS:
+            raise UsageError(f"This workspace already has {MAX_BUDGETS:,} budgets; delete old months first.")
+        record = BudgetRecord(workspace_id=workspace_id, month=budget.month, scope=budget.scope, amount=budget.amount)
+    else:
+        record = session.exec(select(BudgetRecord).where(BudgetRecord.id == budget_id,
+                                                         BudgetRecord.workspace_id == workspace_id)).first()
+        if record is None:
+            raise NotFoundError("That budget no longer exists; it may have been deleted.")
+    _fill_budget(record, budget)
+    session.add(record)
+    try:
+        _commit_refresh(session, record)
+    except IntegrityError:  # the same month and scope stored by someone else a moment ago
+        session.rollback()
+        raise UsageError(duplicate) from None
+    return record
+
+
+def import_budgets(*, session: Session, workspace_id: int, budgets: Sequence[Budget]) -> BudgetImport:
+    """Store a sheet's budgets (`metrics.insights.pacing.read_budget_sheet`) in one transaction: a month
+    and scope that already has a budget takes the sheet's amount and currency."""
+    _require_workspace(session, workspace_id)
+    stored = {(r.month, r.scope, r.scope_key): r for r in list_budgets(session=session, workspace_id=workspace_id)}
+    fresh = {(b.month, b.scope, _scope_key(b)): b for b in budgets}  # a repeated row: the last one
+    new = [key for key in fresh if key not in stored]
+    if len(stored) + len(new) > MAX_BUDGETS:
+        raise UsageError(f"A workspace keeps at most {MAX_BUDGETS:,} budgets; this sheet would make "
+                         f"{len(stored) + len(new):,}. Delete old months first.")
+    try:
+        for key, budget in fresh.items():
+            record = stored.get(key) or BudgetRecord(workspace_id=workspace_id, month=budget.month,
+                                                     scope=budget.scope, amount=budget.amount)
+            _fill_budget(record, budget)
+            session.add(record)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return BudgetImport(added=len(new), replaced=len(fresh) - len(new))
+
+
+def delete_budget(*, session: Session, budget_id: int, workspace_id: int) -> bool:
+    """False when the workspace has no such budget."""
+    result = session.exec(delete(BudgetRecord).where(col(BudgetRecord.id) == budget_id,
+                                                     col(BudgetRecord.workspace_id) == workspace_id))
+    session.commit()
+    if result.rowcount:
+        _forget(session, BudgetRecord, [budget_id])
+    return result.rowcount > 0
+
+
+def list_annotations(*, session: Session, workspace_id: int) -> list[AnnotationRecord]:
+    """The workspace's annotations in date order."""
+    return list(session.exec(select(AnnotationRecord).where(AnnotationRecord.workspace_id == workspace_id)
+                             .order_by(col(AnnotationRecord.start_date), col(AnnotationRecord.id))).all())
+
+
+def _fill_annotation(record: AnnotationRecord, annotation: Annotation) -> None:
+    from metrics.insights.annotations import KINDS
+
+    if not annotation.text:
+        raise UsageError("Write what happened in the annotation, e.g. “Spring sale starts”.")
+    if annotation.kind not in KINDS:
+        raise UsageError(f"An annotation is a {', '.join(KINDS[:-1])} or {KINDS[-1]}, not {annotation.kind[:20]!r}.")
+    record.start_date, record.end_date = annotation.date, annotation.end
+    record.text, record.kind, record.updated_at = annotation.text, annotation.kind, utcnow()
+
+
+def save_annotation(
+    *, session: Session, workspace_id: int, annotation: Annotation, annotation_id: int | None = None
+) -> AnnotationRecord:
+    """Add an annotation, or with `annotation_id` change that annotation of the workspace."""
+    _require_workspace(session, workspace_id)
+    if annotation_id is None:
+        if _count(session, AnnotationRecord, workspace_id) >= MAX_ANNOTATIONS:
+            raise UsageError(f"This workspace already has {MAX_ANNOTATIONS:,} annotations; delete old ones first.")
+        record = AnnotationRecord(workspace_id=workspace_id, start_date=annotation.date, text=annotation.text)
+    else:
+        record = session.exec(select(AnnotationRecord).where(AnnotationRecord.id == annotation_id,
+                                                             AnnotationRecord.workspace_id == workspace_id)).first()
+        if record is None:
+            raise NotFoundError("That annotation no longer exists; it may have been deleted.")
+    _fill_annotation(record, annotation)
+    session.add(record)
+    _commit_refresh(session, record)
+    return record
+
+
+def add_annotations(*, session: Session, workspace_id: int, annotations: Sequence[Annotation]) -> int:
+    """Add many annotations (a country's public holidays) in one transaction, leaving out those the
+    workspace already has (same days, text and kind). Returns how many were added."""
+    _require_workspace(session, workspace_id)
+    existing = {annotation_of(r) for r in list_annotations(session=session, workspace_id=workspace_id)}
+    new = list(dict.fromkeys(a for a in annotations if a not in existing))
+    if len(existing) + len(new) > MAX_ANNOTATIONS:
+        raise UsageError(f"A workspace keeps at most {MAX_ANNOTATIONS:,} annotations; this would make "
+                         f"{len(existing) + len(new):,}. Delete old ones first.")
+    try:
+        for annotation in new:
+            record = AnnotationRecord(workspace_id=workspace_id, start_date=annotation.date, text=annotation.text)
+            _fill_annotation(record, annotation)
+            session.add(record)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return len(new)
+
+
+def delete_annotation(*, session: Session, annotation_id: int, workspace_id: int) -> bool:
+    """False when the workspace has no such annotation."""
+    result = session.exec(delete(AnnotationRecord).where(col(AnnotationRecord.id) == annotation_id,
+                                                         col(AnnotationRecord.workspace_id) == workspace_id))
+    session.commit()
+    if result.rowcount:
+        _forget(session, AnnotationRecord, [annotation_id])
     return result.rowcount > 0

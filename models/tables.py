@@ -269,3 +269,41 @@ class SignInTicket(SQLModel, table=True):
 
     ticket_sha256: str = Field(primary_key=True, max_length=64)
     expires_at: datetime = Field(index=True)
+
+
+class BudgetRecord(SQLModel, table=True):
+    """A monthly budget of a workspace: planned spend for a calendar month and a scope (the whole account,
+    a platform or a campaign); `metrics.insights.pacing.Budget` is the value the pacing reads
+    (`repository.budget_of`). One budget per month and scope: `scope_key` is the scope value as it is
+    matched (empty for the whole account, the platform slug, the campaign name in lower case)."""
+
+    __tablename__ = "budget"
+    __table_args__ = (sa.UniqueConstraint("workspace_id", "month", "scope", "scope_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE", index=True)
+    month: date  # the month's first day
+    scope: str = Field(max_length=20)  # "all", "platform" or "campaign"
+    scope_value: str | None = Field(default=None, max_length=200)
+    scope_key: str = Field(default="", max_length=200)
+    amount: float
+    # ISO code; None = the spend's own currency.
+    currency: str | None = Field(default=None, max_length=3)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AnnotationRecord(SQLModel, table=True):
+    """A dated note of a workspace drawn on its trend charts (a launch, an outage, a holiday, a note):
+    one day, or `start_date` through `end_date`; `metrics.insights.annotations.Annotation` is its value."""
+
+    __tablename__ = "annotation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE", index=True)
+    start_date: date = Field(index=True)
+    end_date: date | None = None
+    text: str = Field(max_length=200)
+    kind: str = Field(default="note", max_length=20)  # "launch", "outage", "holiday" or "note"
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

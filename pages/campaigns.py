@@ -11,7 +11,7 @@ from metrics.kpis import KPI_BY_NAME, KPI_NAMES, coverage_name
 from metrics.leaderboard import eligible, leaderboard
 from metrics.schema import MEASURES
 from metrics.trends import complete_periods
-from ui import charts, content_charts, data, filters, report_tables, tiles, widgets
+from ui import charts, content_charts, data, filters, insight_charts, insights, report_tables, tiles, widgets
 from ui.router import require_router
 
 require_router(__file__)
@@ -144,10 +144,12 @@ with trend_left:
         # Every period of the range: one without rows is a gap in the line, not a line drawn through it.
         trend = complete_periods(trend, bar.grain, series=["platform"] if split else [],
                                  first_day=bar.date_from or first_day, last_day=bar.date_to or last_day)
+        chart = charts.trend_chart(trend, trend_metric, label=report_tables.label_of(trend_metric),
+                                   kind=display.describe(trend_metric).format, currency=currency, by_platform=split,
+                                   grain=bar.grain)
+        notes = insight_charts.annotation_layers(insights.notes_for(dataset).annotations, bar.date_from, bar.date_to)
         charts.show_chart(
-            charts.trend_chart(trend, trend_metric, label=report_tables.label_of(trend_metric),
-                               kind=display.describe(trend_metric).format, currency=currency, by_platform=split,
-                               grain=bar.grain),
+            insight_charts.with_overlays(chart, *notes),
             key="campaign_trend", name="campaign_trend",
             title=f"{report_tables.label_of(trend_metric)} · {chosen}",
         )

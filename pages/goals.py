@@ -8,7 +8,7 @@ import streamlit as st
 
 from metrics import display
 from metrics import goals as goal_math
-from ui import charts, content_charts, data, report_tables, widgets
+from ui import charts, content_charts, data, insight_charts, insights, report_tables, widgets
 from ui.router import require_router
 from ui.state import GOAL_PICK, GOALS, current_viewer, kpi_settings
 
@@ -363,9 +363,23 @@ else:
     else:
         st.caption("The value over the period so far on each day against the target; the dotted line is the "
                    "projection from the last 14 days.")
+    chart_label = goal_math.metric_label(chosen.goal.metric)
+    chart = content_charts.goal_progress_chart(points_by_goal[chart_goal], metric=chosen.goal.metric,
+                                               label=chart_label, currency=currency)
+    # The forecast at the deadline (spend, conversions, revenue) and the workspace's annotations on top.
+    forecast = insights.goal_forecast(dataset, chosen)
+    if forecast is not None:
+        st.caption(f"The diamond is the forecast at the deadline from the trend and weekday pattern of the last 8 "
+                   f"weeks: {widgets.md_escape(fmt(forecast.metric, forecast.projected))} (80 % band "
+                   f"{widgets.md_escape(fmt(forecast.metric, forecast.lower))} – "
+                   f"{widgets.md_escape(fmt(forecast.metric, forecast.upper))}).")
+    layers = insight_charts.deadline_forecast_layers(forecast, label=chart_label, kind=widgets.kind_of(
+        chosen.goal.metric), currency=currency)
+    layers += insight_charts.annotation_layers(insights.notes_for(dataset).annotations,
+                                               points_by_goal[chart_goal]["date"].min(),
+                                               points_by_goal[chart_goal]["date"].max())
     charts.show_chart(
-        content_charts.goal_progress_chart(points_by_goal[chart_goal], metric=chosen.goal.metric,
-                                           label=goal_math.metric_label(chosen.goal.metric), currency=currency),
+        insight_charts.with_overlays(chart, *layers),
         key="goal_chart", name="goal_progress", title=chosen.goal.title,
         period=display.format_period(chosen.start, chosen.goal.deadline),
     )

@@ -7,7 +7,7 @@ from metrics import display, narrative
 from metrics.kpis import KPI_NAMES, coverage_basis, coverage_name
 from metrics.schema import MEASURES
 from metrics.trends import complete_periods
-from ui import charts, currency, data, filters, tiles, widgets
+from ui import charts, currency, data, filters, insight_charts, insights, tiles, widgets
 from ui.router import require_router
 from ui.state import OVERVIEW_METRIC, OVERVIEW_SPLIT
 
@@ -65,6 +65,12 @@ sentence = narrative.headline(total, by_platform, compare=compare if period else
 with st.container(border=True):
     # Platform names in the sentence may come from uploads: escaped, rendered as text.
     st.markdown(f":material/insights: **{widgets.md_escape(sentence)}**")
+    # Why the headline cost KPI moved (CPA, else CPL, else CPC), with the way to the rest of the insights.
+    driver = insights.headline_driver(dataset, flt) if period else None
+    if driver is not None:
+        st.markdown(widgets.md_escape(driver.sentence))
+        st.page_link("pages/insights.py", label="Why KPIs moved, budget pacing, anomalies and forecasts",
+                     icon=":material/troubleshoot:")
 
 if period and total.get("spend_prev") is None and total.get("impressions_prev") is None:
     st.caption(
@@ -125,4 +131,9 @@ else:
         trend, metric, label=label, kind=widgets.kind_of(metric), currency=data.dataset_currency(dataset),
         by_platform=split == "platform", grain=flt.grain,
     )
+    overlays = insights.trend_overlays(dataset, flt, metric, total=split == "total", grain=flt.grain, label=label,
+                                       kind=widgets.kind_of(metric), currency=data.dataset_currency(dataset))
+    chart = insight_charts.with_overlays(chart, *overlays.layers)
+    for note in overlays.notes:
+        st.caption(widgets.md_escape(note))
     charts.show_chart(chart, key="overview_trend", name=f"trend_{metric}", title=f"{label} by {grain_label}")

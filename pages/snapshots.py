@@ -10,7 +10,7 @@ import streamlit as st
 from models import repository
 from models.settings import load_settings
 from reports import deliveries
-from ui import delivery, report_files, session, widgets
+from ui import delivery, insights, report_files, session, widgets
 from ui.errors import user_errors
 from ui.persistence import session_scope
 from ui.router import require_router
@@ -90,7 +90,8 @@ def _save() -> None:
         return _notify_error("There is no data to save; upload exports on the Data page first.")
     if not name.strip():
         return _notify_error("Give the snapshot a name.")
-    settings = session.current_report_settings().to_dict()
+    # The annotations and budgets go with it: a shared report never changes when the workspace's do.
+    settings = insights.with_notes(session.current_report_settings(), dataset).to_dict()
     with user_errors("The snapshot could not be saved", show=_notify_error) as outcome:
         with session_scope() as db:
             saved = repository.save_snapshot(

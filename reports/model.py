@@ -37,6 +37,10 @@ from metrics.display import (
     platform_label,
 )
 from metrics.errors import UsageError
+from metrics.insights import tables
+from metrics.insights.annotations import read_annotations, within
+from metrics.insights.drivers import explain_changes, explainable_kpis
+from metrics.insights.pacing import pace_budgets, read_budgets
 from metrics.kpis import MIXED, apply_filters, coverage_basis, coverage_name, is_money, summarize
 from metrics.rollup import daily_rollup
 from metrics.schema import MEASURES
@@ -89,6 +93,8 @@ class ReportOptions:
     - `compare`: "previous", "previous_year", a custom (first day, last day) period, or None.
     - `goals`: goal dicts as the Goals page saves them; `ab_results`: dicts from `ab_entry`.
     - `notes`: sentences the caller adds to the report's notes (e.g. why a saved A/B test is not shown).
+    - `annotations`, `budgets`: a snapshot's annotations and budgets as `ReportSettings` keeps them (the
+      dicts of `metrics.insights`); the Insights section lists the period's annotations and paces the budgets.
     - `max_table_rows`: the campaign and content tables show at most this many rows (the most spend first)
       and say so; totals always cover every row.
     """
@@ -107,6 +113,8 @@ class ReportOptions:
     goals: tuple[Mapping[str, Any], ...] = ()
     ab_results: tuple[Mapping[str, Any], ...] = ()
     notes: tuple[str, ...] = ()
+    annotations: tuple[Mapping[str, Any], ...] = ()
+    budgets: tuple[Mapping[str, Any], ...] = ()
     sources: tuple[SourceFile, ...] = ()
     max_table_rows: int = 500
     generated_at: datetime | None = None
@@ -289,6 +297,8 @@ def build_report(
         sections.append(_goal_section(options.goals, rolled, options, currency, notes))
     if options.ab_results:
         sections.append(_ab_section(options.ab_results, notes))
+    sections.append(insights_section(raw, options, date_from=date_from, date_to=date_to, compare=compare,
+                                     filters=filters or None, notes=notes))
     return Report(
         cover=cover, headline=headline, tiles=tiles, sections=tuple(s for s in sections if s.blocks),
         notes=(*notes, *_source_notes(options)), branding=branding, currency=currency,
@@ -498,6 +508,43 @@ def _goal_section(raw_goals: Sequence[Mapping[str, Any]], rolled: pl.DataFrame, 
     return Section("Goals", (Table("Goal status", columns, tuple(rows), note=(
         "Each goal is measured over its own period (its start, or the first day of data, to the last day of "
         "data); the report's filters do not apply. Projections extend the last 14 days to the deadline.")),))
+
+
+# --- insights ---------------------------------------------------------------------------------------------
+
+
+def insights_section(frame: pl.DataFrame, options: ReportOptions, *, date_from: date | None, date_to: date | None,
+                     compare: ComparePeriod | None, filters: Mapping[str, Sequence[str]] | None,
+                     notes: list[str]) -> Section:
+    """Why each KPI moved (one sentence each, the Insights page's own), the budgets paced on the last day of the
+    data, and the annotations of the period. `frame` is the raw rows (the drivers need their currency)."""
+    blocks: list[Block] = []
+    if compare and date_from and date_to:
+        changes = explain_changes(frame, date_from=date_from, date_to=date_to, compare=compare, filters=filters,
+                                  kpi_names=explainable_kpis(frame))
+        blocks.extend(Paragraph(change.sentence) for change in changes)
+    budgets, unreadable_budgets = read_budgets(options.budgets)
+    if budgets:
+        rows = tables.pacing_rows(pace_budgets(frame, budgets))
+        columns = tuple(Column(name, numeric=name not in ("Month", "Scope", "Status"))
+                        for name in tables.PACING_COLUMNS)
+        blocks.append(Table("Budget pacing", columns, tuple(tuple(row[c] for c in tables.PACING_COLUMNS)
+                                                            for row in rows),
+                            note="Paced on the last day of the data; the month end is projected from the last 7 "
+                                 "days' average spend. On pace: within 5 % of the budget; under or over: 5–20 % "
+                                 "off; far off: beyond 20 %."))
+    annotations, unreadable_notes = read_annotations(options.annotations)
+    if date_from and date_to:
+        annotations = within(annotations, date_from, date_to)
+    if annotations:
+        rows = tables.annotation_rows(annotations)
+        blocks.append(Table("Annotations", tuple(Column(name, numeric=False) for name in tables.ANNOTATION_COLUMNS),
+                            tuple(tuple(row[c] for c in tables.ANNOTATION_COLUMNS) for row in rows)))
+    for count, what in ((unreadable_budgets, "budget"), (unreadable_notes, "annotation")):
+        if count:
+            notes.append(f"{count} saved {what}{'s' if count != 1 else ''} could not be read and "
+                         f"{'are' if count != 1 else 'is'} not shown.")
+    return Section("Insights", tuple(blocks))
 
 
 # --- A/B results ------------------------------------------------------------------------------------------

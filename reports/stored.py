@@ -4,7 +4,8 @@
     report = live_report(session=session, workspace_id=3, period="last_month", today=date(2026, 9, 1))
 
 `options_from_settings` is the one converter from the settings the app shows a report with
-(`metrics.report_settings.ReportSettings`: filters, goals, the saved A/B test, KPI settings, currency)
+(`metrics.report_settings.ReportSettings`: filters, goals, the saved A/B test, KPI settings, currency, a
+snapshot's annotations and budgets)
 to `ReportOptions`, so a report file says what the app says for the same snapshot. The workspace's
 branding (logo, accent colour, footer) draws it; a workspace without branding gets the neutral default.
 """
@@ -48,7 +49,7 @@ def options_from_settings(
         platforms=filters.platforms, campaigns=filters.campaigns, grain=filters.grain,
         currency_settings=currency_settings, extra_costs=kpi.extra_costs, weights=dict(kpi.weights),
         goals=tuple(settings.goals), ab_results=tuple(ab_results), notes=tuple(notes), sources=tuple(sources),
-        generated_at=generated_at,
+        annotations=tuple(settings.annotations), budgets=tuple(settings.budgets), generated_at=generated_at,
     )
 
 
@@ -113,7 +114,8 @@ def snapshot_report(*, session: Session, snapshot_id: int, workspace_id: int | N
 def live_report(*, session: Session, workspace_id: int, period: LivePeriod, today: date, title: str,
                 generated_at: datetime | None = None) -> Report:
     """The report of a workspace's enabled sources combined, for a period relative to `today` (the
-    client's local date), with the workspace's goals, A/B test and KPI settings and its branding.
+    client's local date), with the workspace's goals, A/B test and KPI settings, annotations and budgets, and
+    its branding.
 
     Raises `UsageError` when the workspace has no enabled source."""
     workspace = repository.get_workspace(session=session, workspace_id=workspace_id)
@@ -128,7 +130,12 @@ def live_report(*, session: Session, workspace_id: int, period: LivePeriod, toda
     files = [SourceFile(s.name, s.row_count) for s in sources]
     frame = repository.load_sources_frame(session=session, source_ids=[s.id for s in sources])
     date_from, date_to = period_dates(period, today)
-    settings = replace(stored, filters=ReportFilters(date_from=date_from, date_to=date_to))  # a month at most: daily
+    settings = replace(  # a month at most: daily; the workspace's own annotations and budgets as they are now
+        stored, filters=ReportFilters(date_from=date_from, date_to=date_to),
+        annotations=tuple(repository.annotation_of(r).to_dict(iso_dates=True)
+                          for r in repository.list_annotations(session=session, workspace_id=workspace_id)),
+        budgets=tuple(repository.budget_of(r).to_dict()
+                      for r in repository.list_budgets(session=session, workspace_id=workspace_id)))
     ab_results, notes = saved_ab_test(settings, frame)
     options = options_from_settings(
         settings, title=title, client=_client_name(None, stored_branding), sources=files, ab_results=ab_results,

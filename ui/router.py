@@ -30,6 +30,7 @@ _routing = threading.local()
 def _pages_for(viewer: Viewer):
     analysis = [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/insights.py", title="Insights", icon=":material/troubleshoot:"),
         st.Page("pages/platforms.py", title="Platforms", icon=":material/compare_arrows:"),
         st.Page("pages/campaigns.py", title="Campaigns & content", icon=":material/campaign:"),
         st.Page("pages/funnel.py", title="Funnel", icon=":material/filter_alt:"),

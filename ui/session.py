@@ -19,6 +19,8 @@ import streamlit as st
 from metrics.currency import CurrencySettings
 from metrics.display import format_timestamp
 from metrics.ingest import Issue
+from metrics.insights.annotations import read_annotations
+from metrics.insights.pacing import read_budgets
 from metrics.report_settings import KpiSettings, ReportSettings
 from models import repository
 from models.sources import content_key, overlapping_rows
@@ -93,7 +95,8 @@ def _apply_report_settings(settings: ReportSettings, *, filters_of: Dataset | No
 def _workspace_settings_json(settings: ReportSettings) -> str:
     """The part of the settings a workspace keeps (its filters live in the URL), canonical JSON."""
     kept = settings.to_dict()
-    kept.pop("filters")
+    for part in ("filters", "annotations", "budgets"):  # the URL and the workspace's own tables keep these
+        kept.pop(part)
     return json.dumps(kept, sort_keys=True, default=str)
 
 
@@ -242,6 +245,8 @@ def snapshot_dataset(snapshot_id: int, workspace_id: int | None = None) -> tuple
         snapshot_name=name,
         data_as_of=format_timestamp(created_at),
         workspace_id=workspace_id,
+        annotations=read_annotations(settings.annotations)[0],
+        budgets=read_budgets(settings.budgets)[0],
     )
     return dataset, settings
 

@@ -112,6 +112,20 @@ SCHED_ZONE = "sched_zone"
 SCHED_RECIPIENTS = "sched_recipients"
 SCHED_DELIVER = "sched_deliver"
 SCHED_LINK_DAYS = "sched_link_days"
+# Insights page.
+INS_NOTICE = "ins_notice"  # (kind, sentence) carried over the rerun an edit causes
+INS_KPI = "ins_kpi"  # the KPI the waterfall and the platform tables explain
+INS_SENSITIVITY = "ins_sensitivity"
+INS_ANOMALY_METRIC = "ins_anomaly_metric"
+INS_FORECAST_SPAN = "ins_forecast_span"
+INS_FORECAST_METRIC = "ins_forecast_metric"
+INS_BUDGET_PICK = "ins_budget_pick"  # a budget id, or NEW_ITEM
+INS_BUDGET_FORM = "ins_budget"  # keyed(INS_BUDGET_FORM, pick) for the form's widgets
+INS_BUDGET_SHEET = "ins_budget_sheet"
+INS_NOTE_PICK = "ins_note_pick"  # an annotation id, or NEW_ITEM
+INS_NOTE_FORM = "ins_note"  # keyed(INS_NOTE_FORM, pick) for the form's widgets
+INS_HOLIDAY_COUNTRY = "ins_holiday_country"
+NEW_ITEM = "new"
 # Page controls of the Overview and Platforms pages.
 OVERVIEW_METRIC = "ov_metric"
 OVERVIEW_SPLIT = "ov_split"
@@ -167,6 +181,10 @@ class Dataset:
     data_as_of: str | None = None
     # The editor's workspace the data belongs to (None for the demo and a client's snapshot).
     workspace_id: int | None = None
+    # A snapshot's annotations and budgets (`metrics.insights` values) as it was saved with them, so a
+    # shared report never changes; None: the data is live and the editor's workspace's are read instead.
+    annotations: tuple | None = None
+    budgets: tuple | None = None
 
 
 def get_dataset() -> Dataset | None:

@@ -3,6 +3,7 @@
     load(data, filename, mapping=None) -> LoadResult          # one upload (bytes)
     load_path(path, mapping=None) -> LoadResult               # same, reading a file (faster for big files)
     load_many([(filename, bytes), ...], mappings=None) -> CombinedLoad
+    load_path_summed(path, mapping=None, keep=None) -> SummedLoad  # rows summed by date and dimensions
     read_table(bytes, filename) -> pl.DataFrame                # any other table (A/B files), same reader
 
 `mapping` is {source header: canonical name, "results"/"result_type" (Meta roles), or "" to
@@ -30,14 +31,19 @@ Decisions
   zones (clean.py); Excel day numbers in a date column are dates; an export without a day
   column takes the period start written above its table, else the report says it has no dates.
 - Meta "Results" are read per row by their result type (results.py).
+- Speed (normalize.py, stream.py): number cells written like a column's sample are read with
+  literal replacements, the others in full; `load_path_summed` streams a plain file (typed
+  numbers and dates, nothing to reject, exclude or clean) without holding its rows and loads any
+  other file in full: the same sums and report either way.
 - Headers match exactly after normalisation (case, spacing, `_`, camelCase, a currency suffix
   such as "(USD)", a "(total)" qualifier), family tables first, never by substring: ratio columns
   (CPC, CTR, "Cost per result", "Cost / conv.", position) and parts of a total ("(organic)",
   promoted) are listed as ignored.
 
 Known limits
-- Encoding, delimiter, header row, decimal mark and date format are decided from the first
-  64 KB (up to 1 MB when the header is that long; the decimal mark per column from its values).
+- Encoding, delimiter, header row and whether columns are plain numbers or ISO dates are decided
+  from the first 64 KB (up to 1 MB when the header is that long); a text column's decimal mark
+  from its first 20,000 values, its date format from its first 2,000.
   A UTF-8 file with invalid bytes after that is read with replacement characters. Tables wider
   than 2,000 columns are refused.
 - A total label in a column that is not mapped is found when the first 64 KB or the last 64 KB
@@ -66,7 +72,7 @@ from pathlib import Path
 import polars as pl
 
 from metrics import schema
-from metrics.ingest import clean, sniff, text
+from metrics.ingest import clean, sniff, stream, text
 from metrics.ingest.catalog import Family, family_label
 from metrics.ingest.families import (
     MappingPlan,
@@ -85,17 +91,17 @@ from metrics.ingest.report import (
     ValueGuess,
 )
 from metrics.ingest.results import MAPPING_TARGETS
+from metrics.ingest.stream import SummedLoad
 from metrics.ingest.table import read_table
 
 __all__ = [
-    "MAPPING_TARGETS", "MAX_UPLOAD_BYTES", "CombinedLoad", "FileReport", "Issue", "LoadResult", "RejectedRow",
-    "UnreadableFileError", "ValueGuess", "family_label", "load", "load_many", "load_path", "read_table",
+    "MAPPING_TARGETS", "MAX_UPLOAD_BYTES", "CombinedLoad", "FileReport", "Issue", "LoadResult", "SummedLoad",
+    "RejectedRow", "UnreadableFileError", "ValueGuess", "family_label", "load", "load_many", "load_path",
+    "load_path_summed", "read_table",
 ]
 
 # Uploads above this size are refused (the command line's load_path has no such cap).
 MAX_UPLOAD_BYTES = 500 * 1024 * 1024
-PARQUET_MAGIC = b"PAR1"
-ZIP_MAGIC = b"PK\x03\x04"  # .xlsx is a zip archive
 
 
 def load(data: bytes, filename: str, mapping: dict[str, str] | None = None) -> LoadResult:
@@ -123,9 +129,31 @@ def load_path(
         raise UnreadableFileError(f"{path.name} was not found; check the path and try again.")
     with open(path, "rb") as handle:
         head = handle.read(8)
-    if head.startswith(ZIP_MAGIC) or head.startswith(PARQUET_MAGIC) or _excel_name(path.name):
+    if head.startswith((sniff.ZIP_MAGIC, sniff.PARQUET_MAGIC)) or _excel_name(path.name):
         return _load(path.read_bytes(), path.name, mapping)
     return _load_text(path, path.name, mapping, keep=keep)
+
+
+def load_path_summed(
+    path: str | Path, mapping: dict[str, str] | None = None, *, keep: Iterable[str] | None = None
+) -> SummedLoad:
+    """`load_path`'s rows summed by date and dimension values (`stream.ROWS` counts the rows of each sum), and
+    its report: what `kpis.summarize` reads like the rows, for a caller that needs only sums (the report command).
+
+    A plain text file (stream.py: typed numbers and dates, nothing to reject, exclude or clean) is read in one
+    streaming pass without holding its rows; any other file is loaded in full and then summed: the same result.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UnreadableFileError(f"{path.name} was not found; check the path and try again.")
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if not (head.startswith((sniff.ZIP_MAGIC, sniff.PARQUET_MAGIC)) or _excel_name(path.name)):
+        streamed = stream.sum_plain(path, _text_setup(path, path.name, mapping, keep))
+        if streamed is not None:
+            return streamed
+    result = load_path(path, mapping, keep=keep)
+    return SummedLoad(stream.finish_sums(stream.summed(result.frame).collect()), result.report, streamed=False)
 
 
 def load_many(
@@ -179,32 +207,29 @@ def _load(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
         from metrics.ingest import excel
 
         raise UnreadableFileError(excel.password_message(name))
-    if data.startswith(ZIP_MAGIC):
+    if data.startswith(sniff.ZIP_MAGIC):
         return _load_excel(data, name, mapping)
-    if data.startswith(PARQUET_MAGIC):
+    if data.startswith(sniff.PARQUET_MAGIC):
         return _load_parquet(data, name, mapping)
     if _excel_name(name):
-        if data.startswith(b"\xd0\xcf\x11\xe0"):
+        if data.startswith(sniff.OLE2_MAGIC):
             raise UnreadableFileError(f"{name} is an old-format .xls workbook; save it as .xlsx or CSV and "
                                       "upload that instead.")
         if not _looks_like_text(data):
             raise UnreadableFileError(f"{name} is not a valid Excel file (it may be truncated); export it again "
                                       "and re-upload.")
         result = _load_text(data, name, mapping)  # some tools name CSV exports .xls/.xlsx
-        result.report.add_issue("text_named_as_excel", f"{name} is a text table despite its Excel name; it "
-                                "was read as text.", "info")
-        return result
+        return dataclasses.replace(result, report=result.report.with_issues(Issue(
+            "text_named_as_excel", f"{name} is a text table despite its Excel name; it was read as text.", "info")))
     return _load_text(data, name, mapping)
 
 
 def _encrypted_office_file(data: bytes) -> bool:
     # Checked before importing the Excel reader: only OLE containers (old .xls, encrypted .xlsx) qualify.
-    return data.startswith(b"\xd0\xcf\x11\xe0") and "EncryptedPackage".encode("utf-16-le") in data
+    return data.startswith(sniff.OLE2_MAGIC) and "EncryptedPackage".encode("utf-16-le") in data
 
 
 def _looks_like_text(data: bytes) -> bool:
-    from metrics.ingest import sniff
-
     head = data[: sniff.SAMPLE_BYTES]
     if sniff.describe_binary(head):
         return False
@@ -214,7 +239,8 @@ def _looks_like_text(data: bytes) -> bool:
 
 def _plan(
     headers: list[str], mapping: dict[str, str] | None, name: str, report: FileReport
-) -> tuple[Family, MappingPlan]:
+) -> tuple[Family, MappingPlan, FileReport]:
+    """The export family and the column mapping; `report` with them and their notes."""
     # With a user mapping the family still gives the platform; the user's mapping wins per column.
     family = detect_family([schema.normalize_header(h) for h in headers], name)
     plan = resolve_mapping(headers, family, mapping)
@@ -224,64 +250,62 @@ def _plan(
             "columns by hand and load it again.",
             headers=[h for h in headers if str(h).strip()],
         )
-    report.source_format = family.slug
-    report.mapping = plan.mapping
-    report.unmapped = plan.unmapped
-    report.currency = plan.header_currency
-    report.currency_source = "header" if plan.header_currency else None
-    for code, message, severity in plan.notes:
-        report.add_issue(code, message, severity)  # type: ignore[arg-type]
+    notes = [Issue(code, message, severity) for code, message, severity in plan.notes]  # type: ignore[arg-type]
     if plan.ignored_derived:
-        report.add_issue("derived_columns_ignored", "Ratio columns computed by the platform were ignored (KPIs are "
-                         f"recomputed from the totals): {', '.join(plan.ignored_derived).rstrip('.')}.", "info")
+        notes.append(Issue("derived_columns_ignored", "Ratio columns computed by the platform were ignored (KPIs are "
+                           f"recomputed from the totals): {', '.join(plan.ignored_derived).rstrip('.')}.", "info"))
     others = [h for h in plan.unmapped if h not in plan.ignored_derived and h.strip()]
     if others:
-        report.add_issue("unmapped_columns", f"These columns were not used: {', '.join(others)}; map them by hand "
-                         "if they matter.", "info")
+        notes.append(Issue("unmapped_columns", f"These columns were not used: {', '.join(others)}; map them by hand "
+                           "if they matter.", "info"))
     if not plan.has_measure:
-        report.add_issue("no_measures", "The mapping names no measure column, so there is nothing to add up.",
-                         "warning")
-    return family, plan
+        notes.append(Issue("no_measures", "The mapping names no measure column, so there is nothing to add up.",
+                           "warning"))
+    report = dataclasses.replace(
+        report, source_format=family.slug, mapping=plan.mapping, unmapped=plan.unmapped,
+        currency=plan.header_currency, currency_source="header" if plan.header_currency else None)
+    return family, plan, report.with_issues(*notes)
 
 
 def _finish(
     raw: RawTable, plan: MappingPlan, family: Family, report: FileReport, title_lines: Iterable[str] = ()
 ) -> LoadResult:
-    _detect_value_currency(raw, plan, report)
-    frame = build_canonical(raw, plan, family, report)
+    report = _value_currency(raw, plan, report.with_issues(*raw.notes))
+    frame, report = build_canonical(raw, plan, family, report)
     if report.rows_read == 0:
-        report.add_issue("no_data_rows", "The file has a header but no data rows.", "warning")
+        report = report.with_issues(Issue("no_data_rows", "The file has a header but no data rows.", "warning"))
     elif frame.height and frame["date"].null_count() == frame.height:
         start = None if plan.by_canonical("date") else clean.period_start(list(title_lines), family.month_first_dates)
         if start is not None:
             # SPEC §2: an export without a day breakdown uses the reporting start date, and says so.
             frame = frame.with_columns(pl.lit(start).alias("date"))
-            report.add_issue("date_from_report_period", f"The file has no day column; the start of the report's "
-                             f"period written above the table ({start.isoformat()}) is used as the date.", "info")
+            report = report.with_issues(Issue(
+                "date_from_report_period", f"The file has no day column; the start of the report's period written "
+                f"above the table ({start.isoformat()}) is used as the date.", "info"))
         else:
-            _no_dates_note(plan.headers, report)
+            report = dataclasses.replace(report, has_dates=False).with_issues(_no_dates_note(plan.headers))
     return LoadResult(frame=frame, report=report)
 
 
 _ID_HEADER = re.compile(r"^(?:.*\s)?(?P<entity>[^\W\d_]+)\s?id$")
 
 
-def _no_dates_note(headers: list[str], report: FileReport) -> None:
+def _no_dates_note(headers: list[str]) -> Issue:
     """Not activity over time (one row per customer, per ad, per video): say what cannot be shown.
 
     The row's entity is named after the file's first id column ("CustomerID" → customer), a table's usual key.
     """
-    report.has_dates = False
     entity = next(((h, m["entity"]) for h in headers for k in header_keys(h) if (m := _ID_HEADER.match(k))), None)
     what = (f"each row is one {entity[1]} ('{entity[0]}'), not a day of activity" if entity
             else "its rows are not tied to days")
-    report.add_issue("no_dates", f"The file has no dates: {what}. Totals and breakdowns are shown, but trends over "
-                     "time and period comparisons cannot be.", "warning")
+    return Issue("no_dates", f"The file has no dates: {what}. Totals and breakdowns are shown, but trends over "
+                 "time and period comparisons cannot be.", "warning")
 
 
-def _detect_value_currency(raw: RawTable, plan: MappingPlan, report: FileReport) -> None:
+def _value_currency(raw: RawTable, plan: MappingPlan, report: FileReport) -> FileReport:
+    """`report` with the currency its spend or revenue values are written in ("€1.234,50"), when it has none."""
     if report.currency or plan.by_canonical("currency"):
-        return
+        return report
     from metrics.ingest.clean import detect_currency_symbol
 
     for canonical in ("spend", "revenue"):
@@ -290,8 +314,8 @@ def _detect_value_currency(raw: RawTable, plan: MappingPlan, report: FileReport)
             if column is not None and column.dtype == pl.String:
                 found = detect_currency_symbol(column)
                 if found:
-                    report.currency, report.currency_source = found, "values"
-                    return
+                    return dataclasses.replace(report, currency=found, currency_source="values")
+    return report
 
 
 ALWAYS_READ = frozenset({*schema.MEASURES, "date", "platform", "campaign", "currency"})
@@ -300,27 +324,37 @@ ALWAYS_READ = frozenset({*schema.MEASURES, "date", "platform", "campaign", "curr
 def _load_text(
     source: bytes | Path, name: str, mapping: dict[str, str] | None, *, keep: Iterable[str] | None = None
 ) -> LoadResult:
+    setup = _text_setup(source, name, mapping, keep)
+    raw = text.read_text_table(source, setup.sniffed, setup.encoding, setup.plan)
+    return _finish(raw, setup.plan, setup.family, setup.report, setup.sniffed.preamble)
+
+
+def _text_setup(
+    source: bytes | Path, name: str, mapping: dict[str, str] | None, keep: Iterable[str] | None
+) -> stream.TextSetup:
+    """What the first 64 KB of a text file say: encoding, layout, export family, mapping, and the report so far."""
     encoding, sniffed = text.sniff_source(source, name, set(mapping or {}))
     text.refuse_several_tables(source, encoding, sniffed, name)
+    notes = []
+    if encoding.name.startswith("windows-"):
+        notes.append(Issue(f"encoding_{encoding.name.replace('-', '_')}", "The file is not UTF-8; it was read as "
+                           f"{encoding.name.title()}.", "info"))
+    if sniffed.header_line > 0:
+        notes.append(Issue("preamble_skipped", f"{sniffed.header_line} line(s) before the header (titles, date "
+                           "range) were skipped.", "info"))
     report = FileReport(
         name=name,
         file_type="tsv" if sniffed.delimiter == "\t" else "csv",
         encoding=encoding.name,
         delimiter=sniffed.delimiter,
         header_row=sniffed.header_line,
+        issues=notes,
     )
-    if encoding.name.startswith("windows-"):
-        report.add_issue(f"encoding_{encoding.name.replace('-', '_')}", "The file is not UTF-8; it was read as "
-                         f"{encoding.name.title()}.", "info")
-    if sniffed.header_line > 0:
-        report.add_issue("preamble_skipped", f"{sniffed.header_line} line(s) before the header (titles, date "
-                         "range) were skipped.", "info")
-    family, plan = _plan(sniffed.header, mapping, name, report)
+    family, plan, report = _plan(sniffed.header, mapping, name, report)
     if keep is not None:
         wanted = ALWAYS_READ | set(keep)
         plan = dataclasses.replace(plan, columns=[c for c in plan.columns if c.canonical in wanted])
-    raw = text.read_text_table(source, sniffed, encoding, plan, report)
-    return _finish(raw, plan, family, report, sniffed.preamble)
+    return stream.TextSetup(encoding, sniffed, family, plan, report)
 
 
 def _load_excel(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadResult:
@@ -329,13 +363,12 @@ def _load_excel(data: bytes, name: str, mapping: dict[str, str] | None) -> LoadR
     )
 
     sheet = excel.read_workbook(data, name, set(mapping or {}))
+    notes = [Issue("error_cells_unplaced", f"{sheet.unlocated_errors} spreadsheet error cell(s) (such as #DIV/0!) "
+                   "had no cell reference and were read as empty; fix the formulas and export again.", "warning")
+             ] if sheet.unlocated_errors else []
     report = FileReport(name=name, file_type="xlsx", encoding=None, delimiter=None,
-                        header_row=sheet.first_row - 1 + sheet.header_index)
-    if sheet.unlocated_errors:
-        report.add_issue("error_cells_unplaced", f"{sheet.unlocated_errors} spreadsheet error cell(s) (such as "
-                         "#DIV/0!) had no cell reference and were read as empty; fix the formulas and export "
-                         "again.", "warning")
-    family, plan = _plan(sheet.header, mapping, name, report)
+                        header_row=sheet.first_row - 1 + sheet.header_index, issues=notes)
+    family, plan, report = _plan(sheet.header, mapping, name, report)
     body = sheet.cells.slice(sheet.header_index + 1)
     first_data_line = sheet.first_row + sheet.header_index + 1
     needed = plan.source_indices
@@ -369,7 +402,7 @@ def _load_parquet(data: bytes, name: str, mapping: dict[str, str] | None) -> Loa
     unsupported = [h for h, dtype in table.schema.items() if dtype.is_nested() or dtype in (pl.Object, pl.Binary)]
     try:
         # Lists, structures and binary data cannot be a measure or a name: they are not offered to the mapping.
-        family, plan = _plan(["" if h in unsupported else h for h in headers], mapping, name, report)
+        family, plan, report = _plan(["" if h in unsupported else h for h in headers], mapping, name, report)
     except UnreadableFileError as error:
         if not unsupported:
             raise
@@ -379,9 +412,10 @@ def _load_parquet(data: bytes, name: str, mapping: dict[str, str] | None) -> Loa
             "supported); export plain number columns and upload it again.",
             headers=error.headers) from None
     if unsupported:
-        report.unmapped = [h for h in headers if h in unsupported or h in report.unmapped]
-        report.add_issue("unsupported_columns", f"These columns hold lists, structures or binary data, which cannot "
-                         f"be read, and were left out: {', '.join(unsupported)}.", "warning")
+        report = dataclasses.replace(report, unmapped=[h for h in headers if h in unsupported or h in report.unmapped])
+        report = report.with_issues(Issue("unsupported_columns", "These columns hold lists, structures or binary "
+                                          f"data, which cannot be read, and were left out: {', '.join(unsupported)}.",
+                                          "warning"))
     renamed = table.select([pl.col(h).alias(col_name(i)) for i, h in enumerate(headers)])
     scan = _text_columns(renamed, range(len(headers)), plan.mapped_indices)
     needed = sorted({*plan.source_indices, *scan} - {headers.index(h) for h in unsupported})

@@ -116,6 +116,72 @@ def number_expr(raw: pl.Expr, decimal_comma: bool) -> pl.Expr:
     return pl.when(is_percent).then(value / 100).otherwise(value)
 
 
+# Characters `number_expr` removes wherever they stand (grouping spaces, currency symbols): when a column's
+# sample shows some, the fast reading removes them too, literally.
+_LITERAL_MARKS = (" ", "\u00a0", "\u202f", "\u2009", "'", "’", "$", "€", "£", "₽", "¥", "₹", "₺", "₴", "₸")
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """How a text measure column writes its numbers, decided from a sample of its cells."""
+
+    decimal_comma: bool
+    marks: tuple[str, ...] = ()  # grouping spaces and currency symbols seen in the sample
+    percent: bool = False  # some sampled cells end with "%"
+    unicode_minus: bool = False  # some sampled cells use "−" (U+2212) as the minus sign
+
+
+def detect_number_format(sample: pl.Series, default_comma: bool) -> NumberFormat:
+    def seen(text: str) -> bool:
+        return bool(sample.str.contains(text, literal=True).any())
+
+    return NumberFormat(detect_decimal_comma(sample, default_comma), tuple(m for m in _LITERAL_MARKS if seen(m)),
+                        seen("%"), seen("−"))
+
+
+def fast_number_expr(raw: pl.Expr, number_format: NumberFormat) -> pl.Expr:
+    """Text → Float64 in one pass of literal replacements, for the cells written the way the sample is.
+
+    Wherever this gives a finite number, `number_expr` gives the same one: it removes every character
+    removed here, and a cell holding anything else (a word, brackets, a stray space) does not parse here.
+    The cells this leaves null, not finite or out of range need the full reading (`needs_full_reading`).
+    """
+    fmt = number_format
+    patterns = [*fmt.marks, *([".", ","] if fmt.decimal_comma else [","]), *(["−"] if fmt.unicode_minus else [])]
+    replacements = [*([""] * len(fmt.marks)), *(["", "."] if fmt.decimal_comma else [""]),
+                    *(["-"] if fmt.unicode_minus else [])]
+    # Every comma becomes a point where `number_expr` turns only the first: a cell with two commas then has
+    # two points, which does not parse either way.
+    text = raw.str.replace_many(patterns, replacements)
+    if not fmt.percent:
+        return text.cast(pl.Float64, strict=False)
+    value = text.str.strip_chars_end("%").cast(pl.Float64, strict=False)
+    return pl.when(text.str.ends_with("%")).then(value / 100).otherwise(value)
+
+
+def needs_full_reading(raw: pl.Expr, fast_value: pl.Expr, allow_negative: bool = False) -> pl.Expr:
+    """Cells the fast reading did not settle: not a number as written, not finite, beyond 1e15 or negative.
+
+    They may be "not reported" (--), masked (<5), bad, or numbers written another way ("(12)", "US$5").
+    """
+    doubtful = fast_value.is_null() | ~fast_value.is_finite() | (fast_value.abs() > MAX_MEASURE)
+    if not allow_negative:
+        doubtful = doubtful | (fast_value < 0)
+    return raw.is_not_null() & doubtful
+
+
+def read_measure_cells(cells: pl.Series, header: str, decimal_comma: bool, allow_negative: bool = False
+                       ) -> pl.DataFrame:
+    """The full reading of some cells (`text_measure_cells`): columns value, bad, masked, one row per cell.
+
+    Each distinct cell is read once (the doubtful cells of a column are mostly the same few tokens).
+    """
+    full = text_measure_cells("v", header, decimal_comma, allow_negative)
+    distinct = pl.DataFrame({"v": cells.unique()}).select(
+        "v", full.value.alias("value"), full.bad.alias("bad"), full.masked.fill_null(False).alias("masked"))
+    return pl.DataFrame({"v": cells}).join(distinct, on="v", how="left", maintain_order="left").drop("v")
+
+
 def detect_currency_symbol(raw: pl.Series) -> str | None:
     """The currency a column's values are written in ("$1,234.00" → USD), from its first values."""
     values = raw.drop_nulls().head(500).to_list()

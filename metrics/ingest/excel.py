@@ -32,9 +32,8 @@ import polars as pl
 
 from metrics import schema
 from metrics.ingest.report import UnreadableFileError
-from metrics.ingest.sniff import MAX_COLUMNS, header_score
+from metrics.ingest.sniff import MAX_COLUMNS, ZIP_MAGIC, header_score
 
-ZIP_MAGIC = b"PK\x03\x04"
 MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
 # Small workbooks may compress well (a sheet of zeros); the ratio matters only above this size.

@@ -6,7 +6,8 @@ exception is `UnreadableFileError`, raised when nothing at all can be read.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 import polars as pl
@@ -81,12 +82,28 @@ class ValueGuess:
         return asdict(self)
 
 
-@dataclass
+class ReadOnlyDict(dict):
+    """A dict that refuses changes: load reports live in caches shared by every session, so no caller may
+    edit one in place (copy it with `dict(...)` to change it)."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("a load report is read-only; copy it with dict(...) to change it")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self):  # pickling and deepcopy rebuild it from a plain dict
+        return (type(self), (dict(self),))
+
+
+@dataclass(frozen=True)
 class FileReport:
     """What was recognised in one file, what was mapped, loaded, rejected and why.
 
     Counts: `rows_read == rows_loaded + rows_rejected + rows_excluded`, where excluded rows
     are total/subtotal rows that would double count. Completely blank lines are not rows.
+
+    Frozen (it is shared through caches): the loader builds a new one with `dataclasses.replace`
+    and `with_issues`; lists are tuples and `mapping` is read-only.
     """
 
     name: str
@@ -95,24 +112,31 @@ class FileReport:
     encoding: str | None = None
     delimiter: str | None = None
     header_row: int = 0
-    mapping: dict[str, str] = field(default_factory=dict)
-    unmapped: list[str] = field(default_factory=list)
+    mapping: Mapping[str, str] = field(default_factory=ReadOnlyDict)
+    unmapped: tuple[str, ...] = ()
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
     rows_excluded: int = 0
-    rejected: list[RejectedRow] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
+    rejected: tuple[RejectedRow, ...] = ()
+    issues: tuple[Issue, ...] = ()
     platform: str | None = None
     currency: str | None = None
     currency_source: CurrencySource | None = None
     masked_cells: int = 0
     # False when the rows carry no dates (one row per customer, per video, ...): no trends or period comparisons.
     has_dates: bool = True
-    value_guesses: list[ValueGuess] = field(default_factory=list)
+    value_guesses: tuple[ValueGuess, ...] = ()
 
-    def add_issue(self, code: str, message: str, severity: Severity = "info") -> None:
-        self.issues.append(Issue(code, message, severity))
+    def __post_init__(self) -> None:
+        # Whatever the caller passed (lists, a dict), the stored values cannot change.
+        for name in ("unmapped", "rejected", "issues", "value_guesses"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "mapping", ReadOnlyDict(self.mapping))
+
+    def with_issues(self, *issues: Issue) -> FileReport:
+        """This report with `issues` added after its own."""
+        return replace(self, issues=(*self.issues, *issues)) if issues else self
 
     def to_dict(self) -> dict:
         return {
@@ -139,7 +163,7 @@ class FileReport:
         }
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoadResult:
     """One file, normalised: `frame` has exactly `schema.CANONICAL_SCHEMA`."""
 
@@ -147,7 +171,7 @@ class LoadResult:
     report: FileReport
 
 
-@dataclass
+@dataclass(frozen=True)
 class CombinedLoad:
     """Several files: the readable ones concatenated (`source_file` says which file each row came from).
 
@@ -156,11 +180,18 @@ class CombinedLoad:
     """
 
     frame: pl.DataFrame
-    reports: list[FileReport]
-    errors: dict[str, str]
-    issues: list[Issue]
+    reports: tuple[FileReport, ...]
+    errors: Mapping[str, str]
+    issues: tuple[Issue, ...]
     # For unreadable files whose columns were read but not recognised: their headers, to map by hand.
-    unmapped_headers: dict[str, list[str]] = field(default_factory=dict)
+    unmapped_headers: Mapping[str, tuple[str, ...]] = field(default_factory=ReadOnlyDict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reports", tuple(self.reports))
+        object.__setattr__(self, "issues", tuple(self.issues))
+        object.__setattr__(self, "errors", ReadOnlyDict(self.errors))
+        object.__setattr__(self, "unmapped_headers",
+                           ReadOnlyDict({k: tuple(v) for k, v in self.unmapped_headers.items()}))
 
     def to_dict(self) -> dict:
         return {

@@ -23,6 +23,12 @@ HEADER_SCAN_LINES = 30
 
 DELIMITERS = (",", ";", "\t", "|")
 
+# File signatures, defined once for every reader (an .xlsx is a zip archive; an OLE2 container is an old .xls
+# or an encrypted workbook).
+ZIP_MAGIC = b"PK\x03\x04"
+PARQUET_MAGIC = b"PAR1"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
+
 _MAGIC = (
     (b"\x89PNG", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
@@ -31,7 +37,7 @@ _MAGIC = (
     (b"\x1f\x8b", "a gzip archive"),
     (b"Rar!", "a RAR archive"),
     (b"7z\xbc\xaf", "a 7-Zip archive"),
-    (b"\xd0\xcf\x11\xe0", "an old-format (.xls) Excel or Office file"),
+    (OLE2_MAGIC, "an old-format (.xls) Excel or Office file"),
 )
 
 

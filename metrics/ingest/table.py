@@ -18,11 +18,9 @@ import io
 
 import polars as pl
 
-from metrics.ingest import clean, excel, sniff, text
+from metrics.ingest import clean, sniff, text
 from metrics.ingest.report import UnreadableFileError
 
-_PARQUET_MAGIC = b"PAR1"
-_OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
 _WHOLE_NUMBER = r"^[-+]?\d{1,18}$"
 
 
@@ -33,11 +31,11 @@ def read_table(data: bytes, filename: str) -> pl.DataFrame:
     cannot be split into the header's columns."""
     if not data or not data.strip(b" \t\r\n\x00"):
         raise UnreadableFileError(f"{filename} is empty; export the data again.")
-    if data.startswith(excel.ZIP_MAGIC):
+    if data.startswith(sniff.ZIP_MAGIC):
         return _read_workbook(data, filename)
-    if data.startswith(_PARQUET_MAGIC) or filename.lower().endswith((".parquet", ".pq")):
+    if data.startswith(sniff.PARQUET_MAGIC) or filename.lower().endswith((".parquet", ".pq")):
         return _read_parquet(data, filename)
-    if data.startswith(_OLE2_MAGIC):
+    if data.startswith(sniff.OLE2_MAGIC):
         raise UnreadableFileError(f"{filename} is an old-format .xls workbook; save it as .xlsx or CSV and use that "
                                   "instead.")
     return _read_text(data, filename)
@@ -93,6 +91,8 @@ def _header(data: bytes, encoding: sniff.Encoding, sniffed: sniff.Sniff) -> tupl
 
 
 def _read_workbook(data: bytes, filename: str) -> pl.DataFrame:
+    from metrics.ingest import excel  # zipfile and fastexcel only when a workbook arrives
+
     sheet = excel.read_workbook(data, filename, None)  # zip-bomb guard, damaged-file errors, header row
     names = _column_names(sheet.header)
     body = sheet.cells.slice(sheet.header_index + 1)

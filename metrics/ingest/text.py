@@ -15,6 +15,7 @@ spans lines; otherwise the exact start line of each reported record is recompute
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Callable
@@ -26,7 +27,7 @@ import polars as pl
 from metrics.ingest import clean, sniff
 from metrics.ingest.families import ColumnPlan, MappingPlan
 from metrics.ingest.normalize import LINE, PARSE_ERROR, ROW, RawTable, col_name
-from metrics.ingest.report import FileReport, UnreadableFileError
+from metrics.ingest.report import Issue, UnreadableFileError
 
 # Extra columns beyond the header so that rows with too many fields can be seen (and rejected).
 # Only read when the first, typed read failed: empty extra columns cost memory on big files.
@@ -187,12 +188,23 @@ def _ends_with_quote(source: bytes | Path) -> bool:
 
 
 
-def _typed_dtype(plan: ColumnPlan, sample_rows: list[list[str]], delimiter: str) -> pl.DataType:
-    """Float64 / Date when every sampled value is a plain number / ISO date, else String.
+def _typed_dtypes(plan: MappingPlan, sample_rows: list[list[str]], delimiter: str) -> dict[int, pl.DataType]:
+    """Per mapped column: Float64 / Date when every sampled value is a plain number / ISO date, else String.
 
-    In `;`-separated files a dot is usually a thousands separator ("10.000"), so only whole
-    numbers take the typed path there.
+    In `;`-separated files a dot is usually a thousands separator ("10.000"), so only whole numbers
+    take the typed path there, and none when a sampled measure shows a dot or a comma: a column of
+    small counts would meet "1.003" further down, and a typed read that fails reads the file twice.
     """
+    from metrics import schema
+
+    measures = [c for c in plan.columns if c.canonical in schema.MEASURES]
+    localised = delimiter == ";" and any(
+        "." in row[c.index] or "," in row[c.index] for c in measures for row in sample_rows if c.index < len(row))
+    return {c.index: pl.String if localised and c.canonical in schema.MEASURES
+            else _typed_dtype(c, sample_rows, delimiter) for c in plan.columns}
+
+
+def _typed_dtype(plan: ColumnPlan, sample_rows: list[list[str]], delimiter: str) -> pl.DataType:
     from metrics import schema
 
     values = [row[plan.index].strip() for row in sample_rows if plan.index < len(row) and row[plan.index].strip()]
@@ -208,35 +220,51 @@ def _typed_dtype(plan: ColumnPlan, sample_rows: list[list[str]], delimiter: str)
     return pl.String
 
 
-def read_text_table(
-    source: bytes | Path, sniffed: sniff.Sniff, encoding: sniff.Encoding, plan: MappingPlan, report: FileReport
-) -> RawTable:
+@dataclass(frozen=True)
+class TableScan:
+    """How to scan a text table: polars' source, the header's width, the columns read and their guessed types."""
+
+    source: TextSource
+    width: int
+    needed: list[int]  # mapped columns, then unmapped text columns read for total labels (`scan`)
+    scan: list[int]
+    typed: dict[int, pl.DataType]  # per mapped column: Float64 / Date when the sample says so, else String
+
+
+def plan_scan(source: bytes | Path, sniffed: sniff.Sniff, encoding: sniff.Encoding, plan: MappingPlan) -> TableScan:
     text_source = polars_text_source(source, encoding, sniffed.line_ending)
     width = max(len(sniffed.header), 1)
     scan = scan_indices(width, plan.mapped_indices, [*sniffed.sample_rows, *tail_rows(text_source, sniffed.delimiter)])
-    needed = sorted({*plan.source_indices, *scan})
-    typed = {c.index: _typed_dtype(c, sniffed.sample_rows, sniffed.delimiter) for c in plan.columns}
-    skip = sniffed.header_line + 1
+    return TableScan(text_source, width, sorted({*plan.source_indices, *scan}), scan,
+                     _typed_dtypes(plan, sniffed.sample_rows, sniffed.delimiter))
 
-    def attempt(dtypes: dict[int, pl.DataType], extra: int) -> pl.DataFrame:
-        columns = {col_name(i): dtypes.get(i, pl.String) for i in range(width)}
-        columns |= {f"x{j}": pl.String for j in range(extra)}
-        lazy = pl.scan_csv(
-            text_source.polars_source(), has_header=False, separator=sniffed.delimiter, skip_lines=skip,
-            schema=columns, missing_columns="insert", row_index_name=ROW, quote_char='"',
-            encoding="utf8-lossy", raise_if_empty=False,
-        )
-        keep = [ROW, *(col_name(i) for i in needed), *(f"x{j}" for j in range(extra))]
-        return lazy.select(keep).collect()
 
+def scan_table(table: TableScan, sniffed: sniff.Sniff, dtypes: dict[int, pl.DataType], extra: int = 0,
+               row_index: bool = True) -> pl.LazyFrame:
+    """The needed columns (typed as `dtypes`, String otherwise), `extra` columns beyond the header, and `__row`."""
+    columns = {col_name(i): dtypes.get(i, pl.String) for i in range(table.width)}
+    columns |= {f"x{j}": pl.String for j in range(extra)}
+    lazy = pl.scan_csv(
+        table.source.polars_source(), has_header=False, separator=sniffed.delimiter,
+        skip_lines=sniffed.header_line + 1, schema=columns, missing_columns="insert",
+        row_index_name=ROW if row_index else None, quote_char='"', encoding="utf8-lossy", raise_if_empty=False,
+    )
+    keep = [*([ROW] if row_index else []), *(col_name(i) for i in table.needed), *(f"x{j}" for j in range(extra))]
+    return lazy.select(keep)
+
+
+def read_text_table(
+    source: bytes | Path, sniffed: sniff.Sniff, encoding: sniff.Encoding, plan: MappingPlan
+) -> RawTable:
+    table = plan_scan(source, sniffed, encoding, plan)
     # First the fast typed read without extra columns (a row with too many fields makes polars
     # raise); then everything as text with a few extra columns to catch long rows; then many.
     attempts: list[tuple[dict[int, pl.DataType], int]] = [
-        (typed, 0), ({}, _EXTRA_FIELDS), ({}, _EXTRA_FIELDS_RETRY)]
+        (table.typed, 0), ({}, _EXTRA_FIELDS), ({}, _EXTRA_FIELDS_RETRY)]
     frame: pl.DataFrame | None = None
     for dtypes, extra in attempts:
         try:
-            frame = attempt(dtypes, extra)
+            frame = scan_table(table, sniffed, dtypes, extra).collect()
             break
         except (pl.exceptions.PolarsError, pl.exceptions.PanicException):
             # A typed cell that does not parse, a long row, a stray quote, or a reader bug on
@@ -247,18 +275,17 @@ def read_text_table(
             frame = frame.sort(ROW)
         return RawTable(
             frame=frame,
-            line_of=_line_mapper(text_source, sniffed, frame.height),
+            line_of=_line_mapper(table.source, sniffed, frame.height),
             default_decimal_comma=sniffed.delimiter == ";",
-            read_columns=[col_name(i) for i in needed],
+            read_columns=[col_name(i) for i in table.needed],
             raw_separator=sniffed.delimiter,
-            header_width=width,
-            scan_columns=[col_name(j) for j in scan],
+            header_width=table.width,
+            scan_columns=[col_name(j) for j in table.scan],
         )
-    report.add_issue("irregular_file", "The file could not be split into columns everywhere (an unclosed quote "
-                     "or rows with many extra fields); it was read line by line.", "warning")
-    table = _robust_table(text_source.text(), sniffed, needed, width)
-    table.scan_columns = [col_name(j) for j in scan]
-    return table
+    irregular = Issue("irregular_file", "The file could not be split into columns everywhere (an unclosed quote "
+                      "or rows with many extra fields); it was read line by line.", "warning")
+    robust = _robust_table(table.source.text(), sniffed, table.needed, table.width)
+    return dataclasses.replace(robust, scan_columns=[col_name(j) for j in table.scan], notes=(irregular,))
 
 
 def _line_mapper(text_source: TextSource, sniffed: sniff.Sniff, records: int) -> Callable[[list[int]], list[int]]:

@@ -190,7 +190,7 @@ def scan_series(
     missing = 1 - observed.mean()
     if missing > MAX_MISSING_SHARE:
         return AnomalyScan(metric, sensitivity, empty, reason=(
-            f"{display.label(metric)} has no value on {missing:.0%} of the days from {first} to {last}; "
+            f"{display.label(metric)} has no value on {missing:.0%} of the days of {display.format_period(first, last)}; "
             f"anomalies need values on at least {1 - MAX_MISSING_SHARE:.0%} of them."))
 
     judged = observed.copy()

@@ -51,7 +51,7 @@ from typing import Any, Literal
 import polars as pl
 
 from metrics import kpis
-from metrics.display import platform_label
+from metrics.display import format_period, platform_label
 from metrics.narrative import period_phrase
 from metrics.trends import Comparison, comparison_range
 
@@ -398,6 +398,14 @@ def decompose_mix(
 # --- from the activity table ---------------------------------------------------------------------------------
 
 
+def explainable_kpis(frame: pl.DataFrame | pl.LazyFrame, kpi_names: Sequence[str] = DECOMPOSABLE_KPIS) -> list[str]:
+    """The KPIs of `kpi_names` whose every factor measure the data reports somewhere (others are left out
+    rather than explained with "not reported")."""
+    present = frame.lazy().select(pl.all().is_not_null().any()).collect().row(0, named=True)
+    reported = {name for name, any_value in present.items() if any_value}
+    return [k for k in kpi_names if set(measures_used(k)) <= reported]
+
+
 def explain_changes(
     frame: pl.DataFrame | pl.LazyFrame,
     *,
@@ -421,8 +429,8 @@ def explain_changes(
     rows_previous = kpis.apply_filters(lazy, date_from=prev_from, date_to=prev_to, filters=filters) \
         .select(pl.len()).collect().item()
     days = (date_to - date_from).days + 1
-    no_previous = (f"There is no data for {period_phrase(compare, days)} ({prev_from.isoformat()} to "
-                   f"{prev_to.isoformat()}) to compare with.") if rows_previous == 0 else None
+    no_previous = (f"There is no data for {period_phrase(compare, days)} ({format_period(prev_from, prev_to)}) "
+                   "to compare with.") if rows_previous == 0 else None
     changes = []
     for kpi in kpi_names:
         names = measures_used(kpi)

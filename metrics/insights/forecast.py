@@ -21,7 +21,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
@@ -33,6 +33,21 @@ MIN_DAYS = 14
 WEEKDAY_FROM_DAYS = 21
 BAND_LEVEL = 0.80
 DEFAULT_METRICS: tuple[str, ...] = ("spend", "conversions", "revenue")
+PeriodSpan = Literal["month", "quarter"]
+
+
+def period_in_progress(last_day: date, span: PeriodSpan = "month") -> tuple[date, date]:
+    """The calendar month (or quarter) the data is in the middle of: the one holding the first day the data
+    does not cover yet (`last_day` + 1). Data ending on 15 Oct → 1–31 Oct (16 days to forecast); data ending
+    on 31 Oct → 1–30 Nov (the whole month ahead)."""
+    if span not in ("month", "quarter"):
+        raise ValueError(f"unknown period {span!r}; use month or quarter")
+    first_open = last_day + timedelta(days=1)
+    first_month = first_open.month if span == "month" else 3 * ((first_open.month - 1) // 3) + 1
+    start = date(first_open.year, first_month, 1)
+    after = date(start.year + (start.month + (1 if span == "month" else 3) - 1) // 12,
+                 (start.month + (1 if span == "month" else 3) - 1) % 12 + 1, 1)
+    return start, after - timedelta(days=1)
 
 
 @dataclass(frozen=True, eq=False)

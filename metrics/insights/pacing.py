@@ -40,6 +40,7 @@ from typing import Any, Literal
 import polars as pl
 
 from metrics import kpis
+from metrics.display import format_bucket, format_date
 from metrics.errors import InputError
 from metrics.schema import COLUMN_BY_NAME, normalize_header, normalize_platform
 
@@ -88,6 +89,10 @@ class Budget:
         object.__setattr__(self, "month", month_start(self.month))
         if self.scope == "platform":
             object.__setattr__(self, "scope_value", normalize_platform(self.scope_value))
+        elif self.scope == "campaign":  # matched ignoring case and surrounding spaces (pace_budgets)
+            object.__setattr__(self, "scope_value", self.scope_value.strip() or None)
+            if self.scope_value is None:
+                raise ValueError("a campaign budget needs the campaign's name")
         if self.currency is not None:
             object.__setattr__(self, "currency", self.currency.strip().upper() or None)
 
@@ -99,6 +104,30 @@ class Budget:
     def to_dict(self) -> dict[str, Any]:
         return {"month": self.month.strftime("%Y-%m"), "scope": self.scope, "scope_value": self.scope_value,
                 "amount": self.amount, "currency": self.currency}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Budget:
+        """From `to_dict` (as snapshots store it). Raises ValueError, TypeError or KeyError when it cannot."""
+        month = raw["month"] if isinstance(raw["month"], date) else parse_month(str(raw["month"]))
+        if month is None:
+            raise ValueError(f"{raw['month']!r} is not a month")
+        amount = raw["amount"]
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)):
+            raise TypeError("a budget amount must be a number")
+        return cls(month, raw.get("scope", "all"), raw.get("scope_value"), float(amount), raw.get("currency"))
+
+
+def read_budgets(raw: Any) -> tuple[tuple[Budget, ...], int]:
+    """Budgets from a stored list of dicts, and how many entries could not be read."""
+    if not isinstance(raw, (list, tuple)):
+        return (), 0
+    read, unreadable = [], 0
+    for item in raw:
+        try:
+            read.append(Budget.from_dict(item))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            unreadable += 1
+    return tuple(read), unreadable
 
 
 @dataclass(frozen=True)
@@ -179,7 +208,7 @@ def pace(
                       currency=spend_currency, note=note, **{**defaults, **numbers})
 
     if through < first:
-        return result("not_started", f"The month starts after {as_of.isoformat()}.")
+        return result("not_started", f"The month starts after {format_date(as_of)}.")
     if spend_currency == "mixed":
         return result("currency_mismatch", "The spend in this scope is in several currencies; pick a reporting "
                                            "currency and rates to pace it.")
@@ -188,7 +217,7 @@ def pace(
                                            f"{spend_currency}; enter the budget in {spend_currency}.")
     month_days = [first + timedelta(days=i) for i in range((through - first).days + 1)]
     if not covered.intersection(month_days):
-        return result("no_data", f"The data has no day in {first.strftime('%B %Y')} up to {through.isoformat()}.")
+        return result("no_data", f"The data has no day in {format_bucket(first, 'month')} up to {format_date(through)}.")
 
     spend_to_date = math.fsum(daily_spend.get(day) or 0.0 for day in month_days)
     window = [through - timedelta(days=i) for i in range(RUN_RATE_DAYS)]
@@ -199,7 +228,7 @@ def pace(
     projected = spend_to_date + run_rate * days_left
     expected = budget.amount * elapsed / days_in_month
     gaps = sum(1 for day in month_days if day not in covered)
-    note = (f"{gaps} day{'s' if gaps != 1 else ''} of this month up to {through.isoformat()} "
+    note = (f"{gaps} day{'s' if gaps != 1 else ''} of this month up to {format_date(through)} "
             f"{'have' if gaps != 1 else 'has'} no data and count{'' if gaps != 1 else 's'} as no spend.") if gaps else None
     return result(
         status_for(projected / budget.amount - 1), note,
@@ -349,8 +378,8 @@ def _parse_amount(text: str, decimal_comma: bool) -> tuple[float | None, str | N
 def _rows_of(data: bytes, filename: str) -> tuple[list[tuple[int, list[str]]], bool]:
     """The sheet's non-blank rows as (line or spreadsheet row number, cells as text), and whether a `;`
     separated them (then a decimal comma is likely)."""
-    from metrics.ingest.excel import ZIP_MAGIC, check_workbook
-    from metrics.ingest.sniff import DELIMITERS, decode, detect_encoding, looks_binary
+    from metrics.ingest.excel import check_workbook
+    from metrics.ingest.sniff import DELIMITERS, ZIP_MAGIC, decode, detect_encoding, looks_binary
 
     if data.startswith(ZIP_MAGIC):
         check_workbook(data, filename)

@@ -11,7 +11,7 @@ import pytest
 from metrics.display import PLATFORM_LABELS
 from tests.app.dashboard_helpers import app_with_demo, treat_as_local_visitor
 
-PAGES = ("pages/overview.py", "pages/platforms.py", "pages/campaigns.py", "pages/funnel.py", "pages/goals.py",
+PAGES = ("pages/overview.py", "pages/insights.py", "pages/platforms.py", "pages/campaigns.py", "pages/funnel.py", "pages/goals.py",
          "pages/ab_tests.py", "pages/upload.py", "pages/snapshots.py")
 # Slugs whose display name differs ("x" → "X", "google_ads" → "Google Ads"); "seo" reads "SEO" and so on.
 SLUGS = {slug for slug, name in PLATFORM_LABELS.items() if slug != name}

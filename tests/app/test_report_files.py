@@ -25,7 +25,7 @@ from models.db import make_engine, upgrade_database
 from reports import deliveries
 from tests.conftest import REPO
 
-ANALYSIS_PAGES = {"overview", "platforms", "campaigns", "funnel", "goals", "ab_tests"}
+ANALYSIS_PAGES = {"overview", "insights", "platforms", "campaigns", "funnel", "goals", "ab_tests"}
 SETTINGS = ReportSettings(filters=ReportFilters(date_from=date(2026, 1, 6), date_to=date(2026, 1, 20),
                                                 platforms=("facebook",)))
 

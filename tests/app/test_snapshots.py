@@ -21,7 +21,7 @@ from tests.conftest import REPO
 from ui.state import AB_CONFIG, GOALS
 
 XSS = "<img src=x onerror=alert(1)>"
-ANALYSIS_PAGES = {"overview", "platforms", "campaigns", "funnel", "goals", "ab_tests"}
+ANALYSIS_PAGES = {"overview", "insights", "platforms", "campaigns", "funnel", "goals", "ab_tests"}
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from models.db import alembic_config, current_revision, make_engine, upgrade_dat
 REPO = Path(__file__).resolve().parents[2]
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 TABLES = {"workspace", "data_source", "snapshot", "share_link", "mapping_profile", "delivery_schedule",
-          "delivery_attempt", "sign_in_throttle", "sign_in_ticket"}
+          "delivery_attempt", "sign_in_throttle", "sign_in_ticket", "budget", "annotation"}
 FIRST_SCHEMA = "0001"
 
 
@@ -284,5 +284,44 @@ def test_upgrade_from_workspaces_keeps_the_data_and_schedules_die_with_their_wor
             assert repo.delete_workspace(session=session, workspace_id=workspace_id)
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT COUNT(*) FROM delivery_schedule")).scalar() == 0
+    finally:
+        engine.dispose()
+
+
+# --- upgrading a database with workspaces (schema 0002) to budgets and annotations --------------
+
+
+def test_upgrade_from_workspaces_adds_budgets_and_annotations_that_die_with_their_workspace(db_url):
+    from metrics.insights.annotations import Annotation
+    from metrics.insights.pacing import Budget
+
+    engine = make_engine(db_url)
+    now = datetime.now(timezone.utc)
+    try:
+        upgrade_database(engine, WORKSPACES_SCHEMA)
+        assert not {"budget", "annotation"} & set(sa.inspect(engine).get_table_names())
+        workspace = sa.table("workspace", sa.column("name", sa.String), sa.column("time_zone", sa.String),
+                             sa.column("report_settings", sa.JSON), sa.column("showing", sa.String),
+                             sa.column("created_at", UTC_DATETIME), sa.column("updated_at", UTC_DATETIME))
+        with engine.begin() as conn:
+            conn.execute(workspace.insert(), [{"name": name, "time_zone": "UTC", "report_settings": {},
+                                               "showing": "sources", "created_at": now, "updated_at": now}
+                                              for name in ("Acme", "Globex")])
+
+        upgrade_database(engine)
+        assert current_revision(engine) == HEAD
+        assert _diffs(engine) == []
+        with Session(engine) as session:
+            by_name = {w.name: w for w in repo.list_workspaces(session=session)}
+            acme, globex = by_name["Acme"].id, by_name["Globex"].id
+            for workspace_id in (acme, globex):
+                repo.save_budget(session=session, workspace_id=workspace_id,
+                                 budget=Budget(date(2026, 10, 1), "all", None, 1000.0))
+                repo.save_annotation(session=session, workspace_id=workspace_id,
+                                     annotation=Annotation(date(2026, 10, 5), "Launch", kind="launch"))
+            assert repo.delete_workspace(session=session, workspace_id=acme)
+        with engine.connect() as conn:
+            for table in ("budget", "annotation"):
+                assert conn.execute(sa.text(f"SELECT workspace_id FROM {table}")).scalars().all() == [globex]
     finally:
         engine.dispose()

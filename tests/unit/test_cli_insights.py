@@ -176,8 +176,8 @@ def test_a_tiny_file_gives_warnings_not_errors(tmp_path, capsys):
     assert {"not_decomposed", "anomalies_not_judged", "no_forecast"} <= codes
     assert out["anomalies"] == [] and out["pacing"] == []
     # The default range is the 28 days to the last day (4 February – 2 March); before it, 7 January – 3 February.
-    assert out["drivers"][0]["reason"] == ("There is no data for the previous 28 days (2024-01-07 to 2024-02-03) "
-                                           "to compare with.")
+    assert out["drivers"][0]["reason"] == ("There is no data for the previous 28 days (7 Jan – 3 Feb 2024) to "
+                                           "compare with.")
 
 
 def test_report_still_does_not_import_statsmodels():

@@ -92,6 +92,19 @@ def test_changes_keep_an_ascii_sign_for_st_metric():
     assert display.format_change(None) is None
 
 
+def test_parts_of_a_change_read_in_points():
+    assert display.format_points(0.123) == "+12.3 points"
+    assert display.format_points(-0.004) == "-0.4 points"
+    assert display.format_points(0.01) == "+1.0 point"
+    assert display.format_points(0.00001) == "0.0 points"
+    assert display.format_points(None) == display.format_points(float("nan")) == "—"
+
+
+def test_the_lead_rate_factor_reads_as_a_percent():
+    assert (display.label("lead_rate"), display.format_metric("lead_rate", 0.0512)) == ("Lead rate", "5.12 %")
+    assert display.label("lead_rate_delta_rel") == "Lead rate change"
+
+
 def test_platform_labels_never_show_slugs():
     assert display.platform_label("google_ads") == "Google Ads"
     assert display.platform_label("my_channel") == "My channel"

@@ -400,7 +400,7 @@ def test_report_to_dict_carries_the_new_fields():
 
 def test_exact_platform_synonyms_are_not_listed_as_guesses():
     report = load(b"date,channel,spend\n2024-01-01,Facebook Ads,1\n2024-01-02,Twitter,1\n", "g.csv").report
-    assert report.value_guesses == []
+    assert report.value_guesses == ()
     assert schema.platform_reading("Referral") == ("affiliate", "guess")
     assert schema.platform_reading("Social Media") == ("social_media", "unknown")
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import json
+import pickle
 from pathlib import Path
 
 import polars as pl
@@ -118,10 +122,31 @@ def test_overlapping_files_are_reported():
     assert "1 row(s) of jan-b.csv" in issue.message and "jan-a.csv" in issue.message
 
 
+def test_a_report_shared_by_sessions_cannot_be_changed_by_one_of_them():
+    # Load results live in caches shared by every session: one page editing its copy would change everyone's.
+    data = fixture_bytes("google_ads_utf16_preamble_totals.csv")
+    combined = load_many([("g.csv", data), ("broken.csv", b"")])
+    report = combined.reports[0]
+    before = json.dumps(combined.to_dict(), sort_keys=True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.rows_loaded = 0  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        report.mapping["Clicks"] = "spend"  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        report.issues.append(report.issues[0])  # type: ignore[attr-defined]
+    with pytest.raises(TypeError):
+        combined.errors["other.csv"] = "x"  # type: ignore[index]
+    assert json.dumps(combined.to_dict(), sort_keys=True) == before
+    # Still copyable and picklable (a cache or a test may need either), and equal to itself after.
+    assert pickle.loads(pickle.dumps(report)) == report == copy.deepcopy(report)
+    edited = dict(report.mapping) | {"Clicks": "spend"}  # a caller changes a copy
+    assert edited["Clicks"] == "spend" and report.mapping["Clicks"] == "clicks"
+
+
 def test_load_many_of_nothing():
     combined = load_many([])
     assert combined.frame.is_empty() and combined.frame.schema == pl.Schema(schema.CANONICAL_SCHEMA)
-    assert combined.reports == [] and combined.errors == {}
+    assert combined.reports == () and combined.errors == {}
 
 
 def test_load_many_keeps_per_file_double_counting_exclusions():

@@ -94,7 +94,7 @@ def test_too_short_or_gappy_series_are_not_judged_and_say_so():
         gappy[i] = None
     # The series starts on its first value (2 January); 14 of the 59 days from there have none.
     assert scan_series(dates(60), gappy, metric="spend").reason == (
-        "Spend has no value on 24% of the days from 2024-01-02 to 2024-02-29; anomalies need values on at least "
+        "Spend has no value on 24% of the days of 2 Jan – 29 Feb 2024; anomalies need values on at least "
         "80% of them.")
 
 

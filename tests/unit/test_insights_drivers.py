@@ -205,6 +205,5 @@ def test_no_previous_data_gives_a_reason_sentence():
              "conversions": 1.0}]
     [change] = explain_changes(frame_with(rows), date_from=date(2024, 3, 8), date_to=date(2024, 3, 8),
                                kpi_names=["cpa"])
-    assert change.sentence == ("CPA: There is no data for the previous day (2024-03-07 to 2024-03-07) to compare "
-                               "with.")
+    assert change.sentence == ("CPA: There is no data for the previous day (7 Mar 2024) to compare with.")
     assert change.to_dict()["factors"] == []

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from metrics.insights.forecast import forecast_period, project_total
+from metrics.insights.forecast import forecast_period, period_in_progress, project_total
 from metrics.schema import conform
 
 START = date(2024, 3, 1)
@@ -86,3 +86,16 @@ def test_forecast_period_reads_daily_totals_of_the_activity_table():
     assert spend.projected == pytest.approx(2 * sum(50.0 + i for i in range(31)), abs=1e-6)
     assert conversions.projected == pytest.approx(4.0 * 31, abs=1e-6)
     assert spend.to_dict()["period"] == {"from": START, "to": date(2024, 3, 31)}
+
+
+@pytest.mark.parametrize("last_day, span, period", [
+    (date(2026, 10, 15), "month", (date(2026, 10, 1), date(2026, 10, 31))),
+    (date(2026, 10, 31), "month", (date(2026, 11, 1), date(2026, 11, 30))),  # October is complete: November ahead
+    (date(2026, 12, 31), "month", (date(2027, 1, 1), date(2027, 1, 31))),
+    (date(2024, 2, 28), "month", (date(2024, 2, 1), date(2024, 2, 29))),  # leap year: one day left
+    (date(2026, 11, 3), "quarter", (date(2026, 10, 1), date(2026, 12, 31))),
+    (date(2026, 12, 31), "quarter", (date(2027, 1, 1), date(2027, 3, 31))),
+    (date(2026, 6, 30), "quarter", (date(2026, 7, 1), date(2026, 9, 30))),
+])
+def test_the_period_in_progress_holds_the_first_day_without_data(last_day, span, period):
+    assert period_in_progress(last_day, span) == period

@@ -75,7 +75,7 @@ def test_days_the_data_does_not_cover_are_left_out_of_the_run_rate_and_noted():
     assert result.run_rate_days == 6  # 4–10 March without the uncovered 8th
     assert result.run_rate == pytest.approx(500 / 6)
     assert result.spend_to_date == pytest.approx(800.0)
-    assert result.note == "1 day of this month up to 2024-03-10 has no data and counts as no spend."
+    assert result.note == "1 day of this month up to 10 Mar 2024 has no data and counts as no spend."
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ from datetime import date
 
 import pytest
 
+from metrics.insights.annotations import Annotation, read_annotations
+from metrics.insights.pacing import Budget, read_budgets
 from metrics.report_settings import KpiSettings, ReportFilters, ReportSettings
 
 FULL = ReportSettings(
@@ -16,6 +18,9 @@ FULL = ReportSettings(
     ab={"version": 1, "source": "calculator", "metric": "counts"},
     kpi=KpiSettings(extra_costs=250.0, weights={"likes": 1.0, "comments": 0.5}),
     currency={"reporting": "EUR", "rates": {"USD": 0.92}},
+    annotations=({"date": "2026-09-05", "end": "2026-09-07", "text": "Outage", "kind": "outage"},),
+    budgets=({"month": "2026-09", "scope": "platform", "scope_value": "facebook", "amount": 900.0,
+              "currency": "EUR"},),
 )
 
 
@@ -48,6 +53,28 @@ def test_snapshot_saved_with_the_old_untyped_dict_opens_with_the_same_filters():
     assert settings.ab == {"metric": "conversions"}
     assert settings.kpi.extra_costs == 100.0
     assert settings.currency == {}
+    assert (settings.annotations, settings.budgets) == ((), ())
+
+
+def test_a_snapshot_keeps_its_annotations_and_budgets():
+    notes = (Annotation(date(2026, 9, 5), "Outage <b>", end=date(2026, 9, 7), kind="outage"),
+             Annotation(date(2026, 9, 1), "Launch", kind="launch"))
+    budgets = (Budget(date(2026, 9, 1), "platform", "Facebook", 900.0, "eur"), Budget(date(2026, 9, 1), "all", None, 5e3))
+    settings = ReportSettings(annotations=tuple(a.to_dict(iso_dates=True) for a in notes),
+                              budgets=tuple(b.to_dict() for b in budgets))
+    stored = ReportSettings.from_dict(json.loads(json.dumps(settings.to_dict())))
+    assert read_annotations(stored.annotations) == ((notes[1], notes[0]), 0)  # in date order
+    assert read_budgets(stored.budgets) == (budgets, 0)
+
+
+def test_unreadable_stored_annotations_and_budgets_are_counted_and_left_out():
+    annotations = [{"date": "2026-09-05", "text": "Launch"}, {"date": "yesterday", "text": "x"}, {"text": "no date"},
+                   {"date": "2026-09-05", "text": "  "}, {"date": "2026-09-06", "end": "2026-09-01", "text": "x"}]
+    budgets = [{"month": "2026-09", "amount": 10}, {"month": "Sept", "amount": 10}, {"month": "2026-09", "amount": "10"},
+               {"month": "2026-09", "amount": -5}, {"month": "2026-09", "scope": "platform", "amount": 1}]
+    assert read_annotations(annotations) == ((Annotation(date(2026, 9, 5), "Launch"),), 4)
+    assert read_budgets(budgets) == ((Budget(date(2026, 9, 1), "all", None, 10.0),), 4)
+    assert read_annotations("not a list") == ((), 0) and read_budgets(None) == ((), 0)
 
 
 def test_old_dict_without_filters_uses_the_top_level_grain():

@@ -160,6 +160,31 @@ def test_goals_are_measured_and_unreadable_ones_are_named():
     assert any("1 saved goal could not be read" in note for note in report.notes)
 
 
+def test_the_insights_section_explains_kpis_paces_budgets_and_lists_the_periods_annotations():
+    budgets = ({"month": "2026-06", "scope": "platform", "scope_value": "facebook", "amount": 300.0, "currency": "EUR"},
+               {"month": "June 2026", "amount": "a lot"})
+    annotations = ({"date": "2026-06-10", "end": None, "text": "<b>Promo</b> starts", "kind": "launch"},
+                   {"date": "2026-06-02", "end": "2026-06-03", "text": "Before the period", "kind": "outage"},
+                   {"date": "someday", "text": "x"})
+    report = build_report(two_weeks(), ReportOptions(**SECOND_WEEK, budgets=budgets, annotations=annotations))
+    section = next(s for s in report.sections if s.title == "Insights")
+    sentences = [b.text for b in section.blocks if hasattr(b, "text")]
+    # CPA: (7 × 45 / 7 × 9) = €5.00 against (7 × 30 / 7 × 3) = €10.00; conversions per click tripled
+    assert sentences[0].startswith("CPA fell 50 % vs the previous 7 days: CPM +50 %, CTR flat, conversion rate "
+                                   "+200 %.")
+    pacing = next(b for b in section.blocks if getattr(b, "title", "") == "Budget pacing")
+    [row] = [dict(zip([c.label for c in pacing.columns], r)) for r in pacing.rows]
+    # Facebook spent 7 × €10 + 7 × €15 by 14 June; even spread: €300 × 14/30; then €15 a day for 16 days
+    assert (row["Scope"], row["Spent to date"], row["Expected to date"]) == ("Facebook", "€175.00", "€140.00")
+    assert row["Projected month end"] == "€415.00" and row["Status"] == "Far off (over)"
+    listed = next(b for b in section.blocks if getattr(b, "title", "") == "Annotations")
+    assert listed.rows == (("10 Jun 2026", "Launch", "<b>Promo</b> starts"),)
+    assert "1 saved budget could not be read and is not shown." in report.notes
+    assert "1 saved annotation could not be read and is not shown." in report.notes
+    page = render_html(report)
+    assert "&lt;b&gt;Promo&lt;/b&gt; starts" in page and "<b>Promo</b>" not in page
+
+
 def test_ab_results_show_variants_and_the_verdict():
     result = abtest.analyze(abtest.from_counts([("A", 5000, 400), ("B", 5000, 480)]))
     entry = ab_entry("Landing page headline", result)
