@@ -130,6 +130,10 @@ def reporting_rates(reporting: str | None, rates_file: Path | None, frame: pl.Da
     given = None
     if rates_file is not None:
         try:
+            if rates_file.stat().st_size > 4 * currency.MAX_RATES_CHARS:  # never read a huge file to refuse it
+                raise UsageError(f"The rates file {rates_file.name} is larger than "
+                                 f"{currency.MAX_RATES_CHARS // 1_000_000} MB; give the rates of the currencies and "
+                                 "days the report needs.")
             text = rates_file.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             raise UsageError(f"The rates file {rates_file} does not exist; check the path.") from None

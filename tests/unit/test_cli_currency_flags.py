@@ -148,3 +148,12 @@ def test_insights_without_rates_never_add_up_two_currencies(shops, capsys):
 def test_insights_refuse_a_bad_file_currency_with_one_sentence(shops, capsys):
     code, err = insights(capsys, shops, "--file-currency", "uk_shop.csv=sterling")
     assert code == 2 and "'sterling' is not a three-letter currency code" in err and err.count("\n") == 1
+
+
+def test_a_huge_rates_file_is_refused_before_it_is_read(shops, capsys):
+    huge = shops / "huge_rates.csv"
+    with open(huge, "wb") as handle:
+        handle.truncate(21_000_001)  # sparse: takes no disk space
+    code = reports_main(["render", str(shops / "us_shop.csv"), "--currency", "EUR", "--rates", str(huge),
+                         "--out", str(shops / "r.html")])
+    assert code == 2 and "huge_rates.csv is larger than 5 MB" in capsys.readouterr().err
