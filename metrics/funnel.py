@@ -20,10 +20,9 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import polars as pl
 
+from metrics.display import label
+
 FUNNEL_STEPS: tuple[str, ...] = ("impressions", "clicks", "leads", "conversions")
-STEP_LABELS: dict[str, str] = {
-    "impressions": "Impressions", "clicks": "Clicks", "leads": "Leads", "conversions": "Conversions",
-}
 STAGES: tuple[str, ...] = ("awareness", "interest", "consideration", "action", "loyalty")
 NO_STAGE = "(no stage)"
 
@@ -71,7 +70,7 @@ def funnel_steps(totals: Mapping[str, object], steps: Sequence[str] = FUNNEL_STE
         value = _number(totals.get(name))
         reported = value is not None
         row = {
-            "step": name, "label": STEP_LABELS.get(name, name.replace("_", " ").capitalize()), "value": value,
+            "step": name, "label": label(name), "value": value,
             "reported": reported, "previous_step": previous_name if reported else None,
             "step_rate": None, "drop_off": None, "drop_off_rate": None, "rate_from_first": None,
         }

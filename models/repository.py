@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from zoneinfo import available_timezones
 
 import polars as pl
@@ -40,6 +40,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 import metrics
+from metrics.bounded import check_logo
 from metrics.errors import CampaignLensError, UsageError
 from metrics.insights.annotations import Annotation
 from metrics.insights.pacing import Budget
@@ -68,6 +69,9 @@ PARQUET_COMPRESSION = "zstd"
 # Level 1: measured ~30 % less CPU than 3 on the 1M-row demo frame and a slightly smaller file
 # (the measures are mostly small integers stored as floats).
 PARQUET_COMPRESSION_LEVEL = 1
+# Any stored row (a table class of models.tables) passed through a helper and returned as it is.
+RowT = TypeVar("RowT")
+
 TOKEN_BYTES = 32
 # A token_urlsafe(32) is 43 characters of the URL-safe alphabet. A value that is longer than 100
 # characters, shorter than 16 or holds anything else (a space, a quote, "%") is not a token: it is
@@ -78,8 +82,6 @@ NAME_MAX_LENGTH = 200
 DEFAULT_WORKSPACE_NAME = "My workspace"
 FOOTER_MAX_LENGTH = 200  # reports.branding.MAX_FOOTER_CHARS
 LOGO_MAX_BYTES = 1024 * 1024
-# Magic bytes -> MIME type. No SVG: it can carry scripts into the HTML report files.
-LOGO_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 ACCENT_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 # Concurrent refreshes of one source: each retries on the newest rows this many times.
@@ -185,6 +187,14 @@ def _commit_refresh(session: Session, *objects: Any) -> None:
     session.commit()
     for obj in objects:
         session.refresh(obj)
+
+
+def _save_edit(session: Session, row: RowT) -> RowT:
+    """Stamp an edited row's `updated_at`, commit it and return it as stored."""
+    row.updated_at = utcnow()
+    session.add(row)
+    _commit_refresh(session, row)
+    return row
 
 
 def _forget(session: Session, cls: type, ids: Iterable[int]) -> None:
@@ -406,31 +416,13 @@ def set_workspace_logo(*, session: Session, workspace_id: int, logo: bytes | Non
     mime = None
     if logo is not None:
         logo = bytes(logo)
-        if len(logo) > LOGO_MAX_BYTES:
-            raise UsageError(f"The logo is {describe_size(len(logo))}; use an image under {describe_size(LOGO_MAX_BYTES)}.")
-        mime = next((kind for magic, kind in LOGO_TYPES if logo.startswith(magic)), None)
-        if mime is None:
-            raise UsageError("The logo must be a PNG or JPEG image.")
-        _check_image(logo)
+        mime = check_logo(logo, max_bytes=LOGO_MAX_BYTES, error=UsageError)
     workspace = _require_workspace(session, workspace_id)
     workspace.logo = logo
     workspace.logo_mime = mime
-    workspace.updated_at = utcnow()
-    session.add(workspace)
-    _commit_refresh(session, workspace)
+    _save_edit(session, workspace)
     session.expire(workspace, ["logo"])
     return workspace
-
-
-def _check_image(data: bytes) -> None:
-    """Refuse image bytes that will not draw (the report files open them with Pillow too)."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise UsageError("The logo image is damaged and cannot be read; save it again as PNG or JPEG.") from None
 
 
 def workspace_branding(*, session: Session, workspace_id: int) -> WorkspaceBranding:
@@ -805,10 +797,7 @@ def redo_upload(*, session: Session, workspace_id: int, outcome: StoreOutcome, u
 def rename_source(*, session: Session, source_id: int, name: str, workspace_id: int | None = None) -> DataSource:
     source = _require_source(session, source_id, workspace_id)
     source.name = _clean_name(name, "source")
-    source.updated_at = utcnow()
-    session.add(source)
-    _commit_refresh(session, source)
-    return source
+    return _save_edit(session, source)
 
 
 def set_source_enabled(
@@ -817,10 +806,7 @@ def set_source_enabled(
     """A disabled source stays stored but is left out of the workspace's data."""
     source = _require_source(session, source_id, workspace_id)
     source.enabled = bool(enabled)
-    source.updated_at = utcnow()
-    session.add(source)
-    _commit_refresh(session, source)
-    return source
+    return _save_edit(session, source)
 
 
 def delete_source(*, session: Session, source_id: int, workspace_id: int | None = None) -> bool:
@@ -928,10 +914,7 @@ def rename_snapshot(
     snapshot.name = _clean_name(name, "snapshot")
     if not isinstance(client_label, _Keep):
         snapshot.client_label = _clean_label(client_label)
-    snapshot.updated_at = utcnow()
-    session.add(snapshot)
-    _commit_refresh(session, snapshot)
-    return snapshot
+    return _save_edit(session, snapshot)
 
 
 def update_snapshot_settings(
@@ -941,10 +924,7 @@ def update_snapshot_settings(
     snapshot = _require_snapshot(session, snapshot_id, workspace_id)
     # A new dict object: in-place edits of a JSON column are not detected.
     snapshot.settings = dict(settings)
-    snapshot.updated_at = utcnow()
-    session.add(snapshot)
-    _commit_refresh(session, snapshot)
-    return snapshot
+    return _save_edit(session, snapshot)
 
 
 def delete_snapshot(*, session: Session, snapshot_id: int, workspace_id: int | None = None) -> bool:

@@ -57,13 +57,7 @@ workspace_id = current_workspace_id()
 editable = viewer.is_editor and not notes.saved and workspace_id is not None
 period_text = display.format_period(flt.date_from, flt.date_to) if flt.date_from and flt.date_to else None
 
-scope = [period_text or "All dates"]
-if compared := flt.comparison_dates():
-    scope.append(f"compared with {display.format_period(*compared)}")
-scope.append(", ".join(display.platform_label(p) for p in flt.platforms) if flt.platforms else "all platforms")
-if flt.campaigns:
-    scope.append(f"{len(flt.campaigns)} campaign(s)")
-st.caption(" · ".join(scope))
+st.caption(flt.scope_text())
 if notes.saved and viewer.is_editor:
     st.info("This snapshot keeps the budgets and annotations it was saved with, so its client link never changes. "
             "Edit the workspace's own on its live data (the Data page shows it).", icon=":material/lock:")

@@ -30,19 +30,13 @@ frame_key, frame = data.dashboard_frame(dataset)
 
 
 # --- what is shown ------------------------------------------------------------------------
-scope = [display.format_period(flt.date_from, flt.date_to)]
 period = None
 days = None
 compare = flt.comparison
 if flt.date_from and flt.date_to:
     days = (flt.date_to - flt.date_from).days + 1
     period = narrative.period_phrase(compare, days)
-    if compared := flt.comparison_dates():
-        scope.append(f"compared with {display.format_period(*compared)}")
-scope.append(", ".join(display.platform_label(p) for p in flt.platforms) if flt.platforms else "all platforms")
-if flt.campaigns:
-    scope.append(f"{len(flt.campaigns)} campaign(s)")
-st.caption(" · ".join(scope))
+st.caption(flt.scope_text())
 
 total_frame = data.summarize(frame_key, frame, (), compare=compare if period else None, **common)
 total = total_frame.row(0, named=True)

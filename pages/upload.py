@@ -27,6 +27,7 @@ from ui.state import (
     UPLOAD_TARGET,
     UPLOAD_WIDGET,
     WS_SETTINGS_OPEN,
+    ask_to_confirm,
     get_dataset,
     keyed,
     kpi_settings,
@@ -124,13 +125,6 @@ def _set_enabled(source_id: int, enabled: bool) -> None:
         session.show_sources()
         _notify("Source enabled: its rows are in the report again." if enabled
                 else "Source disabled: it stays stored but its rows are left out of the report.")
-
-
-def _ask_delete(source_id: int | None) -> None:
-    if source_id is None:
-        st.session_state.pop(SOURCE_CONFIRM_DELETE, None)
-    else:
-        st.session_state[SOURCE_CONFIRM_DELETE] = source_id
 
 
 def _delete_source(source_id: int) -> None:
@@ -382,10 +376,11 @@ else:
             confirm = st.container(horizontal=True)
             confirm.button("Delete for good", type="primary", key="source_delete_confirm", on_click=_delete_source,
                            args=(selected_id,))
-            confirm.button("Cancel", key="source_delete_cancel", on_click=_ask_delete, args=(None,))
+            confirm.button("Cancel", key="source_delete_cancel",
+                           on_click=ask_to_confirm, args=(SOURCE_CONFIRM_DELETE, None))
         else:
-            actions.button("Delete…", icon=":material/delete:", key="source_delete", on_click=_ask_delete,
-                           args=(selected_id,))
+            actions.button("Delete…", icon=":material/delete:", key="source_delete", on_click=ask_to_confirm,
+                           args=(SOURCE_CONFIRM_DELETE, selected_id))
         stored_report = {}
         with user_errors("What was read from this source could not be shown", show=st.caption):
             with session_scope() as db:

@@ -137,6 +137,14 @@ def keyed(prefix: str, item: object) -> str:
     return f"{prefix}_{item}"
 
 
+def ask_to_confirm(key: str, item_id: object | None) -> None:
+    """A "Delete…" button's callback: remember which item awaits confirmation under `key` (None: Cancel)."""
+    if item_id is None:
+        st.session_state.pop(key, None)
+    else:
+        st.session_state[key] = item_id
+
+
 Role = Literal["editor", "client", "invalid", "login"]
 
 
