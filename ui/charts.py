@@ -3,6 +3,7 @@ the display catalog's style, and PNG/SVG downloads that carry a title, the perio
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import threading
@@ -61,7 +62,8 @@ def show_chart(chart: alt.TopLevelMixin, *, key: str, name: str, title: str | No
     if spec is None:  # Streamlit's converter moved (see vega_lite_spec): its own, uncached path
         st.altair_chart(chart, width="stretch", key=f"chart_{key}")
     else:
-        st.vega_lite_chart(spec=dict(spec), width="stretch", key=f"chart_{key}")
+        # A copy: Streamlit patches some entries in place, and the cached spec is shared by every session.
+        st.vega_lite_chart(spec=copy.deepcopy(spec), width="stretch", key=f"chart_{key}")
     title = title or describe(name).label
     period, source = export_context(period)
     # The file's chart is built on the click: copying and re-validating it costs more than drawing the chart.
@@ -90,8 +92,9 @@ def _converted(content: str, _chart: alt.TopLevelMixin) -> dict:
 
 def vega_lite_spec(chart: alt.TopLevelMixin) -> dict | None:
     """The Vega-Lite spec `st.altair_chart` would send for `chart`, cached by the chart's content: a rerun
-    that draws the same chart (another filter's change, a page visited again, another session on the
-    same data) skips altair's validation and Arrow conversion. Treat the result as read-only. None when
+    that draws the same chart again (a change elsewhere on the page, a page visited again, another session
+    on the same data) skips altair's validation and Arrow conversion; any other data or setting is another
+    content, converted anew. Treat the result as read-only. None when
     this Streamlit has no such converter (then draw with `st.altair_chart`)."""
     if _convert_altair is None:
         return None
