@@ -137,12 +137,24 @@ def baseline(browser, tmp: Path, repeats: int) -> dict:
     return {"first_screen_s": _summary(screens), "rerun_s": _summary(reruns)}
 
 
-def open_options(page, widget) -> None:
-    """Open a select box or multiselect from the keyboard (a click on one that still has focus can leave it
-    closed) and wait for its options: the person's wait starts with the click on an option."""
-    widget.locator("input").focus()
-    page.keyboard.press("ArrowDown")
-    page.get_by_role("option").first.wait_for()
+def open_options(page, widget, attempts: int = 6) -> None:
+    """Open a select box or multiselect and wait for its options: the person's wait starts with the click on
+    an option. A click on a widget that still has focus can leave it closed, and a key press can miss a list
+    that is still mounting: try one, then the other."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(attempts):
+        if attempt % 2:
+            widget.locator("input").focus()
+            page.keyboard.press("ArrowDown")
+        else:
+            widget.locator("input").click()
+        try:
+            page.get_by_role("option").first.wait_for(timeout=3_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise TimeoutError("the list of options did not open")
 
 
 def show_sources_again(server: Server) -> None:
