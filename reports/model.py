@@ -291,7 +291,7 @@ def build_report(
         _trend_section(rolled, total, common, options.grain, currency, colour),
         _platform_section(by_platform, compare, currency),
         _campaign_section(rolled, raw, common, compare, currency, options.max_table_rows, colour),
-        _funnel_section(total, colour),
+        _funnel_section(rolled, total, common, colour),
     ]
     if options.goals:
         sections.append(_goal_section(options.goals, rolled, options, currency, notes))
@@ -462,8 +462,9 @@ def _campaign_section(rolled: pl.DataFrame, raw: pl.DataFrame, common: dict, com
     return Section("Campaigns and content", tuple(blocks))
 
 
-def _funnel_section(total: Mapping[str, Any], colour: str) -> Section:
-    steps = funnel.funnel_steps(total)
+def _funnel_section(rolled: pl.DataFrame, total: Mapping[str, Any], common: dict, colour: str) -> Section:
+    scope = dict(date_from=common["date_from"], date_to=common["date_to"], filters=common["filters"])
+    steps = funnel.funnel_steps(total, pairs=funnel.step_sums(rolled, **scope).row(0, named=True))
     reported = steps.filter(pl.col("reported"))
     if reported.height < 2:
         return Section("Funnel", ())
@@ -474,14 +475,19 @@ def _funnel_section(total: Mapping[str, Any], colour: str) -> Section:
     )
     table = Table("Funnel steps", (Column("Step", numeric=False), Column("Count"), Column("Of previous step"),
                                    Column("Of first step")), rows,
-                  note="Each step's rate is a fraction of the last reported step before it; a step the data does "
-                       "not report is shown as not reported, never as zero.")
+                  note=" ".join([
+                      "Each step's rate is a fraction of the last reported step before it, over the rows that report "
+                      "both; a step the data does not report is shown as not reported, never as zero.",
+                      *(f"{n}." for n in funnel.step_notes(steps, [
+                          ("source_file", "files", funnel.step_sums(rolled, ("source_file",), **scope)),
+                          ("platform", "platforms", funnel.step_sums(rolled, ("platform",), **scope))]))]))
     return Section("Funnel", (Chart("From impressions to conversions", charts.funnel(steps, colour=colour)), table))
 
 
 def _goal_section(raw_goals: Sequence[Mapping[str, Any]], rolled: pl.DataFrame, options: ReportOptions,
                   currency: str | None, notes: list[str]) -> Section:
     rows = []
+    said: list[str] = []  # what a goal's value rests on, or why it has none
     unreadable = 0
     for raw in raw_goals:
         try:
@@ -497,6 +503,11 @@ def _goal_section(raw_goals: Sequence[Mapping[str, Any]], rolled: pl.DataFrame, 
             format_metric(goal.metric, result.current, currency), format_value(result.progress, "percent"),
             format_metric(goal.metric, result.projection, currency), format_date(goal.deadline),
         ))
+        if result.note:
+            said.append(f"{goal.title}: {result.note}")
+        elif result.based_on:
+            said.append(f"{goal.title}: {label(goal.metric)} is {result.based_on} (the rows that report every "
+                        "measure it needs).")
     if unreadable:
         notes.append(f"{unreadable} saved goal{'s' if unreadable != 1 else ''} could not be read and "
                      f"{'are' if unreadable != 1 else 'is'} not shown.")
@@ -505,9 +516,10 @@ def _goal_section(raw_goals: Sequence[Mapping[str, Any]], rolled: pl.DataFrame, 
     columns = (Column("Goal", numeric=False), Column("Scope", numeric=False), Column("Status", numeric=False),
                Column("Target"), Column("Current"), Column("Progress"), Column("Projection at deadline"),
                Column("Deadline", numeric=False))
-    return Section("Goals", (Table("Goal status", columns, tuple(rows), note=(
+    return Section("Goals", (Table("Goal status", columns, tuple(rows), note=" ".join((
         "Each goal is measured over its own period (its start, or the first day of data, to the last day of "
-        "data); the report's filters do not apply. Projections extend the last 14 days to the deadline.")),))
+        "data); the report's filters do not apply. Projections extend the last 14 days to the deadline.",
+        *said))),))
 
 
 # --- insights ---------------------------------------------------------------------------------------------

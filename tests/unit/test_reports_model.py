@@ -160,6 +160,26 @@ def test_goals_are_measured_and_unreadable_ones_are_named():
     assert any("1 saved goal could not be read" in note for note in report.notes)
 
 
+def test_blended_files_funnel_and_goals_say_what_their_rates_rest_on():
+    # shop.csv reports clicks and conversions; ads.csv clicks only (with the same spend currency).
+    rows = []
+    for day in range(14):
+        rows.append({"date": START + timedelta(days=day), "platform": "facebook", "source_file": "shop.csv",
+                     "impressions": 1000.0, "clicks": 50.0, "conversions": 5.0, "spend": 100.0, "currency": "EUR"})
+        rows.append({"date": START + timedelta(days=day), "platform": "google_ads", "source_file": "ads.csv",
+                     "impressions": 3000.0, "clicks": 100.0, "spend": 300.0, "currency": "EUR"})
+    goals = ({"metric": "cpa", "target": 25, "deadline": "2026-06-30", "name": "CPA"},)
+    report = build_report(frame(rows), ReportOptions(goals=goals, compare=None))
+    funnel_table = next(b for s in report.sections if s.title == "Funnel" for b in s.blocks if isinstance(b, Table))
+    # Conversions of clicks over shop.csv only: 70 / 700 = 10 % (not 70 / 2,100).
+    assert funnel_table.rows[3][2] == "10.00 %"
+    assert "Conversions of clicks: based on 1 of 2 files." in funnel_table.note
+    [goal_table] = next(s for s in report.sections if s.title == "Goals").blocks
+    # 1,400 spend / 70 conversions of shop.csv.
+    assert goal_table.rows[0][4] == "€20.00"
+    assert "CPA: CPA is based on 1 of 2 files" in goal_table.note
+
+
 def test_the_insights_section_explains_kpis_paces_budgets_and_lists_the_periods_annotations():
     budgets = ({"month": "2026-06", "scope": "platform", "scope_value": "facebook", "amount": 300.0, "currency": "EUR"},
                {"month": "June 2026", "amount": "a lot"})
