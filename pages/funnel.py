@@ -5,7 +5,7 @@ import json
 import polars as pl
 import streamlit as st
 
-from metrics import display, funnel
+from metrics import display, funnel, kpis
 from ui import charts, content_charts, data, filters, report_tables, tiles, widgets
 from ui.router import require_router
 
@@ -142,7 +142,17 @@ else:
         content_charts.stage_bars(stages, metric=metric, label=report_tables.label_of(metric), currency=currency),
         key="funnel_stages", name="funnel_stages", title=f"{report_tables.label_of(metric)} by funnel stage",
     )
+    # A KPI resting on part of a stage's rows (a file without conversions adds nothing to CPA) shows its coverage.
+    shown = []
+    for column in columns[1:]:
+        shown.append(column)
+        coverage = kpis.coverage_name(column)
+        if coverage in stages.columns and stages.get_column(coverage).drop_nulls().lt(1).any():
+            shown.append(coverage)
+    if len(shown) > len(columns) - 1:
+        st.caption("A coverage column is the share of the stage's rows a KPI is based on: only the rows that report "
+                   "every measure it needs count.")
     report_tables.show_table(
-        stages.select(pl.col("funnel_stage").fill_null(funnel.NO_STAGE), *columns[1:]),
+        stages.select(pl.col("funnel_stage").fill_null(funnel.NO_STAGE), *shown),
         key="funnel_stage_table", file_name="funnel_stages", currency=currency,
     )

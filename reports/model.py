@@ -534,7 +534,9 @@ def insights_section(frame: pl.DataFrame, options: ReportOptions, *, date_from: 
     if compare and date_from and date_to:
         changes = explain_changes(frame, date_from=date_from, date_to=date_to, compare=compare, filters=filters,
                                   kpi_names=explainable_kpis(frame))
-        blocks.extend(Paragraph(change.sentence) for change in changes)
+        blocks.extend(Paragraph(change.sentence + (
+            f" {change.total.label} is {change.based_on}: only the rows that report every measure of its factors "
+            "count." if change.based_on else "")) for change in changes)
     budgets, unreadable_budgets = read_budgets(options.budgets)
     if budgets:
         rows = tables.pacing_rows(pace_budgets(frame, budgets))

@@ -124,3 +124,24 @@ def test_blended_files_give_matched_step_rates_and_say_so(app):
     [note] = [c.value.replace("\\", "") for c in app.caption if c.value.startswith("Each rate counts only")]
     assert "Conversions of leads: based on 1 of 3 files" in note
     assert "Leads of clicks: based on 2 of 3 files" in note
+
+
+def test_a_stage_kpi_on_part_of_its_rows_shows_its_coverage(app):
+    from datetime import date
+
+    from metrics.schema import conform
+
+    rows = [
+        {"source_file": "shop.csv", "funnel_stage": "action", "spend": 100.0, "clicks": 50.0, "conversions": 5.0},
+        {"source_file": "ads.csv", "funnel_stage": "action", "spend": 300.0, "clicks": 100.0},
+    ]
+    frame = conform(pl.DataFrame(rows).with_columns(pl.lit(date(2026, 5, 1)).alias("date")))
+    app.session_state[DATASET] = Dataset(frame=frame, key="test-stage-coverage", label="stages")
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    stages = next(df.value for df in app.dataframe if list(df.value.columns)[0] == "funnel_stage")
+    row = stages.iloc[0]
+    assert row["cpa"] == pytest.approx(20.0)  # 100 / 5: ads.csv's spend adds nothing
+    assert row["cpa_coverage"] == pytest.approx(50.0) and "cvr_coverage" in stages.columns  # shown in percent
+    assert "ctr_coverage" not in stages.columns  # no CTR without impressions
