@@ -34,6 +34,9 @@ _ISO_CODE = re.compile(r"^[A-Z]{3}$")
 # ECB reference rates are published on TARGET working days; the longest regular gap (Easter,
 # Christmas) is 4 days. A bundled rate older than this is not used.
 BUNDLED_MAX_AGE_DAYS = 7
+# A rates file people give: daily rates of 20 currencies over 10 years fit (73,000 lines, ~2.5 MB).
+MAX_RATES_CHARS = 5_000_000
+MAX_RATES_LINES = 100_000
 # Bundled rates start this many days before the data, so a first day on a weekend finds Friday's rate.
 _BUNDLED_LEAD_DAYS = 14
 
@@ -299,10 +302,17 @@ def _missing(pairs: pl.DataFrame, reporting: str) -> tuple[MissingRate, ...]:
 def parse_rates_csv(text: str, reporting: str, *, source: str = "rates file") -> Rates:
     """Rates from a table `currency,rate` or `date,currency,rate` (header required, any column
     order, `,` `;` or tab separated; a decimal comma is fine with `;`). Raises `RatesError` with one
-    sentence naming the line for anything it cannot use."""
+    sentence naming the line for anything it cannot use, or when the file is beyond `MAX_RATES_CHARS`
+    or `MAX_RATES_LINES` (checked before anything is parsed)."""
     reporting = _require_code(reporting, "The reporting currency")
+    if len(text) > MAX_RATES_CHARS:
+        raise RatesError(f"The {source} is larger than {MAX_RATES_CHARS // 1_000_000} MB; give the rates of the "
+                         "currencies and days the report needs.")
     text = text.lstrip("\ufeff")
     lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) > MAX_RATES_LINES + 1:
+        raise RatesError(f"The {source} has {len(lines) - 1:,} rates, more than {MAX_RATES_LINES:,}; give the rates "
+                         "of the currencies and days the report needs.")
     if not lines:
         raise RatesError(f"The {source} is empty; give one rate per line as currency,rate or date,currency,rate.")
     delimiter = ";" if ";" in lines[0] else "\t" if "\t" in lines[0] else ","

@@ -15,7 +15,8 @@ ROW_HEIGHT = 35  # Streamlit's default row (and header) height in a data editor
 
 
 def _metric(page, label: str) -> str | None:
-    tile = page.locator("[data-testid='stMetric']").filter(has_text=label).first
+    # Only the open tab's tiles: "From your data" may show a result with the same labels in a hidden tab.
+    tile = page.locator("[data-testid='stMetric']:visible").filter(has_text=label).first
     return tile.locator("[data-testid='stMetricValue']").inner_text().strip() if tile.count() else None
 
 
@@ -87,10 +88,10 @@ def test_calculator_in_a_browser(app_server, page):
     page.goto(f"{server.url}/ab_tests")
     wait_for_app(page, 60_000)
     page.get_by_role("tab", name="Quick calculator").click()
-    page.wait_for_selector("[data-testid='stDataFrame'] canvas", timeout=60_000)
+    page.wait_for_selector("[data-testid='stDataFrame']:visible canvas", timeout=60_000)
     time.sleep(1)
 
-    grid = page.locator("[data-testid='stDataFrame']").first
+    grid = page.locator("[data-testid='stDataFrame']:visible").first
     box = grid.bounding_box()
     # The example is A 400/5,000 and B 460/5,000; each edit shows in the rate tiles.
     _edit(page, box, 1, 0, "10000", "A rate (control)", "4.00 %")
@@ -98,12 +99,12 @@ def test_calculator_in_a_browser(app_server, page):
     _edit(page, box, 2, 0, "1000", "A rate (control)", "10.00 %")
     _edit(page, box, 2, 1, "1150", "B rate", "11.50 %")
 
-    verdict = page.locator("[data-testid='stAlertContentSuccess']").first
+    verdict = page.locator("[data-testid='stAlertContentSuccess']:visible").first
     verdict.wait_for(timeout=30_000)
     assert "B converts 15.0 % better than A" in verdict.inner_text()
     metrics = {m.locator("[data-testid='stMetricLabel']").inner_text().strip():
                m.locator("[data-testid='stMetricValue']").inner_text().strip()
-               for m in page.locator("[data-testid='stMetric']").all()}
+               for m in page.locator("[data-testid='stMetric']:visible").all()}
     assert metrics["p-value"] == "0.00141"  # gbstats: the relative t test decides
     assert page.locator("[data-testid='stException']").count() == 0
 

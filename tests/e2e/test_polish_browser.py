@@ -22,7 +22,7 @@ from sqlmodel import Session
 from metrics import demo
 from models import repository
 from models.db import make_engine, upgrade_database
-from tests.e2e.conftest import docs_screenshot, exports_input, wait_for_app
+from tests.e2e.conftest import docs_screenshot, exports_input, settled, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -189,6 +189,9 @@ def test_a_client_on_a_phone_gets_two_tiles_a_row_and_uncovered_headings(app_ser
             _check_page(phone, title)
             assert phone.evaluate(TOOLBARS_ON_HEADINGS) == [], title
             if path == "":
+                # Tiles and their changes draw after the heading: wait for all of them, not a count at once.
+                settled(phone, "[data-testid='stMetric']", count=14)
+                settled(phone, "[data-testid='stMetricDelta']", at_least=5)
                 tiles = phone.evaluate(TILE_BOXES)
                 assert len(tiles) == 14 and phone.locator("[data-testid='stMetricDelta']").count() >= 5
                 first, second, third = tiles[:3]

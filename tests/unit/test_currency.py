@@ -259,3 +259,16 @@ def test_damaged_stored_settings_read_as_none_instead_of_failing():
     assert currency.CurrencySettings.from_dict("nonsense") == currency.CurrencySettings()
     assert currency.CurrencySettings.from_dict({"file_currencies": {"a.csv": "eur", "b.csv": "euro"}}) == (
         currency.CurrencySettings({"a.csv": "EUR"}))
+
+
+def test_a_huge_rates_file_is_refused_before_it_is_read():
+    many_lines = "date,currency,rate\n" + "".join(f"2020-01-01,X{i:06d},1.1\n" for i in range(100_001))
+    with pytest.raises(currency.RatesError, match="more than 100,000") as error:
+        currency.parse_rates_csv(many_lines, "USD")
+    assert "\n" not in str(error.value)
+    with pytest.raises(currency.RatesError, match="larger than 5 MB"):
+        currency.parse_rates_csv("currency,rate\nEUR,1.1\n" + " " * 6_000_000, "USD")
+    # A long but real history (ten years of daily EUR and GBP rates) is read.
+    days = [date(2016, 1, 1) + timedelta(days=i) for i in range(3_650)]
+    history = "date,currency,rate\n" + "".join(f"{d},{c},1.1\n" for d in days for c in ("EUR", "GBP"))
+    assert len(currency.parse_rates_csv(history, "USD").rows) == 7_300
