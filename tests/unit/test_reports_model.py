@@ -180,6 +180,23 @@ def test_blended_files_funnel_and_goals_say_what_their_rates_rest_on():
     assert "CPA: CPA is based on 1 of 2 files" in goal_table.note
 
 
+def test_platform_and_campaign_tables_name_the_kpis_resting_on_part_of_their_rows():
+    # meta.csv reports reach, sheet.csv does not: Facebook's engagement rate rests on meta.csv only.
+    rows = []
+    for day in range(3):
+        rows.append({"date": START + timedelta(days=day), "platform": "facebook", "campaign": "Launch",
+                     "source_file": "meta.csv", "impressions": 1000.0, "engagements": 50.0, "reach": 800.0})
+        rows.append({"date": START + timedelta(days=day), "platform": "facebook", "campaign": "Launch",
+                     "source_file": "sheet.csv", "impressions": 500.0, "engagements": 900.0})
+    report = build_report(frame(rows), ReportOptions(compare=None))
+    tables = {b.title: b for s in report.sections for b in s.blocks if isinstance(b, Table)}
+    assert "Facebook — Engagement rate (based on 1 of 2 files)" in tables["Every platform"].note
+    assert "Launch — Engagement rate (based on 1 of 2 files)" in tables["Every campaign"].note
+    # 150 engagements / 2,400 reach of meta.csv, never 2,850 / 2,400.
+    row = dict(zip([c.label for c in tables["Every platform"].columns], tables["Every platform"].rows[0]))
+    assert row["Engagement rate"] == "6.25 %"
+
+
 def test_the_insights_section_explains_kpis_paces_budgets_and_lists_the_periods_annotations():
     budgets = ({"month": "2026-06", "scope": "platform", "scope_value": "facebook", "amount": 300.0, "currency": "EUR"},
                {"month": "June 2026", "amount": "a lot"})
