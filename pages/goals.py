@@ -154,7 +154,12 @@ if editable:
                                  help="Every month: the same target each calendar month, each month judged.")
         now, now_from, now_to = where_it_stands(*data.report_frame(dataset), metric, scope, extra_costs, weights_json)
         if now is None:
-            st.caption(f"{goal_math.metric_label(metric)} has no data in this scope yet.")
+            # Money in several currencies is never added up: say so, not "no data".
+            mixed = goal_math.mixed_money_note(goal_math.Goal(metric=metric, target=0.0, deadline=date.max,
+                                                              scope=scope[0], scope_value=scope[1]),
+                                               data.report_frame(dataset)[1])
+            st.caption(widgets.md_escape(mixed) if mixed else
+                       f"{goal_math.metric_label(metric)} has no data in this scope yet.")
         elif goal_math.metric_kind(metric) == "level":
             st.info(f"Now: **{widgets.md_escape(fmt(metric, now))}** on {display.format_date(now_to)} "
                     f"({widgets.md_escape(scope_text(scope))}).", icon=":material/my_location:")

@@ -54,3 +54,8 @@ def test_a_spend_goal_over_two_currencies_is_refused_with_a_sentence(app, ads_cu
     assert table["Status"].tolist() == ["No data"]
     [refusal] = [m.value for m in at.markdown if "more than one currency" in m.value]
     assert "EUR (shop.csv)" in refusal and named in refusal
+    # Setting a new spend goal says the same where it would say where spend stands now.
+    at.selectbox(key="goal_metric___new__").set_value("spend").run()
+    assert not at.exception, at.exception
+    [now] = [c.value.replace("\\", "") for c in at.caption if "more than one currency" in c.value]
+    assert named in now and "has no data" not in now

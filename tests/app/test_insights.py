@@ -270,3 +270,8 @@ def test_a_kpi_explained_from_one_of_two_files_says_so():
     at = _app(conform(pl.DataFrame(rows)), key="apptest-blended-drivers")
     [note] = [_plain(c.value) for c in at.caption if "every measure its factors use" in c.value]
     assert "CPA is based on 1 of 2 files" in note
+    # The Overview's headline driver says it too.
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception, at.exception
+    assert [_plain(c.value) for c in at.caption if "every measure of its factors" in c.value] == [
+        "CPA is based on 1 of 2 files: only the rows that report every measure of its factors count."]
