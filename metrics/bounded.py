@@ -1,5 +1,5 @@
-"""Bounded reading of the structured text people hand the app: goals files, column mappings, and
-later rates, budgets and schedules. Every import goes through `load_json_bounded`, which checks size,
+"""Bounded reading of what people hand the app: goals files, column mappings, and later rates, budgets
+and schedules; and report logos (`check_logo`). Every import goes through `load_json_bounded`, which checks size,
 nesting depth and entries per list/object *before* `json.loads` can recurse without end (a 100,000
 deep `[[[[…]]]]` raises RecursionError inside the parser) or build a structure nobody meant
 (200,000 goals). Each refusal is one sentence saying what is wrong and what to do.
@@ -9,13 +9,14 @@ The limits of each kind of file are declared here, once; docs/operations.md list
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any, Literal
 
-from metrics.errors import InputError
+from metrics.errors import CampaignLensError, InputError
 
 Reason = Literal["size", "encoding", "depth", "syntax", "entries"]
 
@@ -107,3 +108,36 @@ def _check_entries(document: Any, max_items: int, what: str) -> None:
                     f"{what} has {len(value):,} entries in one list or object, more than the {max_items:,} "
                     "allowed; split it into smaller files.", "entries")
             pending.extend(value.values() if isinstance(value, dict) else value)
+
+
+# Report logos: PNG and JPEG are what every PDF writer and browser shows as they are. No SVG: it can carry
+# scripts into the HTML report files.
+LOGO_TYPES: dict[str, tuple[bytes, ...]] = {"image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)}
+
+
+def logo_type(data: bytes) -> str | None:
+    """The MIME type of PNG or JPEG bytes, read from their signature (never from a file name)."""
+    return next((mime for mime, magics in LOGO_TYPES.items() if data.startswith(magics)), None)
+
+
+def check_logo(data: bytes, *, max_bytes: int, declared: str | None = None,
+               error: type[CampaignLensError] = InputError) -> str:
+    """The MIME type of a logo that every report file can draw: at most `max_bytes`, PNG or JPEG by its
+    signature (and the `declared` type, when given), and readable by Pillow. Otherwise raises `error` with
+    one sentence (the workspace settings refuse with a `UsageError`, report files with an `InputError`)."""
+    if len(data) > max_bytes:
+        raise error(f"The logo is {_megabytes(len(data))}; use a PNG or JPEG under {_megabytes(max_bytes)}.")
+    found = logo_type(data)
+    if found is None:
+        raise error("The logo is not a PNG or JPEG image; save it as PNG or JPEG and try again.")
+    if declared is not None and declared != found:
+        raise error(f"The logo is a {found.split('/')[1].upper()} image but was declared as {declared[:40]}; "
+                    "upload it again.")
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise error("The logo image is damaged and cannot be read; save it again as PNG or JPEG.") from None
+    return found

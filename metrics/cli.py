@@ -12,56 +12,31 @@ import math
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
-from metrics.bounded import MAPPING_LIMITS, BoundedJsonError
-from metrics.errors import CampaignLensError, InputError, UsageError
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises a UsageError (one sentence, exit 2) instead of printing usage and exiting."""
-
-    def error(self, message: str):  # noqa: D401 - argparse hook
-        raise UsageError(f"{message[0].upper()}{message[1:]}; run with --help to see the options.")
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
+from metrics.cli_common import Parser, add_input_flags, convert, iso_date, load_files, run_guarded
+from metrics.errors import UsageError
 
 
 def build_parser(*, with_abtest: bool = True) -> argparse.ArgumentParser:
     """The argument parser. `with_abtest=False` skips the A/B commands, whose scipy/statsmodels
     imports cost seconds that a `report` call (timed as a whole process) should not pay."""
-    parser = _Parser(prog="python -m metrics", description="Campaign Lens engine: KPIs and A/B tests as JSON.")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{report,insights,abtest,samplesize}")
+    parser = Parser(prog="python -m metrics", description="Campaign Lens engine: KPIs and A/B tests as JSON.")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="{report,insights,abtest,samplesize}")
     sub.required = True
 
     report = sub.add_parser("report", help="Load exports and print measures and KPIs.")
     report.add_argument("files", nargs="+", metavar="FILE", help="CSV, TSV, XLSX or Parquet exports.")
     report.add_argument("--by", default="", help="Comma-separated dimensions to group by, e.g. platform,date.")
     report.add_argument("--grain", choices=["day", "week", "month"], help="Bucket dates (implies grouping by date).")
-    report.add_argument("--from", dest="date_from", type=_iso_date, help="First day, inclusive (YYYY-MM-DD).")
-    report.add_argument("--to", dest="date_to", type=_iso_date, help="Last day, inclusive (YYYY-MM-DD).")
+    report.add_argument("--from", dest="date_from", type=iso_date, help="First day, inclusive (YYYY-MM-DD).")
+    report.add_argument("--to", dest="date_to", type=iso_date, help="Last day, inclusive (YYYY-MM-DD).")
     report.add_argument("--platform", nargs="+", default=[], metavar="P", help="Only these platforms.")
     report.add_argument("--compare", choices=["previous", "previous_year"],
                         help="Add <kpi>_prev, _delta and _delta_rel for the comparison period.")
     report.add_argument("--extra-costs", type=float, default=0.0,
                         help="Team, content and tool costs added to spend in ROI (same currency).")
-    report.add_argument("--mapping", type=Path,
-                        help="JSON file with a column mapping {source header: canonical name} "
-                             "(or {file name: {...}} per file).")
-    report.add_argument("--currency", metavar="CODE",
-                        help="Reporting currency: convert all money into it (bundled ECB rates unless --rates "
-                             "names the currency).")
-    report.add_argument("--rates", type=Path, metavar="FILE",
-                        help="CSV of rates into --currency: currency,rate or date,currency,rate "
-                             "(1 unit of currency = rate units of the reporting currency).")
-    report.add_argument("--file-currency", action="append", default=[], metavar="NAME=CODE",
-                        help="The currency of a file that does not say (repeatable), e.g. sheet.csv=EUR.")
+    add_input_flags(report)
     report.add_argument("--format", choices=["json", "table"], default="json")
     report.set_defaults(handler=run_report)
 
@@ -71,80 +46,6 @@ def build_parser(*, with_abtest: bool = True) -> argparse.ArgumentParser:
         cli_abtest.register(sub)
         cli_insights.register(sub)
     return parser
-
-
-def _read_mapping(path: Path | None, names: Sequence[str]) -> dict[str, dict[str, str]] | None:
-    if path is None:
-        return None
-    try:
-        with path.open("rb") as handle:  # read one byte past the limit, never a whole huge file
-            raw = handle.read(MAPPING_LIMITS.max_bytes + 1)
-        data = MAPPING_LIMITS.load(raw, what=f"The mapping file {path}")
-    except FileNotFoundError:
-        raise UsageError(f"The mapping file {path} does not exist; check the path.") from None
-    except OSError:
-        raise UsageError(f"The mapping file {path} cannot be read; check the path and its permissions.") from None
-    except BoundedJsonError as error:
-        if error.reason in ("syntax", "encoding"):
-            raise UsageError(f"The mapping file {path} is not valid JSON; save it again from the upload page.") \
-                from None
-        raise UsageError(str(error)) from None
-    if not isinstance(data, dict) or not all(isinstance(v, (str, dict)) for v in data.values()):
-        raise UsageError(f"The mapping file {path} must hold an object of source header to canonical name.")
-    if all(isinstance(v, str) for v in data.values()):
-        return {name: data for name in names}
-    return {name: data.get(name) or data.get(Path(name).name) for name in names}
-
-
-def _file_currencies(pairs: Sequence[str], names: Sequence[str]) -> dict[str, str]:
-    """--file-currency NAME=CODE values as {loaded file name: ISO code}; one sentence for a bad one."""
-    from metrics.currency import currency_code
-
-    chosen: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, code = pair.rpartition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"--file-currency {pair!r} is not NAME=CODE, e.g. sheet.csv=EUR.")
-        match = [n for n in names if name.strip() in (n, Path(n).name)]
-        if not match:
-            raise UsageError(f"--file-currency names {name.strip()}, which is not one of the files given "
-                             f"({', '.join(Path(n).name for n in names)}).")
-        iso = currency_code(code)
-        if iso is None:
-            raise UsageError(f"--file-currency {pair!r}: {code.strip()!r} is not a three-letter currency code "
-                             "such as USD or EUR.")
-        chosen[Path(match[0]).name] = iso
-    return chosen
-
-
-def _reporting_rates(args: argparse.Namespace, frame) -> Any:
-    """The rates into --currency: the --rates file over the bundled ECB history (a currency the file
-    names is taken from the file only); None without --currency."""
-    from metrics import currency
-
-    if args.currency is None:
-        return None
-    reporting = currency.currency_code(args.currency)
-    if reporting is None:
-        raise UsageError(f"--currency {args.currency!r} is not a three-letter currency code such as USD or EUR.")
-    given = None
-    if args.rates is not None:
-        try:
-            text = args.rates.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise UsageError(f"The rates file {args.rates} does not exist; check the path.") from None
-        except (OSError, UnicodeDecodeError):
-            raise UsageError(f"The rates file {args.rates} cannot be read as UTF-8 text; save it as CSV.") from None
-        given = currency.parse_rates_csv(text, reporting, source=f"rates file {args.rates.name}")
-    import polars as pl
-
-    dates = frame.select(pl.col("date").min(), pl.col("date").max().alias("last")).row(0)
-    if dates[0] is None or reporting not in currency.bundled_currencies():
-        if given is None:
-            raise UsageError(f"There are no bundled rates into {reporting} for this data; give them with --rates.")
-        return given
-    bundled = currency.bundled_rates(reporting, currency.needed_currencies(frame), dates[0], dates[1])
-    return bundled.merged(given) if given is not None else bundled
 
 
 def report_warnings(total: dict, frame, *, files: int) -> list[dict[str, str]]:
@@ -187,7 +88,7 @@ def _coverage_by_file(frame, names: Sequence[str]) -> dict[str, str]:
 
 
 def run_report(args: argparse.Namespace) -> dict[str, Any]:
-    from metrics import currency, ingest, kpis
+    from metrics import kpis
     from metrics.schema import DIMENSIONS, normalize_platform
 
     by = [part.strip() for part in args.by.split(",") if part.strip()]
@@ -196,47 +97,14 @@ def run_report(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError(f"Cannot group by {', '.join(unknown)}; use any of {', '.join(DIMENSIONS)}.")
     if args.date_from and args.date_to and args.date_to < args.date_from:
         raise UsageError("The --to date is before the --from date.")
-    if args.currency is None and args.rates is not None:
-        raise UsageError("--rates needs --currency, the currency the rates convert into.")
 
-    mappings = _read_mapping(args.mapping, args.files)
-    file_currencies = _file_currencies(args.file_currency, args.files)
-    files, frames = [], []
-    for name in args.files:
-        path = Path(name)
-        if not path.is_file():
-            raise InputError(f"{name} does not exist or is not a file; check the path.")
-        mapping = (mappings or {}).get(name)
-        try:
-            # Only the dimensions this report groups by are parsed; measures are always validated. The rows
-            # come summed by date and dimensions (one streaming pass for a plain file): summarize reads the
-            # sums like the rows, and a 2 GB export never sits in memory.
-            result = ingest.load_path_summed(path, mapping=mapping, keep=by)
-        except ingest.UnreadableFileError as error:
-            raise InputError(str(error)) from None
-        files.append(result.report.to_dict())
-        frames.append(result.frame)
-
-    import polars as pl
-
-    frame = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
-    warnings: list[dict[str, str]] = []
-    for report in files:
-        code = file_currencies.get(report["name"])
-        if code is None:
-            continue
-        if report.get("currency") and report["currency"] != code:
-            warnings.append({"code": "file_currency_override", "message": (
-                f"{report['name']} said its money is in {report['currency']}; it is read as {code} as asked.")})
-        frame = currency.set_file_currency(frame, report["name"], code)
-        report["currency"] = code
-    rates = _reporting_rates(args, frame)
-    conversion = None
-    if rates is not None:
-        converted = currency.convert(frame, rates)
-        frame = converted.frame
-        warnings += [{"code": "missing_rate", "message": m.message} for m in converted.missing]
-        conversion = {"reporting": rates.reporting, "source": rates.source}
+    # Only the dimensions this report groups by are parsed; measures are always validated. The rows come
+    # summed by date and dimensions (one streaming pass for a plain file): summarize reads the sums like the
+    # rows, and a 2 GB export never sits in memory.
+    loaded = load_files(args, keep=by, summed=True)
+    converted = convert(loaded)
+    frame = converted.frame
+    warnings = [*loaded.warnings, *converted.warnings]
 
     filters = {"platform": [normalize_platform(p) for p in args.platform]} if args.platform else None
     options = dict(date_from=args.date_from, date_to=args.date_to, filters=filters, extra_costs=args.extra_costs)
@@ -247,15 +115,15 @@ def run_report(args: argparse.Namespace) -> dict[str, Any]:
     total = summaries[0].to_dicts()[0]
     rows = summaries[1] if len(summaries) > 1 else None
     scoped = kpis.apply_filters(frame.lazy(), date_from=args.date_from, date_to=args.date_to, filters=filters)
-    warnings += report_warnings(total, scoped, files=len(files))
+    warnings += report_warnings(total, scoped, files=len(loaded.files))
     out = {
-        "files": files,
+        "files": list(loaded.files),
         "total": total,
         "rows": rows.to_dicts() if rows is not None else [],
         "warnings": warnings,
     }
-    if conversion:
-        out["conversion"] = conversion
+    if converted.conversion:
+        out["conversion"] = converted.conversion
     return out
 
 
@@ -312,27 +180,16 @@ def _as_table(result: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        argv = list(sys.argv[1:] if argv is None else argv)
-        args = build_parser(with_abtest=argv[:1] != ["report"]).parse_args(argv)
-        result = args.handler(args)
-        if getattr(args, "format", "json") == "table":
-            print(_as_table(result))
-        else:
-            # dumps, not dump: only the one-shot encoder runs in C (3-5x faster on a big report).
-            sys.stdout.write(json.dumps(_json_safe(result), ensure_ascii=False, allow_nan=False))
-            sys.stdout.write("\n")
-        return 0
-    except CampaignLensError as error:
-        print(str(error), file=sys.stderr)
-        return error.exit_code
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        return 130
-    except MemoryError:
-        print("The input is too large to process in memory; split it into smaller files.", file=sys.stderr)
-        return 3
-    except Exception as error:  # a bug: still one sentence, never a traceback
-        print(f"Unexpected error ({type(error).__name__}); please report it with the command you ran.",
-              file=sys.stderr)
-        return 1
+    return run_guarded(lambda: _run(list(sys.argv[1:] if argv is None else argv)))
+
+
+def _run(argv: list[str]) -> int:
+    args = build_parser(with_abtest=argv[:1] != ["report"]).parse_args(argv)
+    result = args.handler(args)
+    if getattr(args, "format", "json") == "table":
+        print(_as_table(result))
+    else:
+        # dumps, not dump: only the one-shot encoder runs in C (3-5x faster on a big report).
+        sys.stdout.write(json.dumps(_json_safe(result), ensure_ascii=False, allow_nan=False))
+        sys.stdout.write("\n")
+    return 0

@@ -21,6 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from metrics.cli_common import read_input
 from metrics.errors import InputError, UsageError
 
 # polars, scipy and statsmodels are imported inside the handlers: registering these commands must not slow down
@@ -141,17 +142,13 @@ def _shape(args: argparse.Namespace) -> str:
 
 
 def _parse_split(text: str | None) -> list[float] | None:
-    if text is None:
-        return None
-    parts = [p.strip().rstrip("%") for p in text.replace("/", ",").replace(";", ",").split(",") if p.strip()]
+    """--expected-split as shares, read as the page reads it (`metrics.abtest.saved.parse_split`)."""
+    from metrics.abtest.saved import parse_split
+
     try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        raise UsageError(f"--expected-split {text!r} is not a list of numbers; write it like 50,50.") from None
-    if len(values) < 2 or not all(math.isfinite(v) and v >= 0 for v in values) or sum(v > 0 for v in values) < 2:
-        raise UsageError("--expected-split needs a share for each variant (at least two above 0), like 50,50 or "
-                         "30,70.")
-    return values
+        return parse_split(text)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def _resolve_control(requested: str | None, names: list[str]) -> str:
@@ -191,15 +188,8 @@ def read_file(path: str | Path):
     """FILE as a frame through the upload reader; InputError when it is missing or cannot be read."""
     from metrics.ingest import read_table
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path} does not exist or is not a file; check the path.")
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"{path} could not be opened ({error.strerror or 'read error'}); check its permissions.") \
-            from None
-    return read_table(data, path.name)
+    data = read_input(path)
+    return read_table(data, Path(path).name)
 
 
 def build_data(args: argparse.Namespace, frame: Any, shape: str):

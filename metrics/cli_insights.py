@@ -2,9 +2,12 @@
 
     python -m metrics insights meta.csv google.csv --from 2024-03-01 --to 2024-03-28 --compare previous
     python -m metrics insights export.csv --budgets budgets.csv --sensitivity high --holidays US
+    python -m metrics insights meta.csv sheet.csv --file-currency sheet.csv=EUR --currency USD --rates rates.csv
 
 Prints `{"files", "period", "previous_period", "drivers", "anomalies", "pacing", "forecast", "warnings"}` (plus
-`"annotations"` with --holidays); see `run_insights`. Exit codes as for every command (SPEC §6). statsmodels,
+`"annotations"` with --holidays, `"conversion"` with --currency); see `run_insights`. Files are read with the
+mapping and currency flags of `report` (`metrics.cli_common`): money is compared and paced in the reporting
+currency, and money in several currencies is not decomposed or paced until one is chosen. Exit codes as for every command (SPEC §6). statsmodels,
 scipy and holidays are imported inside the handler only.
 """
 
@@ -15,16 +18,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from metrics.cli_common import add_input_flags, convert, iso_date, load_files, read_input
 from metrics.errors import InputError, UsageError
 
 DEFAULT_DAYS = 28
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,60 +32,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "budget mix vs each platform's own change; days outside the expected band; monthly budgets "
                     "against spend; spend, conversions and revenue forecast to the period end.")
     command.add_argument("files", nargs="+", metavar="FILE", help="CSV, TSV, XLSX or Parquet exports.")
-    command.add_argument("--from", dest="date_from", type=_iso_date,
+    command.add_argument("--from", dest="date_from", type=iso_date,
                          help=f"First day, inclusive (default: {DEFAULT_DAYS} days before --to).")
-    command.add_argument("--to", dest="date_to", type=_iso_date,
+    command.add_argument("--to", dest="date_to", type=iso_date,
                          help="Last day, inclusive (default: the last day of data).")
     command.add_argument("--compare", choices=["previous", "previous_year"], default="previous",
                          help="The period the drivers compare with (default: the previous period of equal length).")
     command.add_argument("--platform", nargs="+", default=[], metavar="P", help="Only these platforms.")
     command.add_argument("--budgets", type=Path, metavar="FILE",
                          help="Budget sheet (CSV or XLSX): month, platform or campaign, amount[, currency].")
-    command.add_argument("--as-of", dest="as_of", type=_iso_date,
+    command.add_argument("--as-of", dest="as_of", type=iso_date,
                          help="The day budgets are paced on (default: --to, at most the last day of data).")
     command.add_argument("--sensitivity", choices=["low", "medium", "high"], default="medium",
                          help="Anomaly band width: low 5.5, medium 4.5, high 3.5 robust standard deviations.")
     command.add_argument("--holidays", metavar="CC[-SUB]",
                          help="Add the public holidays of a country (US, GB, DE-BY, ...) as annotations and "
                               "name them next to anomalies on those days.")
-    command.add_argument("--mapping", type=Path,
-                         help="JSON file with a column mapping {source header: canonical name} "
-                              "(or {file name: {...}} per file).")
+    add_input_flags(command)
     command.add_argument("--format", choices=["json", "table"], default="json")
     command.set_defaults(handler=run_insights)
-
-
-def _load(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
-    import polars as pl
-
-    from metrics import ingest
-    from metrics.cli import _read_mapping
-
-    mappings = _read_mapping(args.mapping, args.files)
-    reports, frames = [], []
-    for name in args.files:
-        path = Path(name)
-        if not path.is_file():
-            raise InputError(f"{name} does not exist or is not a file; check the path.")
-        try:
-            result = ingest.load_path(path, mapping=(mappings or {}).get(name), keep=["platform", "campaign"])
-        except ingest.UnreadableFileError as error:
-            raise InputError(str(error)) from None
-        reports.append(result.report.to_dict())
-        frames.append(result.frame)
-    return reports, pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
 
 
 def _read_budgets(path: Path):
     from metrics.insights.pacing import read_budget_sheet
 
-    if not path.is_file():
-        raise InputError(f"The budget sheet {path} does not exist or is not a file; check the path.")
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"The budget sheet {path} could not be opened ({error.strerror or 'read error'}).") \
-            from None
+    data = read_input(path, what="The budget sheet")
     return read_budget_sheet(data, path.name)
 
 
@@ -117,9 +85,11 @@ def run_insights(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError("The --to date is before the --from date.")
     country, _, subdivision = (args.holidays or "").partition("-")
     budgets = _read_budgets(args.budgets) if args.budgets else None
-    files, frame = _load(args)
+    loaded = load_files(args, keep=["platform", "campaign"])
+    converted = convert(loaded)
+    frame = converted.frame
 
-    warnings: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = [*loaded.warnings, *converted.warnings]
     platforms = [normalize_platform(p) for p in args.platform]
     filters = {"platform": platforms} if platforms else None
     scoped = frame.lazy().filter(pl.col("platform").is_in(platforms)) if platforms else frame.lazy()
@@ -175,7 +145,7 @@ def run_insights(args: argparse.Namespace) -> dict[str, Any]:
             warnings.append({"code": "no_forecast", "metric": forecast.metric, "message": forecast.reason})
 
     out: dict[str, Any] = {
-        "files": files,
+        "files": list(loaded.files),
         "period": {"from": date_from, "to": date_to},
         "previous_period": dict(zip(("from", "to"), comparison_range(date_from, date_to, args.compare))),
         "drivers": [c.to_dict() for c in changes],
@@ -184,6 +154,8 @@ def run_insights(args: argparse.Namespace) -> dict[str, Any]:
         "forecast": [f.to_dict() for f in forecasts],
         "warnings": warnings,
     }
+    if converted.conversion:
+        out["conversion"] = converted.conversion
     if country:
         out["annotations"] = [a.to_dict() for a in notes.within(holiday_notes, date_from, date_to)]
     if getattr(args, "format", "json") == "table":

@@ -29,9 +29,6 @@ from metrics import display, kpis
 from metrics.partials import ROWS, is_partial_frame
 
 FUNNEL_STEPS: tuple[str, ...] = ("impressions", "clicks", "leads", "conversions")
-STEP_LABELS: dict[str, str] = {
-    "impressions": "Impressions", "clicks": "Clicks", "leads": "Leads", "conversions": "Conversions",
-}
 STAGES: tuple[str, ...] = ("awareness", "interest", "consideration", "action", "loyalty")
 NO_STAGE = "(no stage)"
 
@@ -130,7 +127,7 @@ def funnel_steps(
         value = _number(totals.get(name))
         reported = value is not None
         row = {
-            "step": name, "label": STEP_LABELS.get(name, name.replace("_", " ").capitalize()), "value": value,
+            "step": name, "label": display.label(name), "value": value,
             "reported": reported, "previous_step": previous_name if reported else None,
             "step_rate": None, "drop_off": None, "drop_off_rate": None, "rate_from_first": None,
             "step_coverage": None,

@@ -11,7 +11,8 @@ import argparse
 import getpass
 import sys
 
-from metrics.errors import CampaignLensError, UsageError
+from metrics.cli_common import Parser, run_guarded
+from metrics.errors import UsageError
 
 
 def _read_password() -> str:
@@ -52,24 +53,20 @@ def _upgrade(_args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models", description="Campaign Lens persistence commands.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(prog="python -m models", description="Campaign Lens persistence commands.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     commands.add_parser(
         "hash-password", help="Hash an editor password for CAMPAIGN_LENS_PASSWORD_HASH."
     ).set_defaults(run=_hash_password)
     commands.add_parser("upgrade", help="Migrate the database (DATABASE_URL) to the latest schema.").set_defaults(
         run=_upgrade
     )
-    args = parser.parse_args(argv)
-    try:
-        return args.run(args)
-    except CampaignLensError as error:
-        print(str(error), file=sys.stderr)
-        return error.exit_code
-    except KeyboardInterrupt:
-        print("Cancelled.", file=sys.stderr)
-        return 130
 
+    def run() -> int:
+        args = parser.parse_args(argv)
+        return args.run(args)
+
+    return run_guarded(run)
 
 if __name__ == "__main__":
     sys.exit(main())

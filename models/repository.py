@@ -40,6 +40,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 import metrics
+from metrics.bounded import check_logo
 from metrics.currency import currency_code
 from metrics.errors import CampaignLensError, UsageError
 from metrics.insights.annotations import Annotation
@@ -79,8 +80,6 @@ NAME_MAX_LENGTH = 200
 DEFAULT_WORKSPACE_NAME = "My workspace"
 FOOTER_MAX_LENGTH = 200  # reports.branding.MAX_FOOTER_CHARS
 LOGO_MAX_BYTES = 1024 * 1024
-# Magic bytes -> MIME type. No SVG: it can carry scripts into the HTML report files.
-LOGO_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 ACCENT_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 # Concurrent refreshes of one source: each retries on the newest rows this many times.
@@ -407,12 +406,7 @@ def set_workspace_logo(*, session: Session, workspace_id: int, logo: bytes | Non
     mime = None
     if logo is not None:
         logo = bytes(logo)
-        if len(logo) > LOGO_MAX_BYTES:
-            raise UsageError(f"The logo is {describe_size(len(logo))}; use an image under {describe_size(LOGO_MAX_BYTES)}.")
-        mime = next((kind for magic, kind in LOGO_TYPES if logo.startswith(magic)), None)
-        if mime is None:
-            raise UsageError("The logo must be a PNG or JPEG image.")
-        _check_image(logo)
+        mime = check_logo(logo, max_bytes=LOGO_MAX_BYTES, error=UsageError)
     workspace = _require_workspace(session, workspace_id)
     workspace.logo = logo
     workspace.logo_mime = mime
@@ -421,17 +415,6 @@ def set_workspace_logo(*, session: Session, workspace_id: int, logo: bytes | Non
     _commit_refresh(session, workspace)
     session.expire(workspace, ["logo"])
     return workspace
-
-
-def _check_image(data: bytes) -> None:
-    """Refuse image bytes that will not draw (the report files open them with Pillow too)."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise UsageError("The logo image is damaged and cannot be read; save it again as PNG or JPEG.") from None
 
 
 def workspace_branding(*, session: Session, workspace_id: int) -> WorkspaceBranding:

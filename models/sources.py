@@ -105,20 +105,6 @@ def merge_refresh(current: pl.DataFrame, newer: pl.DataFrame) -> RefreshResult:
     return RefreshResult(frame=frame, change=change)
 
 
-# Rows with these equal (and a date) in two sources most likely describe the same activity.
-OVERLAP_KEYS = ("date", "platform", "campaign", "ad_group", "ad", "audience")
-
-
-def overlapping_rows(later: pl.DataFrame, earlier: pl.DataFrame) -> int:
-    """Dated rows of `later` whose date, platform, campaign, ad group, ad and audience also occur in
-    `earlier`: if the two sources hold the same activity, those rows are counted twice."""
-    keys = later.filter(pl.col("date").is_not_null()).select(OVERLAP_KEYS)
-    if keys.is_empty():
-        return 0
-    return keys.join(earlier.select(OVERLAP_KEYS).unique(), on=list(OVERLAP_KEYS), how="semi",
-                     nulls_equal=True).height
-
-
 def content_key(workspace_id: int, sources: Iterable[tuple[int, str]]) -> str:
     """Content key of a workspace's combined data from its enabled sources' (id, frame SHA-256).
 

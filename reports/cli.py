@@ -3,6 +3,7 @@
     python -m reports render FILE... --out PATH [--format pdf|html] [--title T] [--client NAME]
         [--from DATE] [--to DATE] [--compare previous|previous_year|none] [--platform P...] [--campaign C...]
         [--grain day|week|month] [--extra-costs X] [--mapping FILE] [--goals FILE]
+        [--currency CODE] [--rates FILE] [--file-currency NAME=CODE ...]
         [--logo FILE] [--accent #RRGGBB] [--footer TEXT]
     python -m reports render --snapshot ID --out PATH [--format pdf|html] [--title T]
     python -m reports deliver [--loop] [--interval SECONDS]
@@ -28,15 +29,15 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from metrics.cli import _iso_date, _Parser, _read_mapping
-from metrics.errors import CampaignLensError, InputError, UsageError
+from metrics.cli_common import LoadedFiles, Parser, add_input_flags, iso_date, load_files, run_guarded
+from metrics.errors import InputError, UsageError
 
 FORMATS = {".pdf": "pdf", ".html": "html", ".htm": "html"}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m reports", description="Campaign Lens client report files (PDF, HTML).")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{render,deliver}")
+    parser = Parser(prog="python -m reports", description="Campaign Lens client report files (PDF, HTML).")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="{render,deliver}")
     sub.required = True
 
     render = sub.add_parser("render", help="Write a client report for exported files or a saved snapshot.")
@@ -50,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--title", help="The report's title (default: Campaign report, or the snapshot's name).")
     render.add_argument("--client", help="The client's name, shown on the cover.")
     # The filters of `python -m metrics report`, with the dashboard's defaults (compare with the previous
-    # period). Currency flags (--currency, --rates, --file-currency) join these with currency conversion.
-    render.add_argument("--from", dest="date_from", type=_iso_date, help="First day, inclusive (YYYY-MM-DD).")
-    render.add_argument("--to", dest="date_to", type=_iso_date, help="Last day, inclusive (YYYY-MM-DD).")
+    # period).
+    render.add_argument("--from", dest="date_from", type=iso_date, help="First day, inclusive (YYYY-MM-DD).")
+    render.add_argument("--to", dest="date_to", type=iso_date, help="Last day, inclusive (YYYY-MM-DD).")
     render.add_argument("--compare", choices=["previous", "previous_year", "none"],
                         help="The period the changes compare with (default: previous).")
     render.add_argument("--platform", nargs="+", default=[], metavar="P", help="Only these platforms.")
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--grain", choices=["day", "week", "month"], help="Trend chart grain (default: day).")
     render.add_argument("--extra-costs", type=float,
                         help="Team, content and tool costs added to spend in ROI (same currency).")
-    render.add_argument("--mapping", type=Path, help="JSON column mapping, as for python -m metrics report.")
+    add_input_flags(render)  # --mapping and the currency flags, as for python -m metrics report
     render.add_argument("--goals", type=Path, help="Goals exported from the Goals page (JSON).")
     render.add_argument("--logo", type=Path, help="PNG or JPEG logo for the cover.")
     render.add_argument("--accent", default=None, help="Accent colour as #RRGGBB.")
@@ -94,7 +95,8 @@ def _interval(text: str) -> float:
 # Flags that choose what a report on files shows; a snapshot brings its own (and its workspace's branding).
 _FILE_ONLY = {"files": "FILE", "date_from": "--from", "date_to": "--to", "compare": "--compare", "grain": "--grain",
               "platform": "--platform", "campaign": "--campaign", "extra_costs": "--extra-costs",
-              "mapping": "--mapping", "goals": "--goals", "logo": "--logo", "accent": "--accent",
+              "mapping": "--mapping", "currency": "--currency", "rates": "--rates",
+              "file_currency": "--file-currency", "goals": "--goals", "logo": "--logo", "accent": "--accent",
               "footer": "--footer", "client": "--client"}
 
 
@@ -209,27 +211,14 @@ def run_deliver(args: argparse.Namespace) -> int:
 
 
 def _from_files(args: argparse.Namespace):
-    """The frame, options and branding of a report on exported files (what `python -m metrics report` reads)."""
-    import polars as pl
-
-    from metrics import ingest
+    """The frame, options and branding of a report on exported files, read as `python -m metrics report` reads
+    them (mapping, files' currencies, rates into --currency); the report converts the money itself."""
     from metrics.goals import GoalError, parse_goals
     from metrics.schema import normalize_platform
     from reports.branding import Branding
-    from reports.model import ReportOptions, SourceFile
+    from reports.model import ReportOptions
 
-    mappings = _read_mapping(args.mapping, args.files)
-    frames, sources = [], []
-    for name in args.files:
-        path = Path(name)
-        if not path.is_file():
-            raise InputError(f"{name} does not exist or is not a file; check the path.")
-        try:
-            result = ingest.load_path(path, mapping=(mappings or {}).get(name))
-        except ingest.UnreadableFileError as error:
-            raise InputError(str(error)) from None
-        frames.append(result.frame)
-        sources.append(SourceFile(path.name, result.report.rows_loaded, result.report.rows_rejected))
+    loaded = load_files(args)
     goals: tuple = ()
     if args.goals is not None:
         try:
@@ -245,10 +234,16 @@ def _from_files(args: argparse.Namespace):
         title=args.title or "Campaign report", client=args.client, date_from=args.date_from, date_to=args.date_to,
         compare=None if compare == "none" else compare, grain=args.grain or "day",
         platforms=tuple(normalize_platform(p) for p in args.platform), campaigns=tuple(args.campaign),
-        extra_costs=args.extra_costs or 0.0, goals=goals, sources=tuple(sources),
+        extra_costs=args.extra_costs or 0.0, goals=goals, sources=_sources(loaded),
+        currency_settings=loaded.currency, notes=tuple(w["message"] for w in loaded.warnings),
     )
-    frame = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
-    return frame, options, branding
+    return loaded.frame, options, branding
+
+
+def _sources(loaded: LoadedFiles):
+    from reports.model import SourceFile
+
+    return tuple(SourceFile(f["name"], f["rows_loaded"], f["rows_rejected"]) for f in loaded.files)
 
 
 def _read_file(path: Path, what: str) -> bytes:
@@ -273,23 +268,12 @@ def _write_atomically(path: Path, content: bytes) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-        if args.command == "deliver":
-            return args.handler(args)
-        written = args.handler(args)
-        print(written)
-        return 0
-    except CampaignLensError as error:
-        print(str(error), file=sys.stderr)
-        return error.exit_code
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        return 130
-    except MemoryError:
-        print("The input is too large to process in memory; split it into smaller files.", file=sys.stderr)
-        return 3
-    except Exception as error:  # a bug: still one sentence, never a traceback
-        print(f"Unexpected error ({type(error).__name__}); please report it with the command you ran.",
-              file=sys.stderr)
-        return 1
+    return run_guarded(lambda: _run(list(sys.argv[1:] if argv is None else argv)))
+
+
+def _run(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "deliver":
+        return args.handler(args)
+    print(args.handler(args))  # the written file's path is the only thing on stdout
+    return 0

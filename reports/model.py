@@ -238,8 +238,12 @@ def build_report(
     raw = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
     notes: list[str] = []
     if options.currency_settings is not None:
-        conversion = currency_model.apply_settings(raw, currency_model.applicable(raw, options.currency_settings))
+        settings = currency_model.applicable(raw, options.currency_settings)
+        conversion = currency_model.apply_settings(raw, settings)
         raw = conversion.frame
+        if settings.rates is not None:  # a reader must know the money is not in the files' own currencies
+            notes.append(f"Money is shown in {settings.rates.reporting}, converted with "
+                         f"{settings.rates.source or 'the rates given'}.")
         notes += [missing.message for missing in conversion.missing]
     first_day, last_day = _date_bounds(raw)
     date_from = options.date_from or first_day
@@ -284,7 +288,8 @@ def build_report(
         notes.append(f"Spend and revenue are in more than one currency: "
                      f"{currency_model.describe_mix(currency_model.money_currencies(scoped))}; money totals and "
                      "money KPIs are left out. Set each file's currency or convert into one reporting currency "
-                     "on the Data page, then save the report again.")
+                     "(on the Data page, or with --file-currency or --currency and --rates), then make the report "
+                     "again.")
 
     colour = branding.accent
     sections = [

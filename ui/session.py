@@ -18,12 +18,12 @@ import streamlit as st
 
 from metrics.currency import CurrencySettings
 from metrics.display import format_timestamp
-from metrics.ingest import Issue
+from metrics.ingest import Issue, overlapping_rows
 from metrics.insights.annotations import read_annotations
 from metrics.insights.pacing import read_budgets
 from metrics.report_settings import KpiSettings, ReportSettings
 from models import repository
-from models.sources import content_key, overlapping_rows
+from models.sources import content_key
 from models.tables import Showing
 from ui import data, filters, memory
 from ui.persistence import session_scope

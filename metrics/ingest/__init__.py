@@ -439,21 +439,30 @@ def _text_columns(frame: pl.DataFrame, indices: Iterable[int], mapped: set[int])
     return found
 
 
+# Rows with these equal (and a date) in two files or stored sources most likely describe the same activity.
+OVERLAP_KEYS = ("date", "platform", "campaign", "ad_group", "ad", "audience")
+
+
+def overlapping_rows(later: pl.DataFrame, earlier: pl.DataFrame) -> int:
+    """Dated rows of `later` whose date, platform, campaign, ad group, ad and audience also occur in
+    `earlier`: if the two hold the same activity, those rows are counted twice."""
+    keys = later.filter(pl.col("date").is_not_null()).select(OVERLAP_KEYS)
+    if keys.is_empty():
+        return 0
+    return keys.join(earlier.select(OVERLAP_KEYS).unique(), on=list(OVERLAP_KEYS), how="semi",
+                     nulls_equal=True).height
+
+
 def _overlaps(frames: list[pl.DataFrame]) -> list[Issue]:
-    """Rows of a later file with the same date, platform and campaign as an earlier file's rows."""
-    keys = ["date", "platform", "campaign", "ad_group", "ad", "audience"]
+    """A warning for each later file sharing dated rows with an earlier one (`overlapping_rows`)."""
     issues: list[Issue] = []
     for i, later in enumerate(frames):
-        later_keys = later.filter(pl.col("date").is_not_null()).select(keys + ["source_file"])
-        if later_keys.is_empty():
-            continue
         for earlier in frames[:i]:
-            earlier_keys = earlier.filter(pl.col("date").is_not_null()).select(keys).unique()
-            shared = later_keys.join(earlier_keys, on=keys, how="semi", nulls_equal=True)
-            if shared.height:
+            shared = overlapping_rows(later, earlier)
+            if shared:
                 issues.append(Issue(
                     "possible_double_counting",
-                    f"{shared.height} row(s) of {later['source_file'][0]} have the same date, platform and campaign "
+                    f"{shared} row(s) of {later['source_file'][0]} have the same date, platform and campaign "
                     f"as rows of {earlier['source_file'][0]}; if both files cover the same activity it is counted "
                     "twice.", "warning"))
     return issues

@@ -14,7 +14,7 @@ from metrics.insights.pacing import Budget
 from metrics.report_settings import ReportSettings
 from models import repository
 from models.db import make_engine, upgrade_database
-from tests.e2e.conftest import exports_input, screenshot, wait_for_app
+from tests.e2e.conftest import docs_screenshot, exports_input, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -75,6 +75,9 @@ def test_the_client_reads_the_sentences_the_editor_reads(app_server, page, brows
     page.goto(f"{server.url}/insights")
     editor = _read_insights(page)
     assert editor["sentences"][0].startswith("CPA ") and len(editor["sentences"]) >= 4
+    _panel(page, "Why KPIs moved").locator("[data-testid='stVegaLiteChart']").first.wait_for()
+    wait_for_app(page)
+    docs_screenshot(page, "insights")
     page.get_by_role("tab", name="Budget pacing").click()
     assert page.get_by_text("keeps the budgets and annotations it was saved with").is_visible()
     screenshot(page, "insights_editor")

@@ -138,8 +138,8 @@ def test_content_key_changes_with_the_enabled_sources_content(change):
 
 
 def test_overlapping_rows_between_two_sources_are_counted():
+    from metrics.ingest import overlapping_rows
     from metrics.schema import conform
-    from models.sources import overlapping_rows
 
     a = conform(_daily(JAN, 5, 1.0, platforms=("facebook", "x")))
     b = conform(_daily(JAN + timedelta(days=3), 4, 1.0, platforms=("facebook",)))  # 4-7 Jan, facebook
