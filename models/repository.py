@@ -41,6 +41,7 @@ from sqlmodel import Session, col, select
 
 import metrics
 from metrics.bounded import check_logo
+from metrics.currency import currency_code
 from metrics.errors import CampaignLensError, UsageError
 from metrics.insights.annotations import Annotation
 from metrics.insights.pacing import Budget
@@ -624,11 +625,36 @@ def list_sources(*, session: Session, workspace_id: int, enabled_only: bool = Fa
 
 
 def load_source_frame(*, session: Session, source_id: int) -> pl.DataFrame:
-    """One source's rows (canonical schema). Raises NotFoundError when it does not exist."""
+    """One source's rows (canonical schema), in the currency the editor set for it when there is one
+    (`set_source_currency`). Raises NotFoundError when it does not exist."""
     blob = _read_blob(session, DataSource.frame_parquet, source_id)
     if blob is None:
         raise NotFoundError(f"Source {source_id} does not exist; it may have been deleted.")
-    return _parquet_to_frame(blob)
+    frame = _parquet_to_frame(blob)
+    declared = session.exec(select(DataSource.declared_currency).where(DataSource.id == source_id)).first()
+    return frame.with_columns(pl.lit(declared, pl.String).alias("currency")) if declared else frame
+
+
+def set_source_currency(
+    *, session: Session, source_id: int, code: str | None, workspace_id: int | None = None
+) -> DataSource:
+    """Set the currency of a source's money (an ISO code such as EUR; None: as its files say). It applies
+    to every row of the source, a newer export's too. Raises UsageError (one sentence) for a code that is
+    not one, or a source whose rows name several currencies (one code cannot be right for all of them)."""
+    source = _require_source(session, source_id, workspace_id)
+    if code is not None:
+        clean = currency_code(code)
+        if clean is None:
+            raise UsageError(f"{str(code)[:20]!r} is not a currency code; use three letters such as EUR or USD.")
+        named = [c for c in source.currencies or [] if c]
+        if len(named) > 1:
+            raise UsageError(f"The source “{source.name}” names several currencies ({', '.join(sorted(named))}) row "
+                             "by row; its currency cannot be set as a whole.")
+        code = clean
+    source.declared_currency = code
+    session.add(source)
+    _commit_refresh(session, source)
+    return source
 
 
 def load_sources_frame(*, session: Session, source_ids: Sequence[int]) -> pl.DataFrame:

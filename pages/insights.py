@@ -93,10 +93,10 @@ with drivers_tab:
         else:
             for change in changes:
                 st.markdown(f"- {widgets.md_escape(change.sentence)}")
-            first = changes[0]
-            if first.rows_used < first.rows_total:
-                st.caption(f"Each KPI counts only the rows that report every measure its factors use "
-                           f"({first.rows_used:,} of {first.rows_total:,} rows for {first.total.label}).")
+            partial = [f"{c.total.label} is {c.based_on}" for c in changes if c.based_on]
+            if partial:
+                st.caption(widgets.md_escape(f"Each KPI counts only the rows that report every measure its factors "
+                                             f"use: {'; '.join(partial)}."))
             explained = {c.kpi: c for c in changes if c.total.explained}
             if explained:
                 kpi = st.segmented_control("Explain", list(explained), format_func=display.label, key=INS_KPI,

@@ -63,6 +63,9 @@ with st.container(border=True):
     driver = insights.headline_driver(dataset, flt) if period else None
     if driver is not None:
         st.markdown(widgets.md_escape(driver.sentence))
+        if driver.based_on:
+            st.caption(widgets.md_escape(f"{driver.total.label} is {driver.based_on}: only the rows that report "
+                                         "every measure of its factors count."))
         st.page_link("pages/insights.py", label="Why KPIs moved, budget pacing, anomalies and forecasts",
                      icon=":material/troubleshoot:")
 

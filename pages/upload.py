@@ -13,6 +13,8 @@ from ui.errors import user_errors
 from ui.persistence import session_scope
 from ui.router import require_router
 from ui.state import (
+    CURRENCY_FILE,
+    CURRENCY_SOURCE,
     DATA_NOTICE,
     MAPPING_EDITOR,
     MAPPING_FIX_SOURCE,
@@ -234,7 +236,10 @@ for index, upload in enumerate(last.files if last else ()):
         if report.masked_cells:
             details.append(f"{report.masked_cells:,} masked cells (like <5) read as empty")
         st.caption(" · ".join(widgets.md_escape(d) for d in details))
-        if dataset is not None:
+        stored_in = by_id.get(upload.outcome.source_id) if upload.outcome is not None else None
+        if stored_in is not None:  # the source keeps the currency, for a reload and its newer exports
+            sources.source_currency_select(stored_in, widget_key=keyed(CURRENCY_FILE, report.name))
+        elif dataset is not None:
             currency.file_currency_select(dataset, report)
         widgets.issue_panel(report.issues)
         if report.value_guesses:
@@ -337,7 +342,8 @@ else:
                 "Dates": [_dates(s) for s in stored_sources],
                 "Rows": [s.row_count for s in stored_sources],
                 "Platforms": [", ".join(display.platform_label(p) for p in s.platforms) for s in stored_sources],
-                "Currency": [", ".join(s.currencies) or "not given" for s in stored_sources],
+                "Currency": [f"{s.declared_currency} (set by you)" if s.declared_currency
+                             else ", ".join(s.currencies) or "not given" for s in stored_sources],
                 "Export": [family_label(s.family) for s in stored_sources],
                 "Updated": [display.format_timestamp(s.updated_at) for s in stored_sources],
                 "Files": [len(s.files or []) for s in stored_sources],
@@ -361,6 +367,7 @@ else:
             name_col, go_col = st.columns([4, 1], vertical_alignment="bottom")
             name_col.text_input("Name", value=selected.name, max_chars=200, key=keyed(SOURCE_RENAME, selected_id))
             go_col.form_submit_button("Rename", on_click=_rename_source, args=(selected_id,))
+        sources.source_currency_select(selected, widget_key=keyed(CURRENCY_SOURCE, selected_id))
         actions = st.container(horizontal=True)
         if selected.enabled:
             actions.button("Leave out of the report", icon=":material/visibility_off:", key="source_disable",

@@ -46,6 +46,7 @@ WS_RENAME = "ws_rename"
 WS_CONFIRM_DELETE = "ws_confirm_delete"
 # Data page widgets.
 CURRENCY_FILE = "file_currency"  # keyed per file name
+CURRENCY_SOURCE = "source_currency"  # keyed per stored source id
 CURRENCY_REPORTING = "reporting_currency"
 CURRENCY_CONVERT = "convert_currency"
 CURRENCY_BUNDLED = "rates_bundled"
