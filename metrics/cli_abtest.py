@@ -18,15 +18,17 @@ from __future__ import annotations
 import argparse
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from metrics.abtest.kinds import INPUT_SHAPES, kind_spec
+from metrics.abtest.kinds import INPUT_SHAPES, InputShape, kind_spec
 from metrics.cli_common import read_input
 from metrics.errors import InputError, UsageError
 
-# polars, scipy and statsmodels are imported inside the handlers (``metrics.abtest.kinds`` only declares): registering these commands must not slow down
-# every other `python -m metrics` command (statsmodels alone takes seconds to import on a busy machine).
+# polars, scipy and statsmodels are imported inside the handlers (`metrics.abtest.kinds`, read here for the shapes'
+# flags, only declares): registering these commands must not slow down every other `python -m metrics` command
+# (statsmodels alone takes seconds to import on a busy machine).
 # Same values as metrics.abtest.DEFAULT_ALPHA / DEFAULT_TUNING / verdict.DEFAULT_PLANNED_MDE (a test keeps them
 # equal).
 DEFAULT_ALPHA = 0.05
@@ -55,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         shape.add_argument(role.flag, dest=role.dest, metavar="COL", help=role.cli_help)
     ab.add_argument("--unit", metavar="COL",
                     help="Unit id (user, visitor): rows of one unit are combined first; units seen in more than "
-                         "one variant are left out. With --converted, --value or --numerator/--denominator.")
+                         f"one variant are left out. With {_shape_flags(lambda s: s.per_unit)}.")
     ab.add_argument("--lower-is-better", action="store_true",
                     help="A lower value is better (CPA, CPC, cost per lead, bounce rate).")
     ab.add_argument("--cap-percentile", type=float, metavar="Q",
@@ -124,7 +126,7 @@ def _shape(args: argparse.Namespace) -> str:
     return name
 
 
-def _shape_flags(test) -> str:
+def _shape_flags(test: Callable[[InputShape], bool]) -> str:
     """The shapes ``test`` accepts, as flags: "--converted, --value or --numerator/--denominator"."""
     flags = ["/".join(role.flag for role in declared.roles) for declared in INPUT_SHAPES.values() if test(declared)]
     return f"{', '.join(flags[:-1])} or {flags[-1]}" if len(flags) > 1 else "".join(flags)
