@@ -85,13 +85,14 @@ class Claim:
 class MetricKindSpec:
     """Everything about a metric kind that is not arithmetic.
 
-    statistic: its class (``from_dict`` / ``empty``). extras: numbers of an arm shown besides its value (kept even
+    statistic: its class (``from_dict``; ``from_sums`` when it is one value per unit). extras: numbers of an arm shown besides its value (kept even
     when the value is undefined). spread: the value's interval (and ``sd``) at a level. json_fields: (JSON key,
     ``VariantSummary`` attribute, is a count) in order, before "ci". columns: the variant table's own columns;
     difference_format: how the absolute difference is shown. claim: a winner's sentence. units_needed: units per
     arm to detect a planned relative lift (None when unknown). readable / invalid: what an ignored row lacked and
     what makes an arm unusable. no_spread: why an arm has no spread. successes: what a unit's success is called,
-    when there are too few of them to trust (a guardrail). bayesian: the exact Beta panel applies. value_label,
+    when there are too few of them to trust (a guardrail). bayesian: the exact Beta panel applies. zero_one: a 0/1
+    outcome per unit (a unit's rows combine by their maximum; no capping). value_label,
     chart_title: what its value is called (the metric's own name when ``named_by_metric`` and known);
     value_format / chart_format: how values are shown (a ``display.FORMATS`` name; a d3 format).
     takes_metric_format: a campaign metric's own format (a currency for CPA) shows its values. method_note: a
