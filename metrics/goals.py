@@ -38,6 +38,14 @@ How a goal is measured depends on the kind of metric:
   like everywhere else). The "pace" is the KPI value the remaining days must achieve
   for the whole period to land on the target (when the KPI is a plain ratio).
 
+A KPI goal is measured on the rows that report every measure the KPI needs (coverage-matched,
+SPEC §4; `kpis.rows_reporting`): its current value is the one `summarize` gives, and its totals,
+recent averages, projection and chart are sums over those same rows — a file without conversions
+adds nothing to a CPA goal. `GoalProgress.coverage` is the share of the scope's rows the value rests
+on and `based_on` says which part ("based on 1 of 2 files") when it is not all of them. A money goal
+(spend, revenue, CPA, ROAS, …) whose scope mixes currencies is not measured: its status is `no_data`
+with a note naming the currencies and the fix (set the files' currencies or convert with rates).
+
 "Today" is the last day of data in scope (never the wall clock: exports describe the
 past), capped at the deadline. Status rule (`status_for`, tolerance 10 %):
 
@@ -67,6 +75,7 @@ from typing import Literal
 
 import polars as pl
 
+from metrics import currency as money
 from metrics import display, kpis
 from metrics.bounded import GOALS_LIMITS, BoundedJsonError
 from metrics.schema import COLUMN_BY_NAME, MEASURES
@@ -310,7 +319,10 @@ class GoalProgress:
     - `as_of`: the last day of data counted; `start`: the first day counted;
     - `target`: the value to reach (the goal's own target, or for a relative goal its base ×
       (1 + change)); `base`: the value a relative goal grows from; `note`: why a goal has no
-      status, in one sentence, when the data alone does not say it.
+      status, in one sentence, when the data alone does not say it;
+    - `currency`: the ISO code of the scope's money (null when unknown or there is none);
+    - `coverage`: for a KPI, the share of the scope's rows it is based on (1.0 = all of them);
+      `based_on`: that in words when below 1 ("based on 1 of 2 files").
     """
 
     goal: Goal
@@ -326,6 +338,9 @@ class GoalProgress:
     target: float | None = None
     base: float | None = None
     note: str | None = None
+    currency: str | None = None
+    coverage: float | None = None
+    based_on: str | None = None
 
     @property
     def status_label(self) -> str:
@@ -410,11 +425,13 @@ def _kpi_of(totals: Mapping[str, float | None], metric: str, extra_costs: float,
 
 @dataclass(frozen=True)
 class _Window:
-    daily: pl.DataFrame  # summarize(grain="day") in scope, from start to as_of
-    totals: dict  # summarize totals over [start, as_of]
+    daily: pl.DataFrame  # summarize(grain="day") of the measured rows in scope, from start to as_of
+    totals: dict  # summarize totals of the measured rows over [start, as_of]
     start: date
     as_of: date
     recent_from: date
+    coverage: float | None  # the metric's coverage over all the scope's rows (KPIs only)
+    currency: str | None  # the money currency of all the scope's rows
 
     @property
     def recent_days(self) -> int:
@@ -424,9 +441,33 @@ class _Window:
         return self.daily.filter(pl.col("date") >= self.recent_from)
 
 
+def _measured_rows(metric: str, frame, weights) -> pl.LazyFrame:
+    """The rows a goal on `metric` adds up: for a KPI those reporting every measure it needs (its
+    numerator and denominator come from the same rows), for a measure all of them."""
+    found = kpis.KPI_BY_NAME.get(metric)
+    needs = found.measures(weights=weights)[0] if found is not None else ()
+    return kpis.rows_reporting(frame, needs)
+
+
+def mixed_money_note(goal: Goal, frame: pl.DataFrame | pl.LazyFrame) -> str | None:
+    """Why a money goal cannot be measured when its scope's money is in several currencies (an unknown
+    one counts as its own, SPEC §4), in one sentence; None when it can."""
+    if not kpis.is_money(goal.metric):
+        return None
+    scoped = kpis.apply_filters(frame.lazy(), date_from=goal.start, date_to=goal.deadline,
+                                filters=goal.filters() or None)
+    mix = money.money_currencies(scoped)
+    if mix.get_column("currency").n_unique() < 2:
+        return None
+    return (f"{metric_label(goal.metric)} cannot be measured for this goal: the money in its scope is in more than "
+            f"one currency — {money.describe_mix(mix)} — and amounts in different currencies are never added up. "
+            "Set each file's currency, or convert to one reporting currency with rates, on the Data page.")
+
+
 def _window(goal: Goal, frame, as_of: date | None, extra_costs: float, weights) -> _Window | None:
     options = dict(filters=goal.filters() or None, extra_costs=extra_costs, weights=weights)
-    daily = kpis.summarize(frame, (), grain="day", date_from=goal.start, date_to=goal.deadline, **options)
+    measured = _measured_rows(goal.metric, frame, weights)
+    daily = kpis.summarize(measured, (), grain="day", date_from=goal.start, date_to=goal.deadline, **options)
     daily = daily.filter(pl.col("date").is_not_null())
     if daily.is_empty():
         return None
@@ -436,9 +477,25 @@ def _window(goal: Goal, frame, as_of: date | None, extra_costs: float, weights) 
     daily = daily.filter(pl.col("date") <= as_of)
     if daily.is_empty() or as_of < start:
         return None
-    totals = kpis.summarize(frame, (), date_from=start, date_to=as_of, **options).row(0, named=True)
+    totals = kpis.summarize(measured, (), date_from=start, date_to=as_of, **options).row(0, named=True)
+    # Coverage and currency describe all the scope's rows, not only the measured ones.
+    overall = kpis.summarize(frame, (), date_from=start, date_to=as_of, **options).row(0, named=True)
     recent_from = max(start, as_of - timedelta(days=RECENT_DAYS - 1))
-    return _Window(daily=daily, totals=totals, start=start, as_of=as_of, recent_from=recent_from)
+    return _Window(daily=daily, totals=totals, start=start, as_of=as_of, recent_from=recent_from,
+                   coverage=overall.get(kpis.coverage_name(goal.metric)), currency=overall.get("currency"))
+
+
+def _based_on(goal: Goal, window: _Window, frame, extra_costs: float, weights) -> str | None:
+    """'based on 1 of 2 files' (or platforms, or a share of the rows) when the goal's KPI rests on part of
+    its scope's rows; None when on all of them."""
+    if window.coverage is None or window.coverage >= 1:
+        return None
+    columns = frame.lazy().collect_schema().names()
+    options = dict(date_from=window.start, date_to=window.as_of, filters=goal.filters() or None,
+                   extra_costs=extra_costs, weights=weights)
+    breakdowns = [(key, noun, kpis.summarize(frame, (key,), **options))
+                  for key, noun in (("source_file", "files"), ("platform", "platforms")) if key in columns]
+    return kpis.coverage_basis(goal.metric, window.coverage, breakdowns)
 
 
 def evaluate(
@@ -455,6 +512,8 @@ def evaluate(
     Never raises for missing data: it returns status `no_data`.
     """
     goal = goal if isinstance(goal, Goal) else Goal.from_dict(goal)
+    if refused := mixed_money_note(goal, frame):
+        return GoalProgress(goal=goal, status="no_data", target=goal.target, note=refused, currency=kpis.MIXED)
     if goal.recurrence == "monthly":
         months = monthly_progress(goal, frame, as_of=as_of, extra_costs=extra_costs, weights=weights)
         if not months:
@@ -514,6 +573,8 @@ def evaluate(
         goal=goal, status=status, current=current, projection=projection,
         progress=progress_fraction(current, target, lower), pace_needed=pace_needed, pace_recent=pace_recent,
         as_of=window.as_of, start=window.start, days_left=days_left, target=target, base=base,
+        currency=window.currency, coverage=window.coverage,
+        based_on=_based_on(goal, window, frame, extra_costs, weights),
     )
 
 
@@ -570,7 +631,10 @@ def monthly_progress(
 ) -> list[MonthResult]:
     """Each month of a monthly goal judged on its own, oldest first: from the start's month (or the first
     month with data in scope) to the deadline's month, up to the last day of data. A month the data
-    covers to its end is achieved or missed; the running month has a projection to its end."""
+    covers to its end is achieved or missed; the running month has a projection to its end. Empty
+    when there is no data, or for a money goal whose scope mixes currencies (`evaluate` says why)."""
+    if mixed_money_note(goal, frame):
+        return []
     options = dict(filters=goal.filters() or None, extra_costs=extra_costs, weights=weights)
     dates = kpis.summarize(frame, (), grain="day", date_from=goal.start, date_to=goal.deadline,
                            **options).get_column("date").drop_nulls()
@@ -677,7 +741,7 @@ def progress_table(results: Sequence[GoalProgress]) -> pl.DataFrame:
         "base": pl.Float64,
         "current": pl.Float64, "progress": pl.Float64, "projection": pl.Float64, "pace_needed": pl.Float64,
         "pace_recent": pl.Float64, "start": pl.Date, "as_of": pl.Date, "deadline": pl.Date, "days_left": pl.Int64,
-        "status": pl.String,
+        "status": pl.String, "currency": pl.String, "coverage": pl.Float64, "based_on": pl.String, "note": pl.String,
     }
     rows = []
     for result in results:
@@ -690,6 +754,7 @@ def progress_table(results: Sequence[GoalProgress]) -> pl.DataFrame:
             "current": result.current, "progress": result.progress,
             "projection": result.projection, "pace_needed": result.pace_needed, "pace_recent": result.pace_recent,
             "start": result.start, "as_of": result.as_of, "deadline": goal.deadline, "days_left": result.days_left,
-            "status": result.status_label,
+            "status": result.status_label, "currency": result.currency, "coverage": result.coverage,
+            "based_on": result.based_on, "note": result.note,
         })
     return pl.DataFrame(rows, schema=schema)

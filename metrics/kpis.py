@@ -301,6 +301,16 @@ def coverage_basis(name: str, coverage: float | None, breakdowns: Sequence[tuple
     return f"based on {coverage * 100:.1f} % of the rows"
 
 
+def rows_reporting(frame: pl.DataFrame | pl.LazyFrame, measures: Sequence[str]) -> pl.LazyFrame:
+    """The rows (or partials) of `frame` that report every one of `measures`. Summing a measure over
+    them gives its coverage-matched total for a ratio of those measures: what a projection or a running
+    ratio built from totals (goals, funnel steps) must add up, so it agrees with `summarize`."""
+    lazy = frame.lazy()
+    if not measures:
+        return lazy
+    return lazy.filter(pl.all_horizontal([pl.col(m).is_not_null() for m in measures]))
+
+
 # --- summarize --------------------------------------------------------------------------
 
 

@@ -81,6 +81,18 @@ class ReportFilters:
             return None
         return comparison_range(self.date_from, self.date_to, self.comparison)
 
+    def scope_text(self) -> str:
+        """What a page shows, in one line: '2 – 31 Oct 2026 · compared with 2 Sep – 1 Oct 2026 · all platforms'."""
+        from metrics.display import format_period, platform_label  # display reads the schema; keep this module light
+
+        scope = [format_period(self.date_from, self.date_to) if self.date_from and self.date_to else "All dates"]
+        if compared := self.comparison_dates():
+            scope.append(f"compared with {format_period(*compared)}")
+        scope.append(", ".join(platform_label(p) for p in self.platforms) if self.platforms else "all platforms")
+        if self.campaigns:
+            scope.append(f"{len(self.campaigns)} campaign(s)")
+        return " · ".join(scope)
+
     def within(self, first_day: date, last_day: date) -> ReportFilters:
         """The filters as the app shows them on data from `first_day` to `last_day`: saved dates outside
         it (or none) become the default preset's, and `preset` names the preset the dates are (the saved

@@ -94,6 +94,9 @@ class DataSource(SQLModel, table=True):
     dimensions: list[str] = Field(default_factory=list, sa_type=JSON)
     platforms: list[str] = Field(default_factory=list, sa_type=JSON)
     currencies: list[str] = Field(default_factory=list, sa_type=JSON)
+    # The currency the editor set for the source's money (ISO code) when its files do not say it (or say it
+    # wrongly): applied to its rows when they are loaded, so a newer export of it keeps it.
+    declared_currency: str | None = Field(default=None, max_length=3)
     # The latest file: its name, SHA-256 (hex) and size in bytes, its load report
     # (FileReport.to_dict()) and the column mapping it was read with.
     file_name: str = Field(max_length=255)

@@ -5,7 +5,7 @@ import json
 import polars as pl
 import streamlit as st
 
-from metrics import display, funnel
+from metrics import display, funnel, kpis
 from ui import charts, content_charts, data, filters, report_tables, tiles, widgets
 from ui.router import require_router
 
@@ -48,7 +48,10 @@ if choice != ALL_PLATFORMS:
     scope["platform"] = [choice]
 scope_json = json.dumps(scope, sort_keys=True)
 totals = data.summarize(rows_key, rows, (), filters_json=scope_json, **common).row(0, named=True)
-steps = funnel.funnel_steps(totals)
+# Each step rate over the rows that report both steps (a file of impressions without clicks adds nothing).
+dates = dict(date_from=common["date_from"], date_to=common["date_to"])
+steps = funnel.funnel_steps(totals, pairs=data.step_sums(rows_key, rows, filters_json=scope_json, **dates).row(
+    0, named=True))
 
 # --- the journey -------------------------------------------------------------------------------
 with tiles.grid("funnel", 4):
@@ -92,16 +95,27 @@ journey = steps.select(
                                            return_dtype=pl.String, skip_nulls=False).alias("Of first step"),
 )
 report_tables.dataframe(journey, key="funnel_table")
+if (steps.get_column("step_coverage").drop_nulls() < 1).any():
+    breakdowns = [(key, noun, data.step_sums(rows_key, rows, (key,), filters_json=scope_json, **dates))
+                  for key, noun in (("source_file", "files"), ("platform", "platforms"))]
+    notes = funnel.step_notes(steps, breakdowns)
+    st.caption(widgets.md_escape(
+        f"Each rate counts only the rows that report both of its steps. {'; '.join(notes)}." if notes else
+        "Each rate counts only the rows that report both of its steps."))
 widgets.download_table(
-    steps.select("label", "value", "previous_step", "step_rate", "drop_off", "drop_off_rate", "rate_from_first"),
+    steps.select("label", "value", "previous_step", "step_rate", "step_coverage", "drop_off", "drop_off_rate",
+                 "rate_from_first"),
     "funnel", key="funnel_download",
 )
 
 if choice == ALL_PLATFORMS and len(platforms) > 1:
     # Folded: a detail of a long page (clients read it on phones).
     with st.expander("Step rates by platform", icon=":material/table_rows:"):
-        st.caption("Each rate is the fraction of the platform's previous reported step.")
-        per_platform = funnel.funnel_by_group(by_platform, "platform")
+        st.caption("Each rate is the fraction of the platform's previous reported step, over the rows that report "
+                   "both steps.")
+        per_platform = funnel.funnel_by_group(
+            by_platform, "platform",
+            pairs=data.step_sums(rows_key, rows, ("platform",), filters_json=bar.filters_json(), **dates))
         report_tables.show_table(
             per_platform, key="funnel_platforms", file_name="funnel_by_platform", currency=currency,
             labels={"clicks_rate": "Clicks / impressions", "leads_rate": "Leads / clicks",
@@ -128,7 +142,17 @@ else:
         content_charts.stage_bars(stages, metric=metric, label=report_tables.label_of(metric), currency=currency),
         key="funnel_stages", name="funnel_stages", title=f"{report_tables.label_of(metric)} by funnel stage",
     )
+    # A KPI resting on part of a stage's rows (a file without conversions adds nothing to CPA) shows its coverage.
+    shown = []
+    for column in columns[1:]:
+        shown.append(column)
+        coverage = kpis.coverage_name(column)
+        if coverage in stages.columns and stages.get_column(coverage).drop_nulls().lt(1).any():
+            shown.append(coverage)
+    if len(shown) > len(columns) - 1:
+        st.caption("A coverage column is the share of the stage's rows a KPI is based on: only the rows that report "
+                   "every measure it needs count.")
     report_tables.show_table(
-        stages.select(pl.col("funnel_stage").fill_null(funnel.NO_STAGE), *columns[1:]),
+        stages.select(pl.col("funnel_stage").fill_null(funnel.NO_STAGE), *shown),
         key="funnel_stage_table", file_name="funnel_stages", currency=currency,
     )

@@ -152,9 +152,14 @@ if editable:
                                  index=list(RECURRENCES).index(editing.recurrence if editing else "none"),
                                  key=f"goal_recurrence_{picked}",
                                  help="Every month: the same target each calendar month, each month judged.")
-        now, now_from, now_to = where_it_stands(dataset.key, dataset.frame, metric, scope, extra_costs, weights_json)
+        now, now_from, now_to = where_it_stands(*data.report_frame(dataset), metric, scope, extra_costs, weights_json)
         if now is None:
-            st.caption(f"{goal_math.metric_label(metric)} has no data in this scope yet.")
+            # Money in several currencies is never added up: say so, not "no data".
+            mixed = goal_math.mixed_money_note(goal_math.Goal(metric=metric, target=0.0, deadline=date.max,
+                                                              scope=scope[0], scope_value=scope[1]),
+                                               data.report_frame(dataset)[1])
+            st.caption(widgets.md_escape(mixed) if mixed else
+                       f"{goal_math.metric_label(metric)} has no data in this scope yet.")
         elif goal_math.metric_kind(metric) == "level":
             st.info(f"Now: **{widgets.md_escape(fmt(metric, now))}** on {display.format_date(now_to)} "
                     f"({widgets.md_escape(scope_text(scope))}).", icon=":material/my_location:")
@@ -277,14 +282,16 @@ goal_table = pl.DataFrame(
             "Progress": None if r.progress is None else r.progress * 100,
             "Projection at deadline": fmt(r.goal.metric, r.projection),
             "Needed from now": needed_text(r),
-            "Deadline": r.goal.deadline, "Days left": r.days_left,
+            "Deadline": r.goal.deadline, "Days left": r.days_left, "Based on": r.based_on,
         }
         for r in results
     ],
     schema={"Goal": pl.String, "Scope": pl.String, "Status": pl.String, "Target": pl.String, "Current": pl.String,
             "Progress": pl.Float64, "Projection at deadline": pl.String, "Needed from now": pl.String, "Deadline": pl.Date,
-            "Days left": pl.Int64},
+            "Days left": pl.Int64, "Based on": pl.String},
 )
+if goal_table.get_column("Based on").null_count() == goal_table.height:
+    goal_table = goal_table.drop("Based on")  # every goal rests on all of its rows
 report_tables.dataframe(
     goal_table, key="goals_table",
     column_config={"Progress": st.column_config.ProgressColumn("Progress", min_value=0.0, max_value=100.0,
@@ -311,6 +318,10 @@ for index, result in enumerate(results):
                     text=widgets.md_escape(f"{fmt(goal.metric, result.current)} of {fmt(goal.metric, target_value)} "
                                            f"({display.format_value(result.progress or 0.0, 'percent')})"))
         lines = [f"Measured {display.format_period(result.start, result.as_of)}."]
+        if result.based_on:
+            # A KPI resting on part of the scope (a file without conversions adds nothing to CPA) says so.
+            lines.append(f"{goal_math.metric_label(goal.metric)} is {result.based_on}: only the rows that report "
+                         "every measure it needs count.")
         if result.base is not None:
             lines.append(f"Started from {fmt(goal.metric, result.base)}.")
         if result.status == "achieved" and result.days_left:

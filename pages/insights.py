@@ -57,13 +57,7 @@ workspace_id = current_workspace_id()
 editable = viewer.is_editor and not notes.saved and workspace_id is not None
 period_text = display.format_period(flt.date_from, flt.date_to) if flt.date_from and flt.date_to else None
 
-scope = [period_text or "All dates"]
-if compared := flt.comparison_dates():
-    scope.append(f"compared with {display.format_period(*compared)}")
-scope.append(", ".join(display.platform_label(p) for p in flt.platforms) if flt.platforms else "all platforms")
-if flt.campaigns:
-    scope.append(f"{len(flt.campaigns)} campaign(s)")
-st.caption(" · ".join(scope))
+st.caption(flt.scope_text())
 if notes.saved and viewer.is_editor:
     st.info("This snapshot keeps the budgets and annotations it was saved with, so its client link never changes. "
             "Edit the workspace's own on its live data (the Data page shows it).", icon=":material/lock:")
@@ -99,10 +93,10 @@ with drivers_tab:
         else:
             for change in changes:
                 st.markdown(f"- {widgets.md_escape(change.sentence)}")
-            first = changes[0]
-            if first.rows_used < first.rows_total:
-                st.caption(f"Each KPI counts only the rows that report every measure its factors use "
-                           f"({first.rows_used:,} of {first.rows_total:,} rows for {first.total.label}).")
+            partial = [f"{c.total.label} is {c.based_on}" for c in changes if c.based_on]
+            if partial:
+                st.caption(widgets.md_escape(f"Each KPI counts only the rows that report every measure its factors "
+                                             f"use: {'; '.join(partial)}."))
             explained = {c.kpi: c for c in changes if c.total.explained}
             if explained:
                 kpi = st.segmented_control("Explain", list(explained), format_func=display.label, key=INS_KPI,

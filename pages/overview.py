@@ -30,19 +30,13 @@ frame_key, frame = data.dashboard_frame(dataset)
 
 
 # --- what is shown ------------------------------------------------------------------------
-scope = [display.format_period(flt.date_from, flt.date_to)]
 period = None
 days = None
 compare = flt.comparison
 if flt.date_from and flt.date_to:
     days = (flt.date_to - flt.date_from).days + 1
     period = narrative.period_phrase(compare, days)
-    if compared := flt.comparison_dates():
-        scope.append(f"compared with {display.format_period(*compared)}")
-scope.append(", ".join(display.platform_label(p) for p in flt.platforms) if flt.platforms else "all platforms")
-if flt.campaigns:
-    scope.append(f"{len(flt.campaigns)} campaign(s)")
-st.caption(" · ".join(scope))
+st.caption(flt.scope_text())
 
 total_frame = data.summarize(frame_key, frame, (), compare=compare if period else None, **common)
 total = total_frame.row(0, named=True)
@@ -69,6 +63,9 @@ with st.container(border=True):
     driver = insights.headline_driver(dataset, flt) if period else None
     if driver is not None:
         st.markdown(widgets.md_escape(driver.sentence))
+        if driver.based_on:
+            st.caption(widgets.md_escape(f"{driver.total.label} is {driver.based_on}: only the rows that report "
+                                         "every measure of its factors count."))
         st.page_link("pages/insights.py", label="Why KPIs moved, budget pacing, anomalies and forecasts",
                      icon=":material/troubleshoot:")
 

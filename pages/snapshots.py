@@ -30,6 +30,7 @@ from ui.state import (
     SNAP_RENAME_NAME,
     SNAP_SELECTED,
     SNAP_TAB,
+    ask_to_confirm,
     current_viewer,
     get_dataset,
     keyed,
@@ -123,13 +124,6 @@ def _rename(snapshot_id: int) -> None:
                 client_label=st.session_state.get(keyed(SNAP_RENAME_CLIENT, snapshot_id)) or None)
     if not outcome.failed:
         _notify("Snapshot renamed.")
-
-
-def _ask_delete(snapshot_id: int | None) -> None:
-    if snapshot_id is None:
-        st.session_state.pop(SNAP_CONFIRM_DELETE, None)
-    else:
-        st.session_state[SNAP_CONFIRM_DELETE] = snapshot_id
 
 
 def _delete(snapshot_id: int) -> None:
@@ -304,10 +298,11 @@ with manage:
         confirm = st.container(horizontal=True)
         confirm.button("Delete for good", type="primary", key="snapshot_delete_confirm", on_click=_delete,
                    args=(selected_id,))
-        confirm.button("Cancel", key="snapshot_delete_cancel", on_click=_ask_delete, args=(None,))
+        confirm.button("Cancel", key="snapshot_delete_cancel",
+                       on_click=ask_to_confirm, args=(SNAP_CONFIRM_DELETE, None))
     else:
-        st.button("Delete…", icon=":material/delete:", key="snapshot_delete", on_click=_ask_delete,
-                  args=(selected_id,))
+        st.button("Delete…", icon=":material/delete:", key="snapshot_delete", on_click=ask_to_confirm,
+                  args=(SNAP_CONFIRM_DELETE, selected_id))
 
 with share:
     new_link = st.session_state.get(SNAP_NEW_LINK)

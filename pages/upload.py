@@ -13,6 +13,8 @@ from ui.errors import user_errors
 from ui.persistence import session_scope
 from ui.router import require_router
 from ui.state import (
+    CURRENCY_FILE,
+    CURRENCY_SOURCE,
     DATA_NOTICE,
     MAPPING_EDITOR,
     MAPPING_FIX_SOURCE,
@@ -27,6 +29,7 @@ from ui.state import (
     UPLOAD_TARGET,
     UPLOAD_WIDGET,
     WS_SETTINGS_OPEN,
+    ask_to_confirm,
     get_dataset,
     keyed,
     kpi_settings,
@@ -124,13 +127,6 @@ def _set_enabled(source_id: int, enabled: bool) -> None:
         session.show_sources()
         _notify("Source enabled: its rows are in the report again." if enabled
                 else "Source disabled: it stays stored but its rows are left out of the report.")
-
-
-def _ask_delete(source_id: int | None) -> None:
-    if source_id is None:
-        st.session_state.pop(SOURCE_CONFIRM_DELETE, None)
-    else:
-        st.session_state[SOURCE_CONFIRM_DELETE] = source_id
 
 
 def _delete_source(source_id: int) -> None:
@@ -240,7 +236,10 @@ for index, upload in enumerate(last.files if last else ()):
         if report.masked_cells:
             details.append(f"{report.masked_cells:,} masked cells (like <5) read as empty")
         st.caption(" · ".join(widgets.md_escape(d) for d in details))
-        if dataset is not None:
+        stored_in = by_id.get(upload.outcome.source_id) if upload.outcome is not None else None
+        if stored_in is not None:  # the source keeps the currency, for a reload and its newer exports
+            sources.source_currency_select(stored_in, widget_key=keyed(CURRENCY_FILE, report.name))
+        elif dataset is not None:
             currency.file_currency_select(dataset, report)
         widgets.issue_panel(report.issues)
         if report.value_guesses:
@@ -343,7 +342,8 @@ else:
                 "Dates": [_dates(s) for s in stored_sources],
                 "Rows": [s.row_count for s in stored_sources],
                 "Platforms": [", ".join(display.platform_label(p) for p in s.platforms) for s in stored_sources],
-                "Currency": [", ".join(s.currencies) or "not given" for s in stored_sources],
+                "Currency": [f"{s.declared_currency} (set by you)" if s.declared_currency
+                             else ", ".join(s.currencies) or "not given" for s in stored_sources],
                 "Export": [family_label(s.family) for s in stored_sources],
                 "Updated": [display.format_timestamp(s.updated_at) for s in stored_sources],
                 "Files": [len(s.files or []) for s in stored_sources],
@@ -367,6 +367,7 @@ else:
             name_col, go_col = st.columns([4, 1], vertical_alignment="bottom")
             name_col.text_input("Name", value=selected.name, max_chars=200, key=keyed(SOURCE_RENAME, selected_id))
             go_col.form_submit_button("Rename", on_click=_rename_source, args=(selected_id,))
+        sources.source_currency_select(selected, widget_key=keyed(CURRENCY_SOURCE, selected_id))
         actions = st.container(horizontal=True)
         if selected.enabled:
             actions.button("Leave out of the report", icon=":material/visibility_off:", key="source_disable",
@@ -382,10 +383,11 @@ else:
             confirm = st.container(horizontal=True)
             confirm.button("Delete for good", type="primary", key="source_delete_confirm", on_click=_delete_source,
                            args=(selected_id,))
-            confirm.button("Cancel", key="source_delete_cancel", on_click=_ask_delete, args=(None,))
+            confirm.button("Cancel", key="source_delete_cancel",
+                           on_click=ask_to_confirm, args=(SOURCE_CONFIRM_DELETE, None))
         else:
-            actions.button("Delete…", icon=":material/delete:", key="source_delete", on_click=_ask_delete,
-                           args=(selected_id,))
+            actions.button("Delete…", icon=":material/delete:", key="source_delete", on_click=ask_to_confirm,
+                           args=(SOURCE_CONFIRM_DELETE, selected_id))
         stored_report = {}
         with user_errors("What was read from this source could not be shown", show=st.caption):
             with session_scope() as db:

@@ -205,6 +205,11 @@ def update_schedule(
         if clean.to_dict() != schedule.cadence:
             schedule.cadence = clean.to_dict()
             schedule.next_due_at, schedule.retry_at, schedule.attempts = next_due(clean, now), None, 0
+    return _save_edit(session, schedule, now)
+
+
+def _save_edit(session: Session, schedule: DeliverySchedule, now: datetime) -> DeliverySchedule:
+    """Store an edit: a new revision, so an outcome recorded for the old one keeps the edited timing."""
     schedule.revision += 1
     schedule.updated_at = now
     session.add(schedule)
@@ -224,11 +229,7 @@ def set_schedule_enabled(*, session: Session, schedule_id: int, enabled: bool, w
         if enabled:
             schedule.next_due_at = next_due(Cadence.from_dict(schedule.cadence), now)
             schedule.retry_at, schedule.attempts = None, 0
-        schedule.revision += 1
-        schedule.updated_at = now
-        session.add(schedule)
-        session.commit()
-        session.refresh(schedule)
+        _save_edit(session, schedule, now)
     return schedule
 
 

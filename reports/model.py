@@ -295,9 +295,9 @@ def build_report(
     colour = branding.accent
     sections = [
         _trend_section(rolled, total, common, options.grain, currency, colour),
-        _platform_section(by_platform, compare, currency),
+        _platform_section(rolled, by_platform, common, compare, currency),
         _campaign_section(rolled, raw, common, compare, currency, options.max_table_rows, colour),
-        _funnel_section(total, colour),
+        _funnel_section(rolled, total, common, colour),
     ]
     if options.goals:
         sections.append(_goal_section(options.goals, rolled, options, currency, notes))
@@ -424,13 +424,36 @@ def _trend_section(rolled: pl.DataFrame, total: Mapping[str, Any], common: dict,
     return Section("Trend", tuple(blocks))
 
 
-def _platform_section(by_platform: pl.DataFrame, compare: ComparePeriod | None, currency: str | None) -> Section:
+def _partly_based(rolled: pl.DataFrame, groups: pl.DataFrame, key: str, names: Sequence[str], common: dict,
+                  shown_as=str) -> str | None:
+    """'Based on part of the data: Facebook — Engagement rate (based on 1 of 2 files).' for the rows of `groups`
+    (a summary by `key`) whose shown KPIs rest on part of their rows, as the Platforms page says it."""
+    kpi_names = [n for n in names if coverage_name(n) in groups.columns]
+    partial = groups.filter(pl.any_horizontal([pl.col(coverage_name(n)) < 1 for n in kpi_names])) \
+        if kpi_names else groups.clear()
+    if partial.is_empty() or "source_file" not in rolled.columns:
+        return None
+    per_file = summarize(rolled, (key, "source_file"), **common)
+    parts = []
+    for row in partial.iter_rows(named=True):
+        files = [("source_file", "files", per_file.filter(pl.col(key).eq_missing(row[key])))]
+        said = [f"{label(n)} ({basis})" for n in kpi_names if row.get(n) is not None
+                and (basis := coverage_basis(n, row.get(coverage_name(n)), files))]
+        if said:
+            parts.append(f"{shown_as(row[key])} — {', '.join(said)}")
+    return f"Based on part of the data: {'; '.join(parts)}." if parts else None
+
+
+def _platform_section(rolled: pl.DataFrame, by_platform: pl.DataFrame, common: dict, compare: ComparePeriod | None,
+                      currency: str | None) -> Section:
     table_frame = _by_spend(by_platform, "platform").with_columns(
         pl.col("platform").map_elements(platform_label, return_dtype=pl.String, skip_nulls=False))
     names = _number_columns(table_frame, PLATFORM_COLUMNS, compare)
-    note = "Every KPI is a ratio of the platform's totals."
+    note = "Every KPI is a ratio of the platform's totals, over the rows that report every measure it needs."
     if "reach" in names:
         note += " Reach is summed over rows, an upper bound of the people reached."
+    if partly := _partly_based(rolled, by_platform, "platform", names, common, shown_as=platform_label):
+        note += " " + partly
     blocks: list[Block] = [_table("Every platform", table_frame, "platform", "Platform", names, currency, note)]
     if _present(by_platform, ["share_of_spend", "share_of_conversions"]):
         blocks.append(Chart("Share of spend vs conversions", charts.shares(by_platform),
@@ -457,8 +480,10 @@ def _campaign_section(rolled: pl.DataFrame, raw: pl.DataFrame, common: dict, com
         blocks.append(Chart(f"Top {top.height} campaigns by spend", charts.ranked_bars(
             top, category="campaign", metric="spend", title="Campaign", currency=currency, colour=colour)))
     shown, note = _limited(campaigns, limit, "campaigns")
-    blocks.append(_table("Every campaign", shown, "campaign", "Campaign",
-                         _number_columns(campaigns, CAMPAIGN_COLUMNS, compare), currency, note))
+    names = _number_columns(campaigns, CAMPAIGN_COLUMNS, compare)
+    if partly := _partly_based(rolled, shown, "campaign", names, common):
+        note = f"{note} {partly}" if note else partly
+    blocks.append(_table("Every campaign", shown, "campaign", "Campaign", names, currency, note))
     if "content_format" in raw.columns and raw.get_column("content_format").null_count() < raw.height:
         formats = summarize(raw, ("content_format",), **common).filter(pl.col("content_format").is_not_null())
         if not formats.is_empty():
@@ -468,8 +493,9 @@ def _campaign_section(rolled: pl.DataFrame, raw: pl.DataFrame, common: dict, com
     return Section("Campaigns and content", tuple(blocks))
 
 
-def _funnel_section(total: Mapping[str, Any], colour: str) -> Section:
-    steps = funnel.funnel_steps(total)
+def _funnel_section(rolled: pl.DataFrame, total: Mapping[str, Any], common: dict, colour: str) -> Section:
+    scope = dict(date_from=common["date_from"], date_to=common["date_to"], filters=common["filters"])
+    steps = funnel.funnel_steps(total, pairs=funnel.step_sums(rolled, **scope).row(0, named=True))
     reported = steps.filter(pl.col("reported"))
     if reported.height < 2:
         return Section("Funnel", ())
@@ -480,14 +506,19 @@ def _funnel_section(total: Mapping[str, Any], colour: str) -> Section:
     )
     table = Table("Funnel steps", (Column("Step", numeric=False), Column("Count"), Column("Of previous step"),
                                    Column("Of first step")), rows,
-                  note="Each step's rate is a fraction of the last reported step before it; a step the data does "
-                       "not report is shown as not reported, never as zero.")
+                  note=" ".join([
+                      "Each step's rate is a fraction of the last reported step before it, over the rows that report "
+                      "both; a step the data does not report is shown as not reported, never as zero.",
+                      *(f"{n}." for n in funnel.step_notes(steps, [
+                          ("source_file", "files", funnel.step_sums(rolled, ("source_file",), **scope)),
+                          ("platform", "platforms", funnel.step_sums(rolled, ("platform",), **scope))]))]))
     return Section("Funnel", (Chart("From impressions to conversions", charts.funnel(steps, colour=colour)), table))
 
 
 def _goal_section(raw_goals: Sequence[Mapping[str, Any]], rolled: pl.DataFrame, options: ReportOptions,
                   currency: str | None, notes: list[str]) -> Section:
     rows = []
+    said: list[str] = []  # what a goal's value rests on, or why it has none
     unreadable = 0
     for raw in raw_goals:
         try:
@@ -503,6 +534,11 @@ def _goal_section(raw_goals: Sequence[Mapping[str, Any]], rolled: pl.DataFrame, 
             format_metric(goal.metric, result.current, currency), format_value(result.progress, "percent"),
             format_metric(goal.metric, result.projection, currency), format_date(goal.deadline),
         ))
+        if result.note:
+            said.append(f"{goal.title}: {result.note}")
+        elif result.based_on:
+            said.append(f"{goal.title}: {label(goal.metric)} is {result.based_on} (the rows that report every "
+                        "measure it needs).")
     if unreadable:
         notes.append(f"{unreadable} saved goal{'s' if unreadable != 1 else ''} could not be read and "
                      f"{'are' if unreadable != 1 else 'is'} not shown.")
@@ -511,9 +547,10 @@ def _goal_section(raw_goals: Sequence[Mapping[str, Any]], rolled: pl.DataFrame, 
     columns = (Column("Goal", numeric=False), Column("Scope", numeric=False), Column("Status", numeric=False),
                Column("Target"), Column("Current"), Column("Progress"), Column("Projection at deadline"),
                Column("Deadline", numeric=False))
-    return Section("Goals", (Table("Goal status", columns, tuple(rows), note=(
+    return Section("Goals", (Table("Goal status", columns, tuple(rows), note=" ".join((
         "Each goal is measured over its own period (its start, or the first day of data, to the last day of "
-        "data); the report's filters do not apply. Projections extend the last 14 days to the deadline.")),))
+        "data); the report's filters do not apply. Projections extend the last 14 days to the deadline.",
+        *said))),))
 
 
 # --- insights ---------------------------------------------------------------------------------------------
@@ -529,6 +566,11 @@ def insights_section(frame: pl.DataFrame, options: ReportOptions, *, date_from: 
         changes = explain_changes(frame, date_from=date_from, date_to=date_to, compare=compare, filters=filters,
                                   kpi_names=explainable_kpis(frame))
         blocks.extend(Paragraph(change.sentence) for change in changes)
+        # As on the Insights page: which KPIs were explained from part of the rows.
+        partial = [f"{change.total.label} is {change.based_on}" for change in changes if change.based_on]
+        if partial:
+            notes.append(f"Each KPI's change counts only the rows that report every measure its factors use: "
+                         f"{'; '.join(partial)}.")
     budgets, unreadable_budgets = read_budgets(options.budgets)
     if budgets:
         rows = tables.pacing_rows(pace_budgets(frame, budgets))

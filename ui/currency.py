@@ -42,7 +42,8 @@ _SOURCES = {"column": "from its currency column", "header": "from a column heade
             "values": "from the currency signs of its amounts", "family": "the currency this export always uses"}
 
 
-def _codes(extra=()) -> list[str]:
+def currency_choices(extra=()) -> list[str]:
+    """The codes a currency select offers: the bundled ECB history's, a few more, and `extra` (those in the data)."""
     return sorted({*currency.bundled_currencies(), *_MORE_CODES, *(c for c in extra if c)})
 
 
@@ -74,7 +75,7 @@ def file_currency_select(dataset: Dataset, report) -> None:
         "Not stated in the file")
     widget_key = keyed(CURRENCY_FILE, report.name)
     chosen = currency_settings().file_currencies.get(report.name, AS_LOADED)
-    options = [AS_LOADED, *_codes([loaded, chosen])]
+    options = [AS_LOADED, *currency_choices([loaded, chosen])]
     # The settings decide what the select shows (they may come from a snapshot, after an earlier pick).
     st.session_state[widget_key] = chosen
     st.selectbox(
@@ -151,7 +152,7 @@ def currency_panel(dataset: Dataset) -> None:
 
     first, last = data.date_bounds(dataset.key, dataset.frame)
     with st.form("currency_form"):
-        options = _codes(codes_in_data)
+        options = currency_choices(codes_in_data)
         current = settings.reporting or next((c for c in codes_in_data if c), "USD")
         reporting = st.selectbox(
             "Reporting currency", options, index=options.index(current) if current in options else 0,

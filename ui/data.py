@@ -9,7 +9,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from metrics import currency, demo, kpis
+from metrics import currency, demo, funnel, kpis
 from metrics.currency import CurrencySettings
 from metrics.rollup import daily_rollup
 from ui import memory
@@ -68,6 +68,23 @@ def summarize(
         extra_costs=extra_costs,
         weights=json.loads(weights_json) or None,
     )
+
+
+@memory.release_when_idle
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def step_sums(
+    dataset_key: str,
+    _frame: pl.DataFrame,
+    by: tuple[str, ...] = (),
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    filters_json: str = "{}",
+) -> pl.DataFrame:
+    """`metrics.funnel.step_sums` (each pair of funnel steps over the rows reporting both), cached like
+    `summarize`."""
+    return funnel.step_sums(_frame, list(by), date_from=date_from, date_to=date_to,
+                            filters=json.loads(filters_json) or None)
 
 
 @memory.release_when_idle

@@ -39,6 +39,7 @@ from ui.state import (
     SCHED_WEEKDAY,
     SCHED_WHAT,
     SCHED_ZONE,
+    ask_to_confirm,
     keyed,
 )
 
@@ -123,13 +124,6 @@ def _set_enabled(workspace_id: int, schedule_id: int, enabled: bool) -> None:
     if not outcome.failed:
         _notify("Schedule resumed: it sends from its next moment on." if enabled else
                 "Schedule paused: nothing is sent until you resume it.")
-
-
-def _ask_delete(schedule_id: int | None) -> None:
-    if schedule_id is None:
-        st.session_state.pop(SCHED_CONFIRM_DELETE, None)
-    else:
-        st.session_state[SCHED_CONFIRM_DELETE] = schedule_id
 
 
 def _delete(workspace_id: int, schedule_id: int) -> None:
@@ -280,10 +274,11 @@ def _manage(workspace_id: int, by_id: dict, zone: str, report_of) -> None:
         confirm = st.container(horizontal=True)
         confirm.button("Delete for good", type="primary", key="schedule_delete_confirm", on_click=_delete,
                        args=(workspace_id, chosen))
-        confirm.button("Cancel", key="schedule_delete_cancel", on_click=_ask_delete, args=(None,))
+        confirm.button("Cancel", key="schedule_delete_cancel",
+                       on_click=ask_to_confirm, args=(SCHED_CONFIRM_DELETE, None))
     else:
-        actions.button("Delete…", icon=":material/delete:", key="schedule_delete", on_click=_ask_delete,
-                       args=(chosen,))
+        actions.button("Delete…", icon=":material/delete:", key="schedule_delete", on_click=ask_to_confirm,
+                       args=(SCHED_CONFIRM_DELETE, chosen))
     with st.expander("Edit"):
         with st.form(keyed("schedule_form", chosen), border=False):
             _form(chosen, workspace_zone=zone, schedule=schedule)

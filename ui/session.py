@@ -301,6 +301,15 @@ def _combined_sources(key: str, source_ids: tuple[int, ...]) -> tuple[pl.DataFra
     return pl.concat(frames, how="vertical"), tuple(overlaps)
 
 
+_CURRENCY_PART = ";currencies:"  # in a sources dataset's key: the currencies set for its sources
+
+
+def _same_rows(a: Dataset, b: Dataset) -> bool:
+    """True when two sources datasets differ at most in the currencies set for their sources: the same dates,
+    platforms and campaigns, so the filters still apply."""
+    return _CURRENCY_PART in a.key and a.key.split(_CURRENCY_PART)[0] == b.key.split(_CURRENCY_PART)[0]
+
+
 def sources_dataset(workspace_id: int) -> Dataset | None:
     """The workspace's enabled sources combined, or None when it has none."""
     with session_scope() as db:
@@ -308,7 +317,9 @@ def sources_dataset(workspace_id: int) -> Dataset | None:
     if not sources:
         return None
     ids = tuple(s.id for s in sources)
-    key = "sources:" + content_key(workspace_id, [(s.id, s.frame_sha256) for s in sources])
+    # A currency set for a source changes its rows as loaded, so it is part of their content key.
+    declared = ",".join(f"{s.id}={s.declared_currency}" for s in sources if s.declared_currency)
+    key = "sources:" + content_key(workspace_id, [(s.id, s.frame_sha256) for s in sources]) + _CURRENCY_PART + declared
     frame, overlaps = _combined_sources(key, ids)
     names = {s.id: s.name for s in sources}
     issues = tuple(
@@ -357,7 +368,7 @@ def _editor_dataset() -> Dataset | None:
         st.session_state.pop(DATASET, None)
         return None
     if current is None or current.key != dataset.key:
-        set_dataset(dataset)
+        set_dataset(dataset, filters_restored_by_caller=current is not None and _same_rows(current, dataset))
     return get_dataset()
 
 

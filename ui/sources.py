@@ -14,10 +14,11 @@ import streamlit as st
 from metrics import ingest
 from models import repository
 from models.repository import SourceUpload, StoreOutcome, UploadTarget
-from ui import session
+from ui import session, widgets
+from ui.currency import AS_LOADED, currency_choices
 from ui.errors import user_errors
 from ui.persistence import session_scope
-from ui.state import LAST_UPLOAD, SOURCE_SELECTED
+from ui.state import LAST_UPLOAD, SOURCE_SELECTED, currency_settings, set_currency_settings
 
 
 @dataclass(frozen=True)
@@ -112,3 +113,45 @@ def reread(index: int, mapping: dict[str, str]) -> None:
     st.session_state[LAST_UPLOAD] = replace(last, files=tuple(files))
     if upload.outcome is not None:
         session.show_sources()
+
+
+# --- a stored source's currency ------------------------------------------------------------------------
+
+
+def _set_source_currency(source_id: int, file_names: tuple[str, ...], widget_key: str) -> None:
+    chosen = st.session_state.get(widget_key) or AS_LOADED
+    with user_errors("The currency could not be set") as outcome:
+        with session_scope() as db:
+            repository.set_source_currency(session=db, source_id=source_id, workspace_id=session.current_workspace_id(),
+                                           code=None if chosen == AS_LOADED else chosen)
+    if outcome.failed:
+        return
+    # The source keeps its currency now; a per-file setting of this session would only shadow it.
+    settings = currency_settings()
+    if any(name in settings.file_currencies for name in file_names):
+        set_currency_settings(replace(settings, file_currencies={
+            n: c for n, c in settings.file_currencies.items() if n not in file_names}))
+
+
+def source_currency_select(source, *, widget_key: str) -> None:
+    """The currency of a stored source's money: as its files say, or the one the editor sets. It is kept with
+    the source, so a reload, the same file uploaded again or a newer export of it keeps it."""
+    named = [c for c in source.currencies or [] if c]
+    if len(named) > 1:
+        st.caption(f"Currency: per row ({widgets.md_escape(', '.join(named))}), from the file's currency column.")
+        return
+    loaded = named[0] if named else None
+    as_loaded = f"As in the file: {loaded}" if loaded else "Not stated in the file"
+    chosen = source.declared_currency or AS_LOADED
+    # The stored source decides what the select shows (another session may have set it).
+    st.session_state[widget_key] = chosen
+    st.selectbox(
+        "Currency of its money", [AS_LOADED, *currency_choices([loaded, chosen])], key=widget_key,
+        format_func=lambda code: as_loaded if code == AS_LOADED else code, on_change=_set_source_currency,
+        args=(source.id, tuple(f.get("name", "") for f in source.files or []), widget_key),
+        help="Spend and revenue of this source are in this currency. Set it when its files do not say (amounts are "
+             "then shown without a symbol and never added to another currency) or say wrongly; the source keeps "
+             "it for newer exports.",
+    )
+    if loaded is None and chosen == AS_LOADED:
+        st.caption("Its amounts are shown without a currency symbol until the currency is set.")

@@ -46,6 +46,7 @@ WS_RENAME = "ws_rename"
 WS_CONFIRM_DELETE = "ws_confirm_delete"
 # Data page widgets.
 CURRENCY_FILE = "file_currency"  # keyed per file name
+CURRENCY_SOURCE = "source_currency"  # keyed per stored source id
 CURRENCY_REPORTING = "reporting_currency"
 CURRENCY_CONVERT = "convert_currency"
 CURRENCY_BUNDLED = "rates_bundled"
@@ -135,6 +136,14 @@ PLATFORMS_METRIC = "pf_metric"
 def keyed(prefix: str, item: object) -> str:
     """The session key of a widget repeated per item (a snapshot, a file): `<prefix>_<item>`."""
     return f"{prefix}_{item}"
+
+
+def ask_to_confirm(key: str, item_id: object | None) -> None:
+    """A "Delete…" button's callback: remember which item awaits confirmation under `key` (None: Cancel)."""
+    if item_id is None:
+        st.session_state.pop(key, None)
+    else:
+        st.session_state[key] = item_id
 
 
 Role = Literal["editor", "client", "invalid", "login"]

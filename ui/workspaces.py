@@ -23,6 +23,7 @@ from ui.state import (
     WS_RENAME,
     WS_SWITCHER,
     WS_TIME_ZONE,
+    ask_to_confirm,
     keyed,
 )
 
@@ -59,13 +60,6 @@ def _rename(workspace_id: int) -> None:
                                         name=st.session_state.get(keyed(WS_RENAME, workspace_id), ""))
     if not outcome.failed:
         _note("Workspace renamed.", "success")
-
-
-def _ask_delete(workspace_id: int | None) -> None:
-    if workspace_id is None:
-        st.session_state.pop(WS_CONFIRM_DELETE, None)
-    else:
-        st.session_state[WS_CONFIRM_DELETE] = workspace_id
 
 
 def _delete(workspace_id: int, what: str) -> None:
@@ -116,10 +110,11 @@ def sidebar() -> None:
                 confirm = st.container(horizontal=True)
                 confirm.button("Delete for good", type="primary", key="ws_delete_confirm", on_click=_delete,
                                args=(workspace_id, what))
-                confirm.button("Cancel", key="ws_delete_cancel", on_click=_ask_delete, args=(None,))
+                confirm.button("Cancel", key="ws_delete_cancel",
+                               on_click=ask_to_confirm, args=(WS_CONFIRM_DELETE, None))
             else:
-                st.button("Delete this workspace…", icon=":material/delete:", key="ws_delete", on_click=_ask_delete,
-                          args=(workspace_id,))
+                st.button("Delete this workspace…", icon=":material/delete:", key="ws_delete", on_click=ask_to_confirm,
+                          args=(WS_CONFIRM_DELETE, workspace_id))
 
 
 # --- settings panel (Data page) -----------------------------------------------------------------

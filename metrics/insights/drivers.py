@@ -234,6 +234,8 @@ class KpiChange:
     rows_used: int
     rows_total: int
     currency: str | None = None
+    # "based on 1 of 2 files" when only part of the rows report every measure of the KPI's factors.
+    based_on: str | None = None
 
     @property
     def sentence(self) -> str:
@@ -245,6 +247,7 @@ class KpiChange:
             "period": {"from": self.period[0], "to": self.period[1]},
             "previous_period": {"from": self.previous_period[0], "to": self.previous_period[1]},
             "rows_used": self.rows_used, "rows_total": self.rows_total, "currency": self.currency,
+            "based_on": self.based_on,
             "platforms": [{"platform": p, **d.to_dict()} for p, d in self.platforms],
             "mix": self.mix.to_dict(),
             "sentence": self.sentence,
@@ -455,8 +458,22 @@ def explain_changes(
             kpi=kpi, period=(date_from, date_to), previous_period=(prev_from, prev_to), compare=compare,
             total=total, platforms=platforms, mix=mix, rows_used=rows_used, rows_total=rows_total,
             currency=totals["current"].get("currency"),
+            based_on=_based_on(kpi, names, in_periods, rows_used, rows_total),
         ))
     return tuple(changes)
+
+
+def _based_on(kpi: str, names: Sequence[str], rows: pl.LazyFrame, rows_used: int, rows_total: int) -> str | None:
+    """Which part of the rows (of both periods) a KPI's explanation rests on, in `kpis.coverage_basis`'s
+    words; None when all of them."""
+    if not rows_total or rows_used >= rows_total:
+        return None
+    reports_all = pl.all_horizontal([pl.col(n).is_not_null() for n in names])
+    share = (reports_all.sum() / pl.len()).alias(kpis.coverage_name(kpi))
+    columns = rows.collect_schema().names()
+    breakdowns = [(key, noun, rows.group_by(key).agg(share).collect())
+                  for key, noun in (("source_file", "files"), ("platform", "platforms")) if key in columns]
+    return kpis.coverage_basis(kpi, rows_used / rows_total, breakdowns)
 
 
 # --- the sentence --------------------------------------------------------------------------------------------

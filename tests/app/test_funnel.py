@@ -97,3 +97,51 @@ def test_no_match_state(funnel_page):
     at.multiselect(key="flt_campaigns").select("Organic").run()
     assert not at.exception
     assert any("No rows match" in info.value for info in at.info)
+
+
+def test_blended_files_give_matched_step_rates_and_say_so(app):
+    from datetime import date
+
+    from metrics.schema import conform
+
+    # crm.csv reports every step; organic.csv impressions and clicks; leads.csv clicks and leads.
+    rows = [
+        {"source_file": "crm.csv", "platform": "facebook", "impressions": 1000.0, "clicks": 100.0, "leads": 20.0,
+         "conversions": 10.0},
+        {"source_file": "organic.csv", "platform": "instagram", "impressions": 50000.0, "clicks": 500.0},
+        {"source_file": "leads.csv", "platform": "linkedin", "clicks": 400.0, "leads": 200.0},
+    ]
+    frame = conform(pl.DataFrame(rows).with_columns(pl.lit(date(2026, 5, 1)).alias("date")))
+    app.session_state[DATASET] = Dataset(frame=frame, key="test-blended-funnel", label="blended")
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    table = _steps_table(app)
+    assert table["Count"].tolist() == ["51,000", "1,000", "220", "10"]
+    # (100 + 500) / 51,000; (20 + 200) / (100 + 400), not 220 / 1,000; 10 / 20, not 10 / 220.
+    assert table["Of previous step"].tolist()[1:] == ["1.18 %", "44.00 %", "50.00 %"]
+    assert table["Lost"].tolist()[1:] == ["50,400", "280", "10"]
+    [note] = [c.value.replace("\\", "") for c in app.caption if c.value.startswith("Each rate counts only")]
+    assert "Conversions of leads: based on 1 of 3 files" in note
+    assert "Leads of clicks: based on 2 of 3 files" in note
+
+
+def test_a_stage_kpi_on_part_of_its_rows_shows_its_coverage(app):
+    from datetime import date
+
+    from metrics.schema import conform
+
+    rows = [
+        {"source_file": "shop.csv", "funnel_stage": "action", "spend": 100.0, "clicks": 50.0, "conversions": 5.0},
+        {"source_file": "ads.csv", "funnel_stage": "action", "spend": 300.0, "clicks": 100.0},
+    ]
+    frame = conform(pl.DataFrame(rows).with_columns(pl.lit(date(2026, 5, 1)).alias("date")))
+    app.session_state[DATASET] = Dataset(frame=frame, key="test-stage-coverage", label="stages")
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    stages = next(df.value for df in app.dataframe if list(df.value.columns)[0] == "funnel_stage")
+    row = stages.iloc[0]
+    assert row["cpa"] == pytest.approx(20.0)  # 100 / 5: ads.csv's spend adds nothing
+    assert row["cpa_coverage"] == pytest.approx(50.0) and "cvr_coverage" in stages.columns  # shown in percent
+    assert "ctr_coverage" not in stages.columns  # no CTR without impressions

@@ -253,3 +253,25 @@ def test_money_in_two_currencies_is_not_explained_or_paced_as_if_it_were_one():
     sentences = _sentences(at)
     assert sentences[0].startswith("CPA: Money in the previous period is in several currencies")
     assert not any('"part_text"' in chart.proto.spec for chart in at.get("vega_lite_chart"))  # no waterfall
+
+
+def test_a_kpi_explained_from_one_of_two_files_says_so():
+    # ads.csv reports every factor of CPA; crm.csv spend and conversions only (60 days, so the last 30 compare).
+    start = date(2026, 8, 1)
+    rows = []
+    for day in range(60):
+        when = start + timedelta(days=day)
+        rows.append({"date": when, "platform": "facebook", "campaign": "Ads", "source_file": "ads.csv",
+                     "spend": 100.0 + day, "impressions": 10_000.0, "clicks": 200.0, "conversions": 10.0})
+        rows.append({"date": when, "platform": "facebook", "campaign": "CRM", "source_file": "crm.csv",
+                     "spend": 50.0, "conversions": 5.0})
+    from metrics.schema import conform
+
+    at = _app(conform(pl.DataFrame(rows)), key="apptest-blended-drivers")
+    [note] = [_plain(c.value) for c in at.caption if "every measure its factors use" in c.value]
+    assert "CPA is based on 1 of 2 files" in note
+    # The Overview's headline driver says it too.
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception, at.exception
+    assert [_plain(c.value) for c in at.caption if "every measure of its factors" in c.value] == [
+        "CPA is based on 1 of 2 files: only the rows that report every measure of its factors count."]

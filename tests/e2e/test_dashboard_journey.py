@@ -66,7 +66,7 @@ def test_dashboard_journey(app_server, page, tmp_path):
     page.get_by_text("compared with 2 Sep – 1 Oct 2026").wait_for()
     page.wait_for_selector("[data-testid='stMetricDelta']")
     wait_for_app(page)
-    assert page.get_by_text("vs the previous 30 days").first.is_visible()
+    settled(page, page.get_by_text("vs the previous 30 days"))
     assert page.locator("[data-testid='stException']").count() == 0
     overview_png = _full_screenshot(page, "overview")
 

@@ -14,7 +14,7 @@ from metrics.insights.pacing import Budget
 from metrics.report_settings import ReportSettings
 from models import repository
 from models.db import make_engine, upgrade_database
-from tests.e2e.conftest import docs_screenshot, exports_input, screenshot, wait_for_app
+from tests.e2e.conftest import docs_screenshot, exports_input, screenshot, settled, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -79,7 +79,7 @@ def test_the_client_reads_the_sentences_the_editor_reads(app_server, page, brows
     wait_for_app(page)
     docs_screenshot(page, "insights")
     page.get_by_role("tab", name="Budget pacing").click()
-    assert page.get_by_text("keeps the budgets and annotations it was saved with").is_visible()
+    settled(page, page.get_by_text("keeps the budgets and annotations it was saved with"))
     screenshot(page, "insights_editor")
 
     context = browser.new_context(viewport={"width": 1440, "height": 1000})

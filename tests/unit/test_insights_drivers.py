@@ -200,6 +200,26 @@ def test_explain_changes_reads_complete_rows_and_names_the_platform_and_factor()
                          "platforms offset 3.3 points.")
 
 
+def test_a_kpi_explained_from_one_of_two_files_says_so():
+    start = date(2024, 3, 1)
+    rows = []
+    for day in range(14):
+        rows.append({"date": start + timedelta(days=day), "platform": "facebook", "source_file": "ads.csv",
+                     "spend": 100.0, "impressions": 10_000.0, "clicks": 200.0, "conversions": 10.0})
+        # crm.csv reports spend and conversions only: nothing to split CPA's factors with.
+        rows.append({"date": start + timedelta(days=day), "platform": "facebook", "source_file": "crm.csv",
+                     "spend": 50.0, "conversions": 5.0})
+    frame = frame_with(rows)
+    [change] = explain_changes(frame, date_from=date(2024, 3, 8), date_to=date(2024, 3, 14), kpi_names=["cpa"])
+    assert (change.rows_used, change.rows_total) == (14, 28)
+    assert change.based_on == "based on 1 of 2 files"
+    assert change.to_dict()["based_on"] == "based on 1 of 2 files"
+    # Every row reporting every factor: no note.
+    [whole] = explain_changes(frame.filter(pl.col("source_file") == "ads.csv"), date_from=date(2024, 3, 8),
+                              date_to=date(2024, 3, 14), kpi_names=["cpa"])
+    assert whole.based_on is None
+
+
 def test_no_previous_data_gives_a_reason_sentence():
     rows = [{"date": date(2024, 3, 8), "platform": "x", "spend": 10.0, "impressions": 1000.0, "clicks": 10.0,
              "conversions": 1.0}]

@@ -145,3 +145,12 @@ def test_a_preset_and_a_custom_comparison_round_trip():
 def test_unusable_presets_and_comparisons_fall_back(raw, compare, preset):
     filters = ReportFilters.from_dict(raw)
     assert (filters.compare, filters.preset, filters.compare_from) == (compare, preset, None)
+
+
+def test_the_scope_line_says_period_comparison_platforms_and_campaigns():
+    october = ReportFilters(date_from=date(2026, 10, 2), date_to=date(2026, 10, 31), compare="previous")
+    assert october.scope_text() == "2 – 31 Oct 2026 · compared with 2 Sep – 1 Oct 2026 · all platforms"
+    narrowed = ReportFilters(date_from=date(2026, 10, 2), date_to=date(2026, 10, 31), compare=None,
+                             platforms=("google_ads", "facebook"), campaigns=("Spring", "Brand"))
+    assert narrowed.scope_text() == "2 – 31 Oct 2026 · Google Ads, Facebook · 2 campaign(s)"
+    assert ReportFilters(compare=None).scope_text() == "All dates · all platforms"

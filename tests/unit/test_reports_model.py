@@ -160,6 +160,43 @@ def test_goals_are_measured_and_unreadable_ones_are_named():
     assert any("1 saved goal could not be read" in note for note in report.notes)
 
 
+def test_blended_files_funnel_and_goals_say_what_their_rates_rest_on():
+    # shop.csv reports clicks and conversions; ads.csv clicks only (with the same spend currency).
+    rows = []
+    for day in range(14):
+        rows.append({"date": START + timedelta(days=day), "platform": "facebook", "source_file": "shop.csv",
+                     "impressions": 1000.0, "clicks": 50.0, "conversions": 5.0, "spend": 100.0, "currency": "EUR"})
+        rows.append({"date": START + timedelta(days=day), "platform": "google_ads", "source_file": "ads.csv",
+                     "impressions": 3000.0, "clicks": 100.0, "spend": 300.0, "currency": "EUR"})
+    goals = ({"metric": "cpa", "target": 25, "deadline": "2026-06-30", "name": "CPA"},)
+    report = build_report(frame(rows), ReportOptions(goals=goals, compare=None))
+    funnel_table = next(b for s in report.sections if s.title == "Funnel" for b in s.blocks if isinstance(b, Table))
+    # Conversions of clicks over shop.csv only: 70 / 700 = 10 % (not 70 / 2,100).
+    assert funnel_table.rows[3][2] == "10.00 %"
+    assert "Conversions of clicks: based on 1 of 2 files." in funnel_table.note
+    [goal_table] = next(s for s in report.sections if s.title == "Goals").blocks
+    # 1,400 spend / 70 conversions of shop.csv.
+    assert goal_table.rows[0][4] == "€20.00"
+    assert "CPA: CPA is based on 1 of 2 files" in goal_table.note
+
+
+def test_platform_and_campaign_tables_name_the_kpis_resting_on_part_of_their_rows():
+    # meta.csv reports reach, sheet.csv does not: Facebook's engagement rate rests on meta.csv only.
+    rows = []
+    for day in range(3):
+        rows.append({"date": START + timedelta(days=day), "platform": "facebook", "campaign": "Launch",
+                     "source_file": "meta.csv", "impressions": 1000.0, "engagements": 50.0, "reach": 800.0})
+        rows.append({"date": START + timedelta(days=day), "platform": "facebook", "campaign": "Launch",
+                     "source_file": "sheet.csv", "impressions": 500.0, "engagements": 900.0})
+    report = build_report(frame(rows), ReportOptions(compare=None))
+    tables = {b.title: b for s in report.sections for b in s.blocks if isinstance(b, Table)}
+    assert "Facebook — Engagement rate (based on 1 of 2 files)" in tables["Every platform"].note
+    assert "Launch — Engagement rate (based on 1 of 2 files)" in tables["Every campaign"].note
+    # 150 engagements / 2,400 reach of meta.csv, never 2,850 / 2,400.
+    row = dict(zip([c.label for c in tables["Every platform"].columns], tables["Every platform"].rows[0]))
+    assert row["Engagement rate"] == "6.25 %"
+
+
 def test_the_insights_section_explains_kpis_paces_budgets_and_lists_the_periods_annotations():
     budgets = ({"month": "2026-06", "scope": "platform", "scope_value": "facebook", "amount": 300.0, "currency": "EUR"},
                {"month": "June 2026", "amount": "a lot"})
