@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import docs_screenshot, screenshot, wait_for_app
+from tests.e2e.conftest import docs_screenshot, settled, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -20,63 +20,32 @@ def _metric(page, label: str) -> str | None:
     return tile.locator("[data-testid='stMetricValue']").inner_text().strip() if tile.count() else None
 
 
-def _edit(page, grid_box: dict, column: int, row: int, text: str, tile: str, expected: str) -> None:
-    """Type ``text`` into a cell until the tile ``tile`` shows ``expected`` (a commit that lands during a rerun
-    can be dropped by the grid, so the page's own output is the proof the edit arrived)."""
-    for attempt in range(4):
-        if attempt:
-            # The grid already shows ``text`` but the server missed the edit, and the grid sends only changes:
-            # type something else, let that rerun finish completely, then type ``text`` again.
-            before = _metric(page, tile)
-            _type_into_cell(page, grid_box, column, row, text + "1")
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and _metric(page, tile) == before:
-                time.sleep(0.3)
-            wait_for_app(page, 60_000)
-            time.sleep(1.0)
-        _type_into_cell(page, grid_box, column, row, text)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            wait_for_app(page, 60_000)
-            if _metric(page, tile) == expected:
-                return
-            time.sleep(0.5)
-    shot = screenshot(page, "ab_calculator_failure")
-    raise AssertionError(f"{tile} shows {_metric(page, tile)!r}, not {expected!r}, after typing {text} (see {shot})")
-
-
 def _type_into_cell(page, grid_box: dict, column: int, row: int, text: str) -> None:
-    """Select a cell of the data editor (a canvas), open its editor with Enter, replace the value, commit."""
+    """Open the editor of one cell of the data editor (a canvas) with a double click, replace its value, commit
+    with Enter, and wait until the editor has closed (the grid has taken the value)."""
     marker = grid_box["width"] - 3 * COLUMN_WIDTH  # the row-marker column of a dynamic editor
     x = grid_box["x"] + marker + COLUMN_WIDTH * column + COLUMN_WIDTH / 2
     y = grid_box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2
-    overlay = page.locator("textarea.gdg-input, input.gdg-input").first
-    for _ in range(6):  # a click right after a rerun can land before the grid takes focus
-        page.mouse.move(x, y)
-        page.mouse.click(x, y)
-        time.sleep(0.3)
-        page.keyboard.press("Enter")
+    overlay = page.locator("textarea.gdg-input, input.gdg-input")
+    for _ in range(6):
+        page.mouse.dblclick(x, y)
         try:
-            overlay.wait_for(state="visible", timeout=2_000)
-        except Exception:  # playwright's TimeoutError: try once more
+            overlay.first.wait_for(state="visible", timeout=5_000)
+            where = overlay.first.bounding_box(timeout=1_000)
+        except Exception:  # playwright's TimeoutError: the grid had not taken focus yet
             continue
-        # The editor must have opened on this cell, not on the one selected before the click.
-        try:
-            where = overlay.bounding_box(timeout=1_000)
-        except Exception:  # closed again by a rerun that was still running
-            continue
+        # The editor must have opened on this cell.
         if where and where["x"] - 5 <= x <= where["x"] + where["width"] + 5 and \
                 where["y"] - 5 <= y <= where["y"] + where["height"] + 5:
             break
         page.keyboard.press("Escape")
-        time.sleep(0.3)
+        overlay.first.wait_for(state="hidden", timeout=5_000)
     else:
         raise AssertionError(f"could not open the cell editor at column {column}, row {row}")
-    page.keyboard.press("Control+a")
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
-    time.sleep(0.5)
-    wait_for_app(page, 60_000)
+    # fill() focuses the editor's input before it types (keys sent before the input has focus are lost).
+    overlay.first.fill(text)
+    overlay.first.press("Enter")
+    overlay.first.wait_for(state="hidden", timeout=10_000)
 
 
 def test_calculator_in_a_browser(app_server, page):
@@ -88,16 +57,21 @@ def test_calculator_in_a_browser(app_server, page):
     page.goto(f"{server.url}/ab_tests")
     wait_for_app(page, 60_000)
     page.get_by_role("tab", name="Quick calculator").click()
-    page.wait_for_selector("[data-testid='stDataFrame']:visible canvas", timeout=60_000)
-    time.sleep(1)
+    # The example's result is drawn in full first, so the grid is not redrawn under the first edit.
+    settled(page, "[data-testid='stVegaLiteChart']:visible canvas, [data-testid='stVegaLiteChart']:visible svg",
+            timeout=60_000)
+    settled(page, "[data-testid='stDataFrame']:visible canvas")
 
     grid = page.locator("[data-testid='stDataFrame']:visible").first
     box = grid.bounding_box()
-    # The example is A 400/5,000 and B 460/5,000; each edit shows in the rate tiles.
-    _edit(page, box, 1, 0, "10000", "A rate (control)", "4.00 %")
-    _edit(page, box, 1, 1, "10000", "B rate", "4.60 %")
-    _edit(page, box, 2, 0, "1000", "A rate (control)", "10.00 %")
-    _edit(page, box, 2, 1, "1150", "B rate", "11.50 %")
+    # The example is A 400/5,000 and B 460/5,000; each edit reruns the page and shows in a rate tile.
+    for column, row, text, tile, expected in ((1, 0, "10000", "A rate (control)", "4.00 %"),
+                                              (1, 1, "10000", "B rate", "4.60 %"),
+                                              (2, 0, "1000", "A rate (control)", "10.00 %"),
+                                              (2, 1, "1150", "B rate", "11.50 %")):
+        _type_into_cell(page, box, column, row, text)
+        settled(page, page.locator("[data-testid='stMetric']:visible").filter(has_text=tile)
+                .filter(has_text=expected))
 
     verdict = page.locator("[data-testid='stAlertContentSuccess']:visible").first
     verdict.wait_for(timeout=30_000)
