@@ -74,6 +74,7 @@ def test_a_changed_cell_option_or_filter_builds_a_new_chart():
     other_cell = counted_chart(changed_cell, metric="spend")
     fewer_days = counted_chart(daily(days=7), metric="spend")  # another date filter
     other_metric = counted_chart(daily().rename({"spend": "clicks"}), metric="clicks")
+    assert other_metric.to_dict(validate=False)["encoding"]["y"]["field"] == "clicks"
     assert len(CALLS) == 4
     assert 999.0 in spec_values(other_cell) and 999.0 not in spec_values(base)
     assert len(spec_values(fewer_days)) == 7
