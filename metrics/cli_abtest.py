@@ -18,14 +18,17 @@ from __future__ import annotations
 import argparse
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from metrics.abtest.kinds import INPUT_SHAPES, InputShape, kind_spec
 from metrics.cli_common import read_input
 from metrics.errors import InputError, UsageError
 
-# polars, scipy and statsmodels are imported inside the handlers: registering these commands must not slow down
-# every other `python -m metrics` command (statsmodels alone takes seconds to import on a busy machine).
+# polars, scipy and statsmodels are imported inside the handlers (`metrics.abtest.kinds`, read here for the shapes'
+# flags, only declares): registering these commands must not slow down every other `python -m metrics` command
+# (statsmodels alone takes seconds to import on a busy machine).
 # Same values as metrics.abtest.DEFAULT_ALPHA / DEFAULT_TUNING / verdict.DEFAULT_PLANNED_MDE (a test keeps them
 # equal).
 DEFAULT_ALPHA = 0.05
@@ -35,16 +38,6 @@ DEFAULT_PLANNED_MDE = 0.10
 # argparse reads "-20%" as an option; "-20", "-0.2" and "-20%" are values of --mde.
 _NEGATIVE_VALUE = re.compile(r"^-\d+%?$|^-\d*\.\d+%?$")
 
-_SHAPES = {
-    "converted": ["converted"],
-    "value": ["value"],
-    "aggregated": ["successes", "trials"],
-    "summary": ["n_col", "mean_col", "sd_col"],
-    "ratio": ["numerator", "denominator"],
-}
-_FLAGS = {"converted": "--converted", "value": "--value", "successes": "--successes", "trials": "--trials",
-          "n_col": "--n", "mean_col": "--mean", "sd_col": "--sd", "numerator": "--numerator",
-          "denominator": "--denominator"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -60,20 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="Label of the control variant (default: one named control/baseline/original/A, "
                          "else the first label in natural order).")
     shape = ab.add_argument_group("metric (give exactly one of these shapes)")
-    shape.add_argument("--converted", metavar="COL", help="Per-unit 0/1 or true/false outcome (a proportion).")
-    shape.add_argument("--value", metavar="COL", help="Per-unit numeric value such as revenue (a mean).")
-    shape.add_argument("--numerator", metavar="COL",
-                       help="Ratio metric per unit row, with --denominator: spend and conversions for CPA, revenue "
-                            "and spend for ROAS, clicks and impressions for CTR.")
-    shape.add_argument("--denominator", metavar="COL", help="Denominator of the ratio metric (with --numerator).")
-    shape.add_argument("--successes", metavar="COL", help="Aggregated conversions per row (with --trials).")
-    shape.add_argument("--trials", metavar="COL", help="Aggregated visitors/clicks per row (with --successes).")
-    shape.add_argument("--n", dest="n_col", metavar="COL", help="Units per row (with --mean and --sd).")
-    shape.add_argument("--mean", dest="mean_col", metavar="COL", help="Mean per row (with --n and --sd).")
-    shape.add_argument("--sd", dest="sd_col", metavar="COL", help="Sample standard deviation (with --n, --mean).")
+    for role in {role.flag: role for declared in INPUT_SHAPES.values() for role in declared.roles}.values():
+        shape.add_argument(role.flag, dest=role.dest, metavar="COL", help=role.cli_help)
     ab.add_argument("--unit", metavar="COL",
                     help="Unit id (user, visitor): rows of one unit are combined first; units seen in more than "
-                         "one variant are left out. With --converted, --value or --numerator/--denominator.")
+                         f"one variant are left out. With {_shape_flags(lambda s: s.per_unit)}.")
     ab.add_argument("--lower-is-better", action="store_true",
                     help="A lower value is better (CPA, CPC, cost per lead, bounce rate).")
     ab.add_argument("--cap-percentile", type=float, metavar="Q",
@@ -126,19 +110,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _shape(args: argparse.Namespace) -> str:
     """Which input shape the options describe; UsageError unless exactly one is complete."""
-    used = {name: [a for a in attrs if getattr(args, a, None)] for name, attrs in _SHAPES.items()}
+    used = {name: [role.flag for role in declared.roles if getattr(args, role.dest, None)]
+            for name, declared in INPUT_SHAPES.items()}
     started = [name for name, present in used.items() if present]
     if not started:
-        raise UsageError("Say which column holds the outcome: --converted COL, --value COL, --numerator COL "
-                         "--denominator COL, --successes COL --trials COL, or --n COL --mean COL --sd COL.")
+        options = [" ".join(f"{role.flag} COL" for role in declared.roles) for declared in INPUT_SHAPES.values()]
+        raise UsageError(f"Say which column holds the outcome: {', '.join(options[:-1])}, or {options[-1]}.")
     if len(started) > 1:
-        shown = " and ".join(_FLAGS[used[name][0]] for name in started)
+        shown = " and ".join(used[name][0] for name in started)
         raise UsageError(f"Use one metric shape at a time, not {shown}.")
     name = started[0]
-    missing = [_FLAGS[a] for a in _SHAPES[name] if not getattr(args, a, None)]
+    missing = [role.flag for role in INPUT_SHAPES[name].roles if not getattr(args, role.dest, None)]
     if missing:
-        raise UsageError(f"{' and '.join(_FLAGS[a] for a in used[name])} also needs {' and '.join(missing)}.")
+        raise UsageError(f"{' and '.join(used[name])} also needs {' and '.join(missing)}.")
     return name
+
+
+def _shape_flags(test: Callable[[InputShape], bool]) -> str:
+    """The shapes ``test`` accepts, as flags: "--converted, --value or --numerator/--denominator"."""
+    flags = ["/".join(role.flag for role in declared.roles) for declared in INPUT_SHAPES.values() if test(declared)]
+    return f"{', '.join(flags[:-1])} or {flags[-1]}" if len(flags) > 1 else "".join(flags)
 
 
 def _parse_split(text: str | None) -> list[float] | None:
@@ -170,15 +161,16 @@ def _check_options(args: argparse.Namespace, shape: str) -> None:
         raise UsageError("--tuning only applies with --sequential; add --sequential or drop --tuning.")
     if args.tuning is not None and not args.tuning > 0:
         raise UsageError("--tuning must be a positive number of units, for example 5000.")
-    if args.unit and shape not in ("converted", "value", "ratio"):
-        raise UsageError("--unit combines rows of one unit, so it needs per-unit rows: --converted, --value or "
-                         "--numerator/--denominator, not totals or summary statistics.")
+    declared = INPUT_SHAPES[shape]
+    if args.unit and not declared.per_unit:
+        raise UsageError("--unit combines rows of one unit, so it needs per-unit rows: "
+                         f"{_shape_flags(lambda s: s.per_unit)}, not totals or summary statistics.")
     if args.cap_percentile is not None:
-        if shape == "converted":
+        if not declared.cappable and kind_spec(declared.kind).zero_one:
             raise UsageError("Capping applies to numeric values such as revenue, not to a 0/1 outcome; drop "
                              "--cap-percentile or use --value.")
-        if shape not in ("value", "ratio"):
-            raise UsageError("--cap-percentile needs a value per unit (--value or --numerator/--denominator), not "
+        if not declared.cappable:
+            raise UsageError(f"--cap-percentile needs a value per unit ({_shape_flags(lambda s: s.cappable)}), not "
                              "totals or summary statistics.")
         if not 0 < args.cap_percentile <= 100:
             raise UsageError("--cap-percentile must be above 0 and at most 100, for example 99.")
@@ -196,10 +188,7 @@ def build_data(args: argparse.Namespace, frame: Any, shape: str):
     """The ExperimentData the options describe (``inputs.build``, as the page does)."""
     from metrics.abtest import inputs
 
-    flags = {"outcome": args.converted or args.value, "numerator": args.numerator, "denominator": args.denominator,
-             "trials": args.trials, "successes": args.successes, "n": args.n_col, "mean": args.mean_col,
-             "sd": args.sd_col}
-    columns = {role: flags[role] for role in inputs.SHAPES[shape]}
+    columns = {role.name: getattr(args, role.dest) for role in INPUT_SHAPES[shape].roles}
     return inputs.build(frame, shape=shape, variant=args.variant, columns=columns, unit=args.unit,
                         cap_percentile=args.cap_percentile)
 

@@ -22,6 +22,7 @@ import polars as pl
 from metrics import currency as currency_model
 from metrics import funnel, narrative
 from metrics import goals as goal_math
+from metrics.abtest.kinds import KINDS
 from metrics.currency import CurrencySettings
 from metrics.display import (
     MISSING,
@@ -607,9 +608,11 @@ def ab_entry(title: str, result: Any) -> dict[str, Any]:
             "verdicts": {c.variant: verdict(result, c) for c in result.comparisons}}
 
 
-# The A/B page's columns that fit a report page (its table also has intervals, differences and loss).
-AB_COLUMNS = ("Variant", "Units", "Conversions", "Rate", "Mean", "Numerator", "Denominator", "Ratio", "Lift",
-              "p-value", "Adjusted p", "Significant")
+# The A/B page's columns that fit a report page (its table also has intervals, differences and loss): each metric
+# kind's own short columns (`metrics.abtest.kinds`) between the units and the lift.
+AB_COLUMNS = ("Variant", "Units", *dict.fromkeys(column.header for spec in KINDS.values() for column in spec.columns
+                                                 if column.in_report and not column.interval),
+              "Lift", "p-value", "Adjusted p", "Significant")
 AB_TEXT_COLUMNS = ("Variant", "Significant")
 
 

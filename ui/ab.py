@@ -19,7 +19,8 @@ import streamlit as st
 from metrics.abtest import AbResult, Comparison, guess_control
 from metrics.abtest import display as fmt
 from metrics.abtest.curves import lift_density
-from metrics.abtest.inputs import PER_UNIT_SHAPES, SHAPES, infer_metric_kind
+from metrics.abtest.inputs import infer_metric_kind
+from metrics.abtest.kinds import INPUT_SHAPES, kind_spec
 from metrics.abtest.saved import (
     CAMPAIGN_METRICS,
     CORRECTIONS,
@@ -62,25 +63,8 @@ MDE_HELP = (
     "observed so far)."
 )
 
-SHAPE_LABELS = {
-    "converted": "Converted or not (0/1, true/false) per unit",
-    "value": "A number per unit (revenue, orders)",
-    "ratio": "A ratio of two columns per row (spend / conversions)",
-    "aggregated": "Totals per row (visitors and conversions)",
-    "summary": "Summary per variant (n, mean, sd)",
-}
-ROLE_LABELS = {"outcome": "Outcome column", "numerator": "Numerator", "denominator": "Denominator",
-               "trials": "Visitors (trials)", "successes": "Conversions (successes)", "n": "Units (n)",
-               "mean": "Mean", "sd": "Standard deviation"}
-ROLE_HELP = {"outcome": "0/1 or true/false for a conversion; a number such as revenue for a mean.",
-             "numerator": "Summed over the rows of a variant: spend for CPA or CPC, revenue for ROAS.",
-             "denominator": "Summed over the rows of a variant: conversions for CPA, clicks for CPC, spend for ROAS."}
 VARIANT_HINTS = ("variant", "group", "version", "arm", "bucket", "treatment", "experiment", "test")
 OUTCOME_HINTS = ("convert", "outcome", "success", "purchase", "revenue", "retention", "click", "value", "sales")
-ROLE_HINTS = {"numerator": ("spend", "cost", "revenue"), "denominator": ("conversion", "click", "session", "order"),
-              "trials": ("visitor", "user", "trial", "session", "click"), "successes": ("conversion", "success"),
-              "n": ("users", "n", "count", "visitors"), "mean": ("mean", "avg", "average"),
-              "sd": ("sd", "std", "stdev", "deviation")}
 UNIT_NAMES = ("user_id", "userid", "user id", "user", "visitor_id", "visitor id", "customer_id", "customer id",
               "client_id", "cookie_id", "uid", "id")
 NO_UNIT = ""
@@ -131,7 +115,7 @@ def upload_choices(table: pl.DataFrame, file_key: str) -> UploadChoice:
     (``file_key`` changes) starts from fresh guesses."""
     if st.session_state.get(AB_UPLOAD_FILE) != file_key:
         pickers = [AB_UPLOAD_VARIANT, AB_UPLOAD_SHAPE, AB_UPLOAD_UNIT, AB_UPLOAD_CAP,
-                   *(keyed(AB_UPLOAD_COLUMN, role) for role in ROLE_LABELS)]
+                   *{keyed(AB_UPLOAD_COLUMN, role.name) for shape in INPUT_SHAPES.values() for role in shape.roles}]
         for key in pickers:
             st.session_state.pop(key, None)
         st.session_state[AB_UPLOAD_FILE] = file_key
@@ -142,26 +126,27 @@ def upload_choices(table: pl.DataFrame, file_key: str) -> UploadChoice:
     others = [c for c in columns if c != variant]
     outcome = _guess(others, OUTCOME_HINTS) or others[-1]
     guessed_shape = "converted" if infer_metric_kind(table, outcome) == "proportion" else "value"
-    default(AB_UPLOAD_SHAPE, guessed_shape, list(SHAPES))
-    shape = row[1].selectbox("What the file holds", list(SHAPES), key=AB_UPLOAD_SHAPE, format_func=SHAPE_LABELS.get)
+    default(AB_UPLOAD_SHAPE, guessed_shape, list(INPUT_SHAPES))
+    shape = row[1].selectbox("What the file holds", list(INPUT_SHAPES), key=AB_UPLOAD_SHAPE,
+                             format_func=lambda name: INPUT_SHAPES[name].label)
+    declared = INPUT_SHAPES[shape]
     unit = None
-    if shape in PER_UNIT_SHAPES:
+    if declared.per_unit:
         options = [NO_UNIT] + [c for c in others]
         default(AB_UPLOAD_UNIT, _guess(others, UNIT_NAMES, exact=True) or NO_UNIT, options)
         unit = row[2].selectbox("Unit id (optional)", options, key=AB_UPLOAD_UNIT,
                                 format_func=lambda c: "Each row is a unit" if c == NO_UNIT else c,
                                 help="A user or visitor id: rows of one unit are combined first (duplicates are "
                                      "reported), and units that saw more than one variant are left out.") or None
-    roles = SHAPES[shape]
     picked: dict[str, str] = {}
-    role_cols = st.columns(len(roles) + (1 if shape in ("value", "ratio") else 0))
+    role_cols = st.columns(len(declared.roles) + (1 if declared.cappable else 0))
     candidates = [c for c in others if c != unit]
-    for column, role in zip(role_cols, roles):
-        key = keyed(AB_UPLOAD_COLUMN, role)
-        guess = outcome if role == "outcome" else _guess(candidates, ROLE_HINTS.get(role, (role,)))
+    for column, role in zip(role_cols, declared.roles):
+        key = keyed(AB_UPLOAD_COLUMN, role.name)
+        guess = outcome if role.name == "outcome" else _guess(candidates, role.hints or (role.name,))
         default(key, guess if guess in candidates else candidates[0], candidates)
-        picked[role] = column.selectbox(ROLE_LABELS[role], candidates, key=key, help=ROLE_HELP.get(role))
-    cap = capping_widget(AB_UPLOAD_CAP, role_cols[-1]) if shape in ("value", "ratio") else None
+        picked[role.name] = column.selectbox(role.label, candidates, key=key, help=role.help)
+    cap = capping_widget(AB_UPLOAD_CAP, role_cols[-1]) if declared.cappable else None
     return UploadChoice(variant, shape, picked, unit, cap)
 
 
@@ -305,8 +290,9 @@ def tiles(result: AbResult, value_format: Callable[[float | None], str] | None =
     control, variant = result.variant(result.control), result.variant(c.variant)
     if control is None or variant is None:
         return
-    what = {"proportion": "rate", "mean": "mean"}.get(result.metric_kind, result.metric or "ratio")
-    value = value_format or (fmt.fmt_rate if result.metric_kind == "proportion" else fmt.fmt_number)
+    spec = kind_spec(result.metric_kind)
+    what = spec.value_name(result.metric)
+    value = value_format or fmt.FORMATS[spec.value_format]
     cols = st.columns(4)
     cols[0].metric(f"{md_escape(control.name)} {md_escape(what)} (control)", value(control.value))
     cols[1].metric(f"{md_escape(variant.name)} {md_escape(what)}", value(variant.value))
@@ -374,11 +360,9 @@ def _method_caption(result: AbResult) -> str:
     if len(result.comparisons) > 1 and result.correction != "none":
         parts.append(f"Adjusted CI: at the level matching the {CORRECTIONS[result.correction].split(' (')[0]} "
                      "correction; the verdicts quote it.")
-    if result.metric_kind == "proportion":
-        parts.append("Rate intervals: Wilson. Difference: percentage points, unpooled (a secondary view).")
-    elif result.metric_kind == "ratio":
-        parts.append("Ratio: sum of numerators / sum of denominators, each row (or unit) one observation, with the "
-                     "numerator–denominator covariance.")
+    note = kind_spec(result.metric_kind).method_note
+    if note:
+        parts.append(note)
     return " ".join(parts)
 
 
@@ -392,7 +376,7 @@ def render_saved(config: dict[str, Any], frame: pl.DataFrame | None, filters: An
     if problem:
         st.info(md_escape(problem))
         return
-    metric = CAMPAIGN_METRICS.get(config.get("metric")) if result.metric_kind == "ratio" else None
+    metric = CAMPAIGN_METRICS.get(config.get("metric")) if kind_spec(result.metric_kind).takes_metric_format else None
     render_result(result, key=key, daily=daily, planned_mde=AnalysisSettings.from_config(config).planned_mde,
                   value_format=(lambda x: format_value(x, metric.format)) if metric else None)
 
@@ -424,14 +408,14 @@ def _challenger_color(names: Sequence[str], control: str) -> alt.Color:
 
 @cached_builder
 def rates_chart(result: AbResult) -> alt.Chart | None:
-    prop = result.metric_kind == "proportion"
+    spec = kind_spec(result.metric_kind)
     rows = [{"variant": v.name, "value": v.value, "low": v.ci[0], "high": v.ci[1]}
             for v in result.variants if v.value is not None and v.ci is not None]
     if not rows:
         return None
     names = [v.name for v in result.variants]
-    number = ".2%" if prop else ",.4~g"
-    title = {"proportion": "Conversion rate", "mean": "Mean"}.get(result.metric_kind, result.metric or "Ratio")
+    number = spec.chart_format
+    title = spec.value_name(result.metric, title=True)
     base = alt.Chart(pl.DataFrame(rows)).encode(
         y=alt.Y("variant:N", sort=names, title=None, axis=alt.Axis(labelLimit=160)),
         color=alt.Color("variant:N", scale=_color_scale(names, result.control), legend=None),

@@ -19,22 +19,17 @@ from metrics.abtest import bayesian, frequentist
 from metrics.abtest import sequential as seq
 from metrics.abtest.data import Arm, ExperimentData, guess_control, natural_key
 from metrics.abtest.frequentist import Moments
+from metrics.abtest.kinds import MetricKindSpec, kind_spec
 from metrics.abtest.results import (
     AbResult,
     AbWarning,
     Comparison,
     Correction,
     Direction,
-    Interval,
     SrmCheck,
     VariantSummary,
 )
-from metrics.abtest.statistics import (
-    MetricKind,
-    ProportionStatistic,
-    SampleMeanStatistic,
-    Statistic,
-)
+from metrics.abtest.statistics import Statistic
 
 DEFAULT_ALPHA = 0.05
 DEFAULT_TUNING = seq.DEFAULT_TUNING
@@ -74,6 +69,7 @@ def analyze(
     if sequential and not tuning > 0:
         raise ValueError("The sequential tuning parameter must be a positive number of units, for example 5000.")
     kind = data.kind or "proportion"
+    spec = kind_spec(kind)
 
     merged = _merge(data.arms)
     control = str(control) if control is not None else (guess_control(list(merged)) or "")
@@ -84,9 +80,8 @@ def analyze(
     warnings: list[AbWarning] = list(data.warnings)
     for arm in ordered:
         if arm.rows_ignored:
-            what = "both a numerator and a denominator" if kind == "ratio" else "a readable outcome"
             warnings.append(AbWarning("rows_ignored", f"{arm.rows_ignored:,} rows of variant {arm.name} did not "
-                                      f"have {what} and were left out.", arm.name, arm.rows_ignored))
+                                      f"have {spec.readable} and were left out.", arm.name, arm.rows_ignored))
     if control_arm is None:
         available = ", ".join(arm.name for arm in ordered) or "none"
         warnings.append(AbWarning("control_missing", f"The control {control!r} is not among the variants in the "
@@ -95,13 +90,13 @@ def analyze(
         warnings.append(AbWarning("no_variants", "There is only one variant, so there is nothing to compare; "
                                   "check the variant column."))
     for arm in ordered:
-        warnings.extend(_guardrails(arm, kind))
+        warnings.extend(_guardrails(arm, spec))
 
     comparisons: list[Comparison] = []
     relative_moments: list[Moments | None] = []
     if control_arm is not None:
         for arm in others:
-            comparison, moments = _compare(control_arm, arm, kind, alpha, sequential, tuning, direction)
+            comparison, moments = _compare(control_arm, arm, spec, alpha, sequential, tuning, direction)
             comparisons.append(comparison)
             relative_moments.append(moments)
             warnings.extend(comparison.warnings)
@@ -156,7 +151,7 @@ def _merge(arms: Sequence[Arm]) -> dict[str, Arm]:
     return merged
 
 
-def _guardrails(arm: Arm, kind: MetricKind) -> list[AbWarning]:
+def _guardrails(arm: Arm, spec: MetricKindSpec) -> list[AbWarning]:
     s = arm.stat
     if not s.valid or s.n == 0:
         return []
@@ -164,27 +159,28 @@ def _guardrails(arm: Arm, kind: MetricKind) -> list[AbWarning]:
     if s.n < MIN_UNITS:
         out.append(AbWarning("small_sample", f"Variant {arm.name} has only {_fmt_count(s.n)} units; results with "
                              f"fewer than {MIN_UNITS} per variant are unreliable.", arm.name))
-    if kind == "proportion" and s.sum < MIN_CONVERSIONS:
-        out.append(AbWarning("few_conversions", f"Variant {arm.name} has only {_fmt_count(s.sum)} conversions; "
-                             f"results with fewer than {MIN_CONVERSIONS} per variant are unreliable.", arm.name))
+    if spec.successes and s.sum < MIN_CONVERSIONS:
+        out.append(AbWarning("few_conversions", f"Variant {arm.name} has only {_fmt_count(s.sum)} "
+                             f"{spec.successes}; results with fewer than {MIN_CONVERSIONS} per variant are "
+                             "unreliable.", arm.name))
     return out
 
 
-def _compare(control: Arm, variant: Arm, kind: MetricKind, alpha: float, sequential: bool, tuning: float,
+def _compare(control: Arm, variant: Arm, spec: MetricKindSpec, alpha: float, sequential: bool, tuning: float,
              direction: Direction) -> tuple[Comparison, Moments | None]:
     """One comparison (p_value_adjusted and ci_rel_adjusted are filled in by :func:`analyze`) and the moments of
     its relative effect (None when the arms cannot be compared at all)."""
     blocked = []
     for arm in (control, variant):
         if not arm.stat.valid:
-            what = "conversions above visitors or a negative count" if kind == "proportion" else "invalid numbers"
-            blocked.append(AbWarning("invalid_counts", f"Variant {arm.name} has {what}, so it cannot be compared; "
+            blocked.append(AbWarning("invalid_counts", f"Variant {arm.name} has {spec.invalid}, so it cannot be "
+                                     "compared; "
                                      "check the input columns.", arm.name))
         elif arm.stat.n == 0:
             blocked.append(AbWarning("empty_arm", f"Variant {arm.name} has no units, so it cannot be compared yet.",
                                      arm.name))
     if blocked:
-        return Comparison(variant=variant.name, kind=kind, warnings=tuple(blocked)), None
+        return Comparison(variant=variant.name, kind=spec.kind, warnings=tuple(blocked)), None
 
     c, t = control.stat, variant.stat
     mean_c, mean_t = c.mean, t.mean
@@ -198,12 +194,12 @@ def _compare(control: Arm, variant: Arm, kind: MetricKind, alpha: float, sequent
 
     warnings = []
     if rel.error is not None:
-        warnings.append(_why_untested(control, variant, rel.error))
+        warnings.append(_why_untested(control, variant, rel.error, spec))
     chance = loss = None
-    if isinstance(c, ProportionStatistic) and isinstance(t, ProportionStatistic):
+    if spec.bayesian:
         chance, loss = bayesian.chance_to_beat(c, t, direction)
     comparison = Comparison(
-        variant=variant.name, kind=kind, lift_abs=lift_abs, ci_abs=abs_test.ci, lift_rel=lift_rel,
+        variant=variant.name, kind=spec.kind, lift_abs=lift_abs, ci_abs=abs_test.ci, lift_rel=lift_rel,
         se_rel=rel.standard_error, se_abs=absolute.standard_error,
         ci_rel=rel_test.ci, ci_rel_adjusted=rel_test.ci, p_value=rel_test.p_value, p_value_adjusted=rel_test.p_value,
         significant=rel_test.p_value is not None and rel_test.p_value < alpha, chance_to_beat=chance,
@@ -211,7 +207,7 @@ def _compare(control: Arm, variant: Arm, kind: MetricKind, alpha: float, sequent
     return comparison, (rel if rel.error is None else None)
 
 
-def _why_untested(control: Arm, variant: Arm, error: str) -> AbWarning:
+def _why_untested(control: Arm, variant: Arm, error: str, spec: MetricKindSpec) -> AbWarning:
     """The warning that explains why the relative test is undefined."""
     if error == "zero_baseline":
         return AbWarning("zero_baseline", f"Control {control.name} has a mean of 0, so a relative lift cannot be "
@@ -220,21 +216,9 @@ def _why_untested(control: Arm, variant: Arm, error: str) -> AbWarning:
     if few:
         return AbWarning("too_few_units", f"Variant {' and '.join(few)} {'has' if len(few) == 1 else 'have'} fewer "
                          "than 2 units, so the spread and the test are undefined.", variant.name)
-    reasons = [_no_spread(arm) for arm in (control, variant) if arm.stat.variance <= 0]
+    reasons = [spec.no_spread(arm.name, arm.stat) for arm in (control, variant) if arm.stat.variance <= 0]
     reason = " and ".join(reasons) or f"{variant.name} and {control.name} have no spread"
     return AbWarning("no_variance", f"{reason[0].upper()}{reason[1:]}, so there is no spread to test.", variant.name)
-
-
-def _no_spread(arm: Arm) -> str:
-    s = arm.stat
-    if isinstance(s, ProportionStatistic):
-        return (f"variant {arm.name} has no conversions" if s.sum == 0 else
-                f"every unit of variant {arm.name} converted")
-    if isinstance(s, SampleMeanStatistic):
-        return f"every unit of variant {arm.name} has the same value"
-    if s.denominator.sum == 0:
-        return f"the denominators of variant {arm.name} add up to 0"
-    return f"every unit of variant {arm.name} has the same ratio"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -244,35 +228,14 @@ def _no_spread(arm: Arm) -> str:
 
 def summarize_variant(arm: Arm, alpha: float = DEFAULT_ALPHA) -> VariantSummary:
     """The arm as shown: a rate with its Wilson interval (proportions), a mean with sd and t interval (n − 1
-    degrees of freedom), or a ratio Σnum/Σden with the delta-method t interval. None where undefined."""
+    degrees of freedom), or a ratio Σnum/Σden with the delta-method t interval — the kind's ``spread`` and
+    ``extras``. None where undefined."""
     s: Statistic = arm.stat
-    kind = s.kind
-    extra: dict = {}
-    if kind == "proportion":
-        extra["successes"] = s.sum
-    elif kind == "ratio":
-        extra |= {"numerator": s.numerator.sum, "denominator": s.denominator.sum}
+    spec = kind_spec(s.kind)
+    extra = spec.extras(s)
     if not s.valid or s.n == 0 or s.mean is None:
-        return VariantSummary(name=arm.name, kind=kind, n=s.n, value=None, ci=None, **extra)
-    if kind == "proportion":
-        return VariantSummary(name=arm.name, kind=kind, n=s.n, value=s.mean, ci=wilson_interval(s.sum, s.n, alpha),
-                              **extra)
-    ci = None
-    if s.n >= 2 and s.variance > 0:
-        half = float(sps.t.ppf(1 - alpha / 2, s.n - 1)) * math.sqrt(s.variance / s.n)
-        ci = (s.mean - half, s.mean + half)
-    extra["sd"] = math.sqrt(s.variance) if s.n >= 2 else None
-    return VariantSummary(name=arm.name, kind=kind, n=s.n, value=s.mean, ci=ci, **extra)
-
-
-def wilson_interval(successes: float, n: float, alpha: float = DEFAULT_ALPHA) -> Interval:
-    """Wilson score interval of a rate (stays inside [0, 1]; equal to statsmodels ``proportion_confint(...,
-    method="wilson")``)."""
-    z = float(sps.norm.ppf(1 - alpha / 2))
-    z2 = z * z
-    center = (successes + z2 / 2) / (n + z2)
-    half = z / (n + z2) * math.sqrt(max(successes * (n - successes) / n + z2 / 4, 0.0))
-    return (max(center - half, 0.0), min(center + half, 1.0))
+        return VariantSummary(name=arm.name, kind=s.kind, n=s.n, value=None, ci=None, **extra)
+    return VariantSummary(name=arm.name, kind=s.kind, n=s.n, value=s.mean, **spec.spread(s, alpha), **extra)
 
 
 def srm_check(counts: Sequence[float], expected_split: Sequence[float] | None = None) -> SrmCheck:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from metrics.abtest.kinds import kind_spec
 from metrics.abtest.results import AbResult
 
 DASH = "—"
@@ -89,28 +90,31 @@ def level_label(alpha: float) -> str:
     return f"{(1 - alpha) * 100:g} %"
 
 
+#: The formats a metric kind names (``kinds.MetricKindSpec``: its columns, difference and value formats).
+FORMATS: dict[str, Callable[[float | None], str]] = {
+    "rate": fmt_rate, "pp": fmt_pp, "number": fmt_number, "signed": fmt_signed_number, "count": fmt_count,
+}
+
+
 def table_rows(result: dict[str, Any]) -> list[dict[str, str]]:
     """The per-variant frequentist table as text, from ``AbResult.to_dict()`` or the CLI's JSON (the same
     shape). The Bayesian numbers are apart: :func:`bayesian_rows`."""
-    kind = result["metric_kind"]
+    spec = kind_spec(result["metric_kind"])
     level = level_label(result["alpha"])
     always = " always-valid" if result.get("sequential") else ""
     comparisons = {c["variant"]: c for c in result["comparisons"]}
     several = len(result["comparisons"]) > 1  # with one comparison the adjusted values equal the raw ones
     adjusted = several and result.get("correction") != "none"
-    diff = fmt_pp if kind == "proportion" else fmt_signed_number
+    diff = FORMATS[spec.difference_format]
     rows = []
     for v in result["variants"]:
         row: dict[str, str] = {"Variant": str(v["name"]), "Units": fmt_count(v["n"])}
-        if kind == "proportion":
-            row |= {"Conversions": fmt_count(v["successes"]), "Rate": fmt_rate(v["rate"]),
-                    f"Rate {level} CI": fmt_interval(v["ci"], fmt_rate)}
-        elif kind == "mean":
-            row |= {"Mean": fmt_number(v["mean"]), "SD": fmt_number(v["sd"]),
-                    f"Mean {level} CI": fmt_interval(v["ci"], fmt_number)}
-        else:
-            row |= {"Numerator": fmt_number(v["numerator"]), "Denominator": fmt_number(v["denominator"]),
-                    "Ratio": fmt_number(v["mean"]), f"Ratio {level} CI": fmt_interval(v["ci"], fmt_number)}
+        for column in spec.columns:
+            shown = FORMATS[column.format]
+            if column.interval:
+                row[f"{column.header} {level} CI"] = fmt_interval(v[column.key], shown)
+            else:
+                row[column.header] = shown(v[column.key])
         c = comparisons.get(v["name"])
         is_control = v["name"] == result["control"]
         if not is_control and c is None:
@@ -133,7 +137,7 @@ def table_rows(result: dict[str, Any]) -> list[dict[str, str]]:
 def bayesian_rows(result: dict[str, Any]) -> list[dict[str, str]]:
     """The Bayesian panel (conversion rates only; empty otherwise): chance to beat the control and expected loss
     of each challenger, following the metric's direction."""
-    if result["metric_kind"] != "proportion":
+    if not kind_spec(result["metric_kind"]).bayesian:
         return []
     return [{"Variant": str(c["variant"]), "Chance to beat the control": fmt_chance(c.get("chance_to_beat")),
              "Expected loss": fmt_loss(c.get("expected_loss"))} for c in result["comparisons"]]

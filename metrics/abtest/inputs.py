@@ -19,11 +19,13 @@ outcome that holds other numbers, raises UsageError: the caller picked the wrong
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 
 import polars as pl
 
 from metrics.abtest.data import Arm, ExperimentData, natural_key
+from metrics.abtest.kinds import INPUT_SHAPES, kind_spec
 from metrics.abtest.results import AbWarning, Capping
 from metrics.abtest.statistics import (
     MetricKind,
@@ -53,25 +55,29 @@ def from_rows(frame: pl.DataFrame | pl.LazyFrame, *, variant: str, outcome: str,
     """User-level rows → one arm per variant label.
 
     outcome: 0/1, True/False, "true"/"false"/"yes"/"no" (a proportion) or a number (a mean). kind: inferred from
-    the values when None; "proportion" with values other than 0/1 raises UsageError (use a mean). unit: a unit id
-    column (rows of one unit and arm are aggregated). cap_percentile: Q in (0, 100] to cap per-unit values
-    (means only).
+    the values when None; any kind whose statistic adds up per-unit values (``from_sums``); a 0/1 kind with other
+    values raises UsageError (use a mean). unit: a unit id column (rows of one unit and arm are aggregated: a 0/1
+    outcome by its maximum, values by their sum). cap_percentile: Q in (0, 100] to cap per-unit values (not for a
+    0/1 outcome).
     """
     frame = _collect(frame)
     _require_columns(frame, [variant, outcome] + ([unit] if unit else []))
     kind = kind or infer_metric_kind(frame, outcome)
-    if kind not in ("proportion", "mean"):
-        raise ValueError(f"from_rows builds proportions or means, not {kind!r}; use from_ratio_rows for ratios.")
-    if kind == "proportion" and cap_percentile is not None:
+    spec = kind_spec(kind)
+    from_sums = getattr(spec.statistic, "from_sums", None)
+    if from_sums is None:
+        raise ValueError(f"from_rows builds kinds with one value per unit, not {kind!r}; use from_ratio_rows for "
+                         "ratios.")
+    if spec.zero_one and cap_percentile is not None:
         raise UsageError("Capping applies to numeric values such as revenue, not to a 0/1 outcome; drop "
                          "--cap-percentile or use --value.")
     data = _base(frame, variant, unit, {_Y: outcome})
-    if kind == "proportion":
+    if spec.zero_one:
         bad = data.filter(pl.col(_Y).is_not_null() & ~pl.col(_Y).is_in([0.0, 1.0]))
         if bad.height:
             raise UsageError(f"Column {outcome!r} holds values other than 0/1 or true/false (for example "
                              f"{bad.get_column(_Y)[0]:g}); use --value for a numeric metric.")
-    data, notes = _units(data, [_Y], unit, how="max" if kind == "proportion" else "sum")
+    data, notes = _units(data, [_Y], unit, how="max" if spec.zero_one else "sum")
     capping = None
     if cap_percentile is not None:
         data, capping = _cap(data, _Y, cap_percentile)
@@ -79,8 +85,7 @@ def from_rows(frame: pl.DataFrame | pl.LazyFrame, *, variant: str, outcome: str,
     grouped = _per_variant(data, _Y, [y.count().alias("n"), y.sum().alias("s"), (y * y).sum().alias("ss")])
     arms = []
     for r in grouped.iter_rows(named=True):
-        stat = (ProportionStatistic(n=float(r["n"]), sum=float(r["s"] or 0.0)) if kind == "proportion" else
-                SampleMeanStatistic(n=float(r["n"]), sum=float(r["s"] or 0.0), sum_squares=float(r["ss"] or 0.0)))
+        stat = from_sums(float(r["n"]), float(r["s"] or 0.0), float(r["ss"] or 0.0))
         arms.append(Arm(r["name"], stat, int(r["ignored"])))
     return ExperimentData(arms=tuple(arms), warnings=tuple(notes), capping=capping, metric=outcome)
 
@@ -143,42 +148,35 @@ def from_summary_rows(frame: pl.DataFrame | pl.LazyFrame, *, variant: str, n: st
     return ExperimentData(arms=arms, metric=mean)
 
 
-#: Input shapes → the column roles each needs (the CLI's options and the page's pickers).
-SHAPES: dict[str, tuple[str, ...]] = {
-    "converted": ("outcome",),
-    "value": ("outcome",),
-    "ratio": ("numerator", "denominator"),
-    "aggregated": ("trials", "successes"),
-    "summary": ("n", "mean", "sd"),
+#: A builder per input shape of ``kinds.INPUT_SHAPES``, called with the shape's roles as keywords (and ``unit``
+#: and ``cap_percentile`` for a shape with a row per unit).
+BUILDERS: dict[str, Callable[..., ExperimentData]] = {
+    "converted": partial(from_rows, kind="proportion"),
+    "value": partial(from_rows, kind="mean"),
+    "ratio": from_ratio_rows,
+    "aggregated": from_aggregates,
+    "summary": from_summary_rows,
 }
-#: Shapes with a row per unit (or per event of a unit): the ones --unit and capping apply to.
-PER_UNIT_SHAPES = ("converted", "value", "ratio")
 
 
 def build(frame: pl.DataFrame | pl.LazyFrame, *, shape: str, variant: str, columns: dict[str, str],
           unit: str | None = None, cap_percentile: float | None = None) -> ExperimentData:
-    """One entry for every shape of :data:`SHAPES` (``columns``: role → column), so the command line and the
-    page build the same arms from the same choices. A unit or capping on a shape without per-unit rows raises
+    """One entry for every shape of ``kinds.INPUT_SHAPES`` (``columns``: role → column), so the command line and
+    the page build the same arms from the same choices. A unit or capping on a shape without per-unit rows raises
     UsageError."""
-    if shape not in SHAPES:
-        raise ValueError(f"Unknown input shape {shape!r}; use one of {', '.join(SHAPES)}.")
-    if unit and shape not in PER_UNIT_SHAPES:
+    declared = INPUT_SHAPES.get(shape)
+    if declared is None:
+        raise ValueError(f"Unknown input shape {shape!r}; use one of {', '.join(INPUT_SHAPES)}.")
+    if unit and not declared.per_unit:
         raise UsageError("A unit id combines rows of one unit, so it needs per-unit rows (a 0/1 outcome, a value "
                          "or a ratio), not totals or summary statistics.")
-    if cap_percentile is not None and shape not in ("value", "ratio"):
+    if cap_percentile is not None and not declared.cappable:
         raise UsageError("Capping applies to numeric values such as revenue, not to a 0/1 outcome; drop "
-                         "--cap-percentile or use --value." if shape == "converted" else
+                         "--cap-percentile or use --value." if kind_spec(declared.kind).zero_one else
                          "Capping needs a value per unit (a value or a ratio), not totals or summary statistics.")
-    if shape in ("converted", "value"):
-        return from_rows(frame, variant=variant, outcome=columns["outcome"],
-                         kind="proportion" if shape == "converted" else "mean", unit=unit,
-                         cap_percentile=cap_percentile)
-    if shape == "ratio":
-        return from_ratio_rows(frame, variant=variant, numerator=columns["numerator"],
-                               denominator=columns["denominator"], unit=unit, cap_percentile=cap_percentile)
-    if shape == "aggregated":
-        return from_aggregates(frame, variant=variant, trials=columns["trials"], successes=columns["successes"])
-    return from_summary_rows(frame, variant=variant, n=columns["n"], mean=columns["mean"], sd=columns["sd"])
+    options = {"unit": unit, "cap_percentile": cap_percentile} if declared.per_unit else {}
+    return BUILDERS[shape](frame, variant=variant, **{role.name: columns[role.name] for role in declared.roles},
+                           **options)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from metrics.abtest.kinds import kind_spec
 from metrics.abtest.statistics import MetricKind
 
 Direction = Literal["higher", "lower"]
@@ -58,7 +59,7 @@ class VariantSummary:
     """One arm as shown. ``value``: the conversion rate (a fraction), the mean, or the ratio Σnum/Σden; ``ci`` its
     interval (Wilson for a rate, t for a mean or a ratio). ``successes`` only for proportions; ``sd`` (per unit;
     for a ratio by the delta method) for means and ratios; ``numerator``/``denominator`` (the sums) only for
-    ratios. None where undefined."""
+    ratios. None where undefined. Which of them the JSON has is the kind's (``kinds.MetricKindSpec``)."""
 
     name: str
     kind: MetricKind
@@ -72,17 +73,9 @@ class VariantSummary:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "n": _count(self.n)}
-        if self.kind == "proportion":
-            out["successes"] = _count(self.successes)
-            out["rate"] = _clean(self.value)
-        elif self.kind == "mean":
-            out["mean"] = _clean(self.value)
-            out["sd"] = _clean(self.sd)
-        else:
-            out["numerator"] = _clean(self.numerator)
-            out["denominator"] = _clean(self.denominator)
-            out["mean"] = _clean(self.value)
-            out["sd"] = _clean(self.sd)
+        for key, attribute, count in kind_spec(self.kind).json_fields:
+            value = getattr(self, attribute)
+            out[key] = _count(value) if count else _clean(value)
         out["ci"] = _clean_interval(self.ci)
         return out
 
@@ -128,7 +121,7 @@ class Comparison:
             "p_value": _clean(self.p_value),
             "p_value_adjusted": _clean(self.p_value_adjusted),
         }
-        if self.kind == "proportion":
+        if kind_spec(self.kind).bayesian:
             out["chance_to_beat"] = _clean(self.chance_to_beat)
             out["expected_loss"] = _clean(self.expected_loss)
         out["significant"] = bool(self.significant)

@@ -32,8 +32,8 @@ from metrics.abtest.analysis import DEFAULT_ALPHA, DEFAULT_TUNING, analyze
 from metrics.abtest.curves import cumulative_lift
 from metrics.abtest.data import Arm, ExperimentData, from_counts, from_summaries
 from metrics.abtest.inputs import from_aggregates, from_ratio_rows
+from metrics.abtest.kinds import kind_spec
 from metrics.abtest.results import AbResult, AbWarning, Capping, Correction, Direction
-from metrics.abtest.statistics import STATISTIC_CLASSES, statistic_from_dict
 from metrics.abtest.verdict import DEFAULT_PLANNED_MDE
 
 CONFIG_VERSION = 2
@@ -298,10 +298,8 @@ def data_to_json(data: ExperimentData) -> dict[str, Any]:
 
 def data_from_json(body: dict[str, Any]) -> ExperimentData:
     """The inverse of :func:`data_to_json`. Raises KeyError, TypeError or ValueError for a dict of another shape."""
-    kind = body["kind"] or "proportion"
-    if kind not in STATISTIC_CLASSES:
-        raise ValueError(f"Unknown metric kind {kind!r}.")
-    arms = tuple(Arm(str(i["name"]), statistic_from_dict(kind, i), int(i.get("rows_ignored") or 0))
+    statistic = kind_spec(body["kind"] or "proportion").statistic
+    arms = tuple(Arm(str(i["name"]), statistic.from_dict(i), int(i.get("rows_ignored") or 0))
                  for i in body.get("arms") or [])
     warnings = tuple(AbWarning(w["code"], w["message"], w.get("variant"), w.get("count"))
                      for w in body.get("warnings") or [])
@@ -315,8 +313,8 @@ def _upload_data(upload: dict[str, Any]) -> ExperimentData:
     """An upload's saved statistics; version 1 kept ``{"kind", "stats": [...]}`` (proportions or means)."""
     if "data" in upload:
         return data_from_json(upload["data"])
-    kind = "mean" if upload.get("kind") == "mean" else "proportion"
-    return ExperimentData(arms=tuple(Arm(str(i["name"]), statistic_from_dict(kind, i), int(i.get("rows_ignored") or 0))
+    statistic = kind_spec("mean" if upload.get("kind") == "mean" else "proportion").statistic
+    return ExperimentData(arms=tuple(Arm(str(i["name"]), statistic.from_dict(i), int(i.get("rows_ignored") or 0))
                                      for i in upload.get("stats") or []))
 
 

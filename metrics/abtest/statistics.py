@@ -2,8 +2,9 @@
 
 Every class gives ``n`` (units), ``mean`` (None when undefined) and ``variance`` (the per-unit variance the tests
 divide by ``n``; 0 when undefined), and adds to another of its kind with ``+`` (rows, days or files of one arm
-merge exactly). A new metric kind is one class here plus its tests: the comparisons in ``frequentist``,
-``sequential`` and ``analysis`` only read ``n``, ``mean`` and ``variance``.
+merge exactly), and reads back its ``to_dict()`` with ``from_dict``. A new metric kind is one class here, its
+spec in ``kinds`` and its builder in ``inputs``: the comparisons in ``frequentist``, ``sequential`` and
+``analysis`` only read ``n``, ``mean`` and ``variance``.
 """
 
 from __future__ import annotations
@@ -64,6 +65,15 @@ class ProportionStatistic:
     def to_dict(self) -> dict[str, float]:
         return {"n": self.n, "sum": self.sum, "sum_squares": self.sum}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProportionStatistic:
+        return cls(n=float(data["n"]), sum=float(data["sum"]))
+
+    @classmethod
+    def from_sums(cls, n: float, total: float, sum_squares: float) -> ProportionStatistic:
+        """From per-unit 0/1 values: their count and sum (the sum of squares is the sum)."""
+        return cls(n=n, sum=total)
+
 
 @dataclass(frozen=True)
 class SampleMeanStatistic:
@@ -112,6 +122,14 @@ class SampleMeanStatistic:
 
     def to_dict(self) -> dict[str, float]:
         return {"n": self.n, "sum": self.sum, "sum_squares": self.sum_squares}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SampleMeanStatistic:
+        return cls(n=float(data["n"]), sum=float(data["sum"]), sum_squares=float(data["sum_squares"]))
+
+    @classmethod
+    def from_sums(cls, n: float, total: float, sum_squares: float) -> SampleMeanStatistic:
+        return cls(n=n, sum=total, sum_squares=sum_squares)
 
 
 @dataclass(frozen=True)
@@ -172,38 +190,17 @@ class RatioStatistic:
                 "numerator_sum_squares": self.numerator.sum_squares, "denominator_sum": self.denominator.sum,
                 "denominator_sum_squares": self.denominator.sum_squares, "sum_of_products": self.sum_of_products}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RatioStatistic:
+        n = float(data["n"])
+        return cls(n=n, numerator=SampleMeanStatistic(n=n, sum=float(data["numerator_sum"]),
+                                                      sum_squares=float(data["numerator_sum_squares"])),
+                   denominator=SampleMeanStatistic(n=n, sum=float(data["denominator_sum"]),
+                                                   sum_squares=float(data["denominator_sum_squares"])),
+                   sum_of_products=float(data["sum_of_products"]))
+
 
 Statistic = ProportionStatistic | SampleMeanStatistic | RatioStatistic
-STATISTIC_CLASSES: dict[str, type] = {"proportion": ProportionStatistic, "mean": SampleMeanStatistic,
-                                      "ratio": RatioStatistic}
-
-
-def empty_statistic(kind: MetricKind) -> Statistic:
-    """The statistic of an arm without units (the neutral element of ``+``)."""
-    if kind == "proportion":
-        return ProportionStatistic(n=0.0, sum=0.0)
-    if kind == "mean":
-        return SampleMeanStatistic(n=0.0, sum=0.0, sum_squares=0.0)
-    empty = SampleMeanStatistic(n=0.0, sum=0.0, sum_squares=0.0)
-    return RatioStatistic(n=0.0, numerator=empty, denominator=empty, sum_of_products=0.0)
-
-
-def statistic_from_dict(kind: MetricKind, data: dict[str, Any]) -> Statistic:
-    """The inverse of ``to_dict()`` (how a saved test keeps an uploaded file's arms). Raises KeyError or
-    ValueError for a dict of the wrong shape."""
-    n = float(data["n"])
-    if kind == "proportion":
-        return ProportionStatistic(n=n, sum=float(data["sum"]))
-    if kind == "mean":
-        return SampleMeanStatistic(n=n, sum=float(data["sum"]), sum_squares=float(data["sum_squares"]))
-    if kind == "ratio":
-        return RatioStatistic(
-            n=n, numerator=SampleMeanStatistic(n=n, sum=float(data["numerator_sum"]),
-                                               sum_squares=float(data["numerator_sum_squares"])),
-            denominator=SampleMeanStatistic(n=n, sum=float(data["denominator_sum"]),
-                                            sum_squares=float(data["denominator_sum_squares"])),
-            sum_of_products=float(data["sum_of_products"]))
-    raise ValueError(f"Unknown metric kind {kind!r}.")
 
 
 def _finite(*values: float) -> bool:

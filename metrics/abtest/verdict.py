@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from metrics.abtest.kinds import Claim, kind_spec
 from metrics.abtest.results import AbResult, Comparison, VariantSummary
 
 #: The smallest relative lift worth detecting when the user has not planned one (+10 %).
@@ -69,20 +70,14 @@ def _interval_label(result: AbResult) -> str:
 
 
 def _claim(result: AbResult, comparison: Comparison) -> str:
-    """"B converts 15.0 % better than A", with the metric's kind and direction."""
-    name, control = comparison.variant, result.control
+    """"B converts 15.0 % better than A", in the words of the metric's kind, following its direction."""
     up = comparison.lift_rel > 0
     better = up == (result.direction == "higher")
-    size = percent(abs(comparison.lift_rel), signed=False)
-    moved = "higher" if up else "lower"
     judged = f", which is {'better' if better else 'worse'}" if result.direction == "lower" else ""
-    if result.metric_kind == "proportion":
-        if result.direction == "higher":
-            return f"{name} converts {size} {'better' if better else 'worse'} than {control}"
-        return f"{name}'s rate is {size} {moved} than {control}'s{judged}"
-    if result.metric_kind == "mean":
-        return f"{name} averages {size} {moved} than {control}{judged}"
-    return f"{name}'s {result.metric or 'ratio'} is {size} {moved} than {control}'s{judged}"
+    return kind_spec(result.metric_kind).claim(Claim(
+        name=comparison.variant, control=result.control, size=percent(abs(comparison.lift_rel), signed=False),
+        moved="higher" if up else "lower", better=better, judged=judged, direction=result.direction,
+        metric=result.metric))
 
 
 def _planning(result: AbResult, comparison: Comparison, planned_mde: float | None) -> str:
@@ -104,21 +99,10 @@ def _planning(result: AbResult, comparison: Comparison, planned_mde: float | Non
 
 def _needed_per_arm(result: AbResult, control: VariantSummary | None, variant: VariantSummary | None,
                     mde: float) -> int | None:
-    from metrics.samplesize import samplesize_means, samplesize_proportions
-
     if control is None or variant is None or not control.value:
         return None
-    k = max(len(result.variants), 2)
     try:
-        if result.metric_kind == "proportion":
-            target_up = control.value * (1 + mde) < 1
-            return samplesize_proportions(control.value, mde if target_up else -mde, relative=True,
-                                          alpha=result.alpha, power=PLANNED_POWER, variants=k).per_variant
-        spreads = [v.sd for v in (control, variant) if v.sd]
-        if not spreads:
-            return None
-        sd = math.sqrt(sum(s * s for s in spreads) / len(spreads))
-        return samplesize_means(sd, mde, baseline=control.value, relative=True, alpha=result.alpha,
-                                power=PLANNED_POWER, variants=k).per_variant
+        return kind_spec(result.metric_kind).units_needed(control, variant, mde, result.alpha, PLANNED_POWER,
+                                                          max(len(result.variants), 2))
     except (ValueError, ZeroDivisionError, OverflowError):
         return None
