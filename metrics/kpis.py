@@ -279,7 +279,9 @@ COVERAGE_NAMES: tuple[str, ...] = tuple(coverage_name(n) for n in KPI_NAMES)
 def covering(name: str, groups: pl.DataFrame, key: str) -> tuple[list, int]:
     """(the `key` values of the groups whose rows report what KPI `name` needs, number of groups) from a
     `summarize(..., by=[key])` result: which files (or platforms) a KPI value is based on."""
-    covered = groups.filter(pl.col(coverage_name(name)) > 0).get_column(key).to_list()
+    # Plain lists: a filter here is a query on polars' thread pool per tile, slow on a busy machine.
+    shares = groups.get_column(coverage_name(name)).to_list()
+    covered = [value for value, share in zip(groups.get_column(key).to_list(), shares) if share is not None and share > 0]
     return covered, groups.height
 
 

@@ -33,7 +33,7 @@ from metrics.abtest.sequential import DEFAULT_TUNING
 from metrics.abtest.verdict import DEFAULT_PLANNED_MDE, verdict
 from metrics.display import format_value
 from metrics.ingest import read_table
-from ui.charts import show_chart
+from ui.charts import cached_builder, show_chart
 from ui.state import (
     AB_UPLOAD_CAP,
     AB_UPLOAD_COLUMN,
@@ -406,6 +406,7 @@ def _challenger_color(names: Sequence[str], control: str) -> alt.Color:
     return alt.Color("variant:N", scale=alt.Scale(domain=challengers, range=colors), legend=legend)
 
 
+@cached_builder
 def rates_chart(result: AbResult) -> alt.Chart | None:
     spec = kind_spec(result.metric_kind)
     rows = [{"variant": v.name, "value": v.value, "low": v.ci[0], "high": v.ci[1]}
@@ -429,6 +430,7 @@ def rates_chart(result: AbResult) -> alt.Chart | None:
     return _fit_width((bars + dots).properties(height=alt.Step(44), title=f"{title} per variant"))
 
 
+@cached_builder
 def lift_chart(result: AbResult) -> alt.Chart | None:
     curve = lift_density(result)
     if curve is None:
@@ -447,6 +449,7 @@ def lift_chart(result: AbResult) -> alt.Chart | None:
                                                    f"{adjusted} the verdict quotes")))
 
 
+@cached_builder
 def cumulative_chart(frame: pl.DataFrame, result: AbResult) -> alt.Chart | None:
     if frame.is_empty():
         return None
@@ -466,6 +469,7 @@ def cumulative_chart(frame: pl.DataFrame, result: AbResult) -> alt.Chart | None:
                                           f"units; band: {fmt.level_label(result.alpha)} {interval}")))
 
 
+@cached_builder
 def samplesize_chart(points: Sequence[tuple[float, int]], chosen: tuple[float, int] | None) -> alt.Chart | None:
     """Units per variant against the relative minimum detectable effect (log scale)."""
     if not points:

@@ -4,12 +4,16 @@ the display catalog's style, and PNG/SVG downloads that carry a title, the perio
 from __future__ import annotations
 
 import copy
+import dataclasses
+import enum
+import functools
 import hashlib
 import math
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import altair as alt
 import polars as pl
@@ -75,9 +79,13 @@ def show_chart(chart: alt.TopLevelMixin, *, key: str, name: str, title: str | No
 
 
 def _chart_content(chart: alt.TopLevelMixin) -> str:
-    """A hash of the chart's whole Vega-Lite JSON with its data inline (unvalidated, sorted keys, altair's
+    """What identifies the chart: for a chart from a `cached_builder`, its builder and inputs (no need to
+    write it out); else a hash of the chart's whole Vega-Lite JSON with its data inline (unvalidated, sorted keys, altair's
     generated parameter and view names numbered in order as Streamlit does): equal text means an equal
     chart. Under Streamlit's lock on altair's global settings, so no other session's conversion changes them."""
+    known = _built_key(chart)
+    if known is not None:
+        return known
     with _ALTAIR_GLOBALS_LOCK, alt.data_transformers.enable("default", max_rows=None):
         text = chart.to_json(validate=False, sort_keys=True, indent=None)
     return hashlib.sha256(_stable_names(text).encode("utf-8")).hexdigest()
@@ -99,6 +107,105 @@ def vega_lite_spec(chart: alt.TopLevelMixin) -> dict | None:
     if _convert_altair is None:
         return None
     return _converted(_chart_content(chart), chart)
+
+
+# --- chart builders cached by their inputs --------------------------------------------------------------------
+
+# Charts from `cached_builder`, by id, with what identifies them ("builder:inputs hash"). The chart is kept
+# with its key, so an id is never reused while it is listed; bounded like the builders' cache.
+_BUILT_MAX = 512
+_built_keys: OrderedDict[int, tuple[object, str]] = memory.release_when_idle(OrderedDict())
+_built_lock = threading.Lock()
+
+
+class Unkeyable(TypeError):
+    """An input `inputs_key` cannot write out by content (the builder then runs uncached)."""
+
+
+def _feed(digest, value) -> None:
+    """Write `value` into `digest` by content: type names included, so 1, 1.0, "1" and True differ."""
+    if value is None or isinstance(value, (bool, int, float, str, bytes, date, datetime, enum.Enum)):
+        digest.update(f"{type(value).__name__}:{value!r};".encode())
+    elif isinstance(value, pl.DataFrame):
+        # Every row hashed (not a sample, PITFALLS.md); the schema keeps equal values of other types apart.
+        digest.update(f"frame:{value.schema!r}:{value.height};".encode())
+        digest.update(value.hash_rows(seed=0).to_numpy().tobytes())
+    elif isinstance(value, pl.Series):
+        _feed(digest, value.to_frame())
+    elif isinstance(value, (list, tuple)):
+        digest.update(f"{type(value).__name__}[{len(value)}](".encode())
+        for item in value:
+            _feed(digest, item)
+        digest.update(b")")
+    elif isinstance(value, dict):
+        digest.update(f"dict[{len(value)}](".encode())
+        for name, item in value.items():  # in order: a dict's order can change what a chart draws
+            _feed(digest, name)
+            _feed(digest, item)
+        digest.update(b")")
+    elif isinstance(value, (set, frozenset)):
+        _feed(digest, sorted(value, key=repr))
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        digest.update(f"{type(value).__module__}.{type(value).__qualname__}(".encode())
+        for field in dataclasses.fields(value):
+            _feed(digest, field.name)
+            _feed(digest, getattr(value, field.name))
+        digest.update(b")")
+    elif isinstance(value, alt.TopLevelMixin) and (key := _built_key(value)) is not None:
+        digest.update(f"chart:{key};".encode())  # a chart a cached builder made: its builder and inputs
+    else:
+        raise Unkeyable(f"{type(value).__qualname__} cannot be keyed by content")
+
+
+def inputs_key(builder: Callable, args: tuple, kwargs: dict) -> str:
+    """A hash of the builder and of every argument by content (frames row by row, dataclasses field by field)."""
+    digest = hashlib.sha256(f"{builder.__module__}.{builder.__qualname__}".encode())
+    _feed(digest, args)
+    _feed(digest, sorted(kwargs.items()))
+    return digest.hexdigest()
+
+
+def _built_key(chart: object) -> str | None:
+    with _built_lock:
+        known = _built_keys.get(id(chart))
+    return known[1] if known is not None and known[0] is chart else None
+
+
+def _remember(chart: object, key: str) -> None:
+    with _built_lock:
+        _built_keys[id(chart)] = (chart, key)
+        _built_keys.move_to_end(id(chart))
+        while len(_built_keys) > _BUILT_MAX:
+            _built_keys.popitem(last=False)
+
+
+@memory.release_when_idle
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _built(key: str, _builder: Callable, _args: tuple, _kwargs: dict):
+    return _builder(*_args, **_kwargs)
+
+
+def cached_builder(builder: Callable) -> Callable:
+    """Cache what a chart builder returns (a chart, a list of layers or None) by the content of its inputs:
+    a rerun that draws the same chart again skips building it and, in `show_chart`, writing it out to find
+    its cached spec. Different inputs (another filter, metric or data) are another entry, built anew. The
+    charts are shared by every session: treat them as read-only (altair's methods return copies). An input
+    that cannot be keyed by content (an unknown object, a chart not built here) builds uncached."""
+
+    @functools.wraps(builder)
+    def build(*args, **kwargs):
+        try:
+            key = inputs_key(builder, args, kwargs)
+        except Unkeyable:
+            return builder(*args, **kwargs)
+        result = _built(key, builder, args, kwargs)
+        for index, chart in enumerate(result if isinstance(result, (list, tuple)) else (result,)):
+            if isinstance(chart, alt.TopLevelMixin):
+                _remember(chart, f"built:{key}:{index}")
+        return list(result) if isinstance(result, list) else result  # a copy: callers may extend a list
+
+    build.uncached = builder
+    return build
 
 
 def export_context(period: str | None = None, source: str | None = None) -> tuple[str, str]:
@@ -216,6 +323,7 @@ def value_title(metric: str, label: str, currency: str | None) -> str:
 # --- chart builders (aggregated frames in, altair charts out) -----------------------------------------------
 
 
+@cached_builder
 def trend_chart(
     frame: pl.DataFrame, metric: str, *, label: str, kind: str, currency: str | None = None,
     by_platform: bool = True, grain: str = "day",
@@ -259,6 +367,7 @@ def trend_chart(
     return (line + points + partial).properties(height=340).interactive(bind_y=False)
 
 
+@cached_builder
 def platform_bar_chart(
     frame: pl.DataFrame, metric: str, *, label: str, kind: str, currency: str | None = None,
 ) -> alt.Chart:
@@ -280,6 +389,7 @@ def platform_bar_chart(
     return (bars + text).properties(height=max(160, 38 * frame.height))
 
 
+@cached_builder
 def share_chart(frame: pl.DataFrame) -> alt.Chart:
     """Share of spend next to share of conversions per platform (grouped bars; platform colours,
     spend lighter)."""
@@ -390,6 +500,7 @@ def _covers(box: Sequence[float], circle: tuple[float, float, float]) -> bool:
     return (nearest_x - x) ** 2 + (nearest_y - y) ** 2 < radius ** 2
 
 
+@cached_builder
 def efficiency_bubble_chart(frame: pl.DataFrame, *, currency: str | None = None) -> alt.LayerChart:
     """CPA (y) against conversions (x), bubble size = spend: big cheap bubbles on the right are the winners.
 

@@ -13,7 +13,7 @@ import polars as pl
 
 from metrics.display import describe
 from metrics.funnel import NO_STAGE
-from ui.charts import check_size, formatted, time_x, value_axis, value_title, with_bucket_text
+from ui.charts import cached_builder, check_size, formatted, time_x, value_axis, value_title, with_bucket_text
 
 ACCENT = "#4C6EF5"
 MUTED = "#ADB5BD"
@@ -27,6 +27,7 @@ def _kind(metric: str) -> str:
     return describe(metric).format
 
 
+@cached_builder
 def ranked_bars(
     frame: pl.DataFrame, *, category: str, metric: str, label: str, category_title: str,
     currency: str | None = None, color: str = ACCENT,
@@ -76,6 +77,7 @@ def metric_panels(
     return alt.hconcat(*panels, spacing=12)
 
 
+@cached_builder
 def funnel_bars(steps: pl.DataFrame, *, log_scale: bool = False) -> alt.LayerChart:
     """Horizontal funnel of `metrics.funnel.funnel_steps` output, each bar labelled with its count and
     its rate of the previous step; an unreported step gets no bar and the label "not reported"."""
@@ -123,6 +125,7 @@ def funnel_bars(steps: pl.DataFrame, *, log_scale: bool = False) -> alt.LayerCha
     return alt.layer(bars, labels).properties(height=alt.Step(52))
 
 
+@cached_builder
 def stage_bars(table: pl.DataFrame, *, metric: str, label: str, currency: str | None = None) -> alt.Chart:
     """One metric per marketing-funnel stage, in funnel order (the table is already ordered)."""
     frame = table.select(pl.col("funnel_stage").fill_null(NO_STAGE), metric)
@@ -130,6 +133,7 @@ def stage_bars(table: pl.DataFrame, *, metric: str, label: str, currency: str | 
                        currency=currency, color="#7048E8")
 
 
+@cached_builder
 def goal_progress_chart(points: pl.DataFrame, *, metric: str, label: str, currency: str | None = None) -> alt.Chart:
     """Actual (cumulative / level / period-to-date rate) vs the needed pace and the projection."""
     frame = with_bucket_text(formatted(check_size(points), "value", _kind(metric), currency, "value_text"), "day")

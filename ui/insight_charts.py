@@ -29,7 +29,7 @@ from metrics.insights.annotations import KIND_LABELS, Annotation, within
 from metrics.insights.anomalies import Anomaly, AnomalyScan
 from metrics.insights.drivers import KpiChange
 from metrics.insights.forecast import Forecast
-from ui.charts import check_size, time_x, value_axis, value_title
+from ui.charts import cached_builder, check_size, time_x, value_axis, value_title
 
 ACCENT = "#4C6EF5"
 NOTE_COLOR = "#868E96"
@@ -43,6 +43,7 @@ LABEL_ROWS = 3
 LABEL_WIDTH = 150  # px; a longer text ends in "…" (the tooltip shows all of it)
 
 
+@cached_builder
 def with_overlays(chart: alt.TopLevelMixin, *layers: alt.Chart) -> alt.TopLevelMixin:
     """The chart with the overlays drawn over it (the chart itself when there are none)."""
     return alt.layer(chart, *layers) if layers else chart
@@ -66,6 +67,7 @@ def annotation_frame(annotations: Sequence[Annotation], start: date, end: date) 
                                       "when": pl.String, "label_row": pl.Int64, "single": pl.Boolean})
 
 
+@cached_builder
 def annotation_layers(annotations: Sequence[Annotation], start: date | None, end: date | None) -> list[alt.Chart]:
     """A dashed rule per one-day annotation, a shaded span per longer one, and its text at the top."""
     if start is None or end is None:
@@ -106,6 +108,7 @@ def anomaly_frame(anomalies: Sequence[Anomaly], *, kind: str, currency: str | No
                                       "band_text": pl.String, "day_text": pl.String, "outside": pl.String})
 
 
+@cached_builder
 def anomaly_layer(anomalies: Sequence[Anomaly], metric: str, *, label: str, kind: str,
                   currency: str | None = None) -> list[alt.Chart]:
     """A red ring on each day outside its expected band (the metric's daily total)."""
@@ -130,6 +133,7 @@ def forecast_frame(forecast: Forecast, *, kind: str, currency: str | None) -> pl
     )
 
 
+@cached_builder
 def forecast_layers(forecast: Forecast | None, metric: str, *, label: str, kind: str,
                     currency: str | None = None) -> list[alt.Chart]:
     """The forecast of each remaining day of the period: a dashed line in its 80 % band."""
@@ -146,6 +150,7 @@ def forecast_layers(forecast: Forecast | None, metric: str, *, label: str, kind:
     return [band, line]
 
 
+@cached_builder
 def deadline_forecast_layers(forecast: Forecast | None, *, label: str, kind: str,
                              currency: str | None = None) -> list[alt.Chart]:
     """On a goal's chart of running totals (`value`): the total forecast at the deadline, with its 80 % band as
@@ -194,6 +199,7 @@ def waterfall_frame(change: KpiChange) -> pl.DataFrame:
     return pl.DataFrame(rows).with_columns(pl.max_horizontal("start", "end").alias("top"))
 
 
+@cached_builder
 def waterfall_chart(change: KpiChange) -> alt.LayerChart:
     """How each factor moved the KPI, in percentage points of its change, ending in the change itself; green
     where a factor helped (for a cost KPI: pushed it down), red where it hurt, grey where it did not move it."""
@@ -215,6 +221,7 @@ def waterfall_chart(change: KpiChange) -> alt.LayerChart:
     return alt.layer(zero, bars, labels).properties(height=300)
 
 
+@cached_builder
 def band_chart(scan: AnomalyScan, *, start: date, end: date, kind: str, currency: str | None,
                annotations: Sequence[Annotation] = ()) -> alt.TopLevelMixin:
     """A metric's daily values in [start, end] against the band the model expected, flagged days ringed."""
@@ -243,6 +250,7 @@ def band_chart(scan: AnomalyScan, *, start: date, end: date, kind: str, currency
     return alt.layer(*layers).properties(height=300)
 
 
+@cached_builder
 def forecast_chart(actual: pl.DataFrame, forecast: Forecast, *, kind: str, currency: str | None,
                    annotations: Sequence[Annotation] = ()) -> alt.TopLevelMixin:
     """The last weeks of daily values (`actual`: date and the metric) and the forecast to the period end."""

@@ -32,8 +32,9 @@ from ui import memory, signin
 _LOGGER = logging.getLogger(__name__)
 PAGES = Path(__file__).resolve().parents[1] / "pages"
 FIRST_PAGE, LAST_PAGE = "overview.py", "ab_tests.py"  # the A/B statistics (scipy, statsmodels) last: seconds
-# Imported inside functions when a page first needs them: the anomaly bands (Insights, trend overlays).
-RUNTIME_IMPORTS = ("statsmodels.tsa.seasonal", "statsmodels.robust.scale")
+# Imported inside functions when a page first needs them: the anomaly bands and the forecasts (Insights,
+# trend overlays, goals).
+RUNTIME_IMPORTS = ("statsmodels.tsa.seasonal", "statsmodels.robust.scale", "statsmodels.api", "scipy.stats")
 WARM_REST_AFTER_S = 10.0
 
 # What the app can say about itself. The token of a shared report is in the URL: no page sends it
