@@ -156,7 +156,8 @@ def login_page() -> None:
         st.error(result.message)
         return
     st.session_state[EDITOR_AUTHENTICATED] = True
-    signin.remember_sign_in()
+    if signin.remember_sign_in():
+        st.stop()  # the browser collects the cookie and comes back to this page, signed in
     st.rerun()
 
 
@@ -166,7 +167,8 @@ def sign_out_button() -> None:
         return
     if st.sidebar.button("Sign out", icon=":material/logout:", key="sign_out"):
         st.session_state.pop(EDITOR_AUTHENTICATED, None)
-        signin.sign_out()
+        if signin.sign_out():
+            st.stop()  # the browser deletes the cookie and comes back signed out
         st.rerun()
 
 

@@ -63,49 +63,54 @@ def signed_in_by_cookie(password_hash: str) -> bool:
     return editor_session_is_valid(value, secret=_secret(), password_hash=password_hash, now=time.time())
 
 
-def remember_sign_in() -> None:
+def remember_sign_in() -> bool:
     """After an accepted password: have the browser collect the cookie, then come back to this page.
+    True when the browser was sent: the caller must then end the run without `st.rerun()`, which
+    would clear the message before it reaches the browser (the browser comes back by itself).
 
     Only under the server `dashboard.py` builds (elsewhere, e.g. in AppTest, there is no route to
     collect it and the sign-in lasts as long as the session)."""
     st.session_state.pop(SIGNED_OUT, None)
     if not _routes_mounted:
-        return
+        return False
     try:
         with session_scope() as session:
             ticket = repository.issue_sign_in_ticket(session=session)
     except Exception:  # the session is signed in either way; only the reload-proof part is lost
         _LOGGER.exception("Could not issue a sign-in ticket; the sign-in lasts for this session only")
-        return
+        return False
     page = urlsplit(st.context.url or "")
     back = page.path + (f"?{page.query}" if page.query else "")
-    _send_browser_to(f"{_base_path()}{SIGN_IN_PATH}?{urlencode({'ticket': ticket, 'next': back or _base_path()})}")
+    return _send_browser_to(
+        f"{_base_path()}{SIGN_IN_PATH}?{urlencode({'ticket': ticket, 'next': back or _base_path()})}")
 
 
-def sign_out() -> None:
-    """Forget the sign-in in this session and have the browser delete its cookie."""
+def sign_out() -> bool:
+    """Forget the sign-in in this session and have the browser delete its cookie. True when the
+    browser was sent (end the run without `st.rerun()`, as after `remember_sign_in`)."""
     st.session_state[SIGNED_OUT] = True
-    if _routes_mounted:
-        _send_browser_to(f"{_base_path()}{SIGN_OUT_PATH}")
+    return _routes_mounted and _send_browser_to(f"{_base_path()}{SIGN_OUT_PATH}")
 
 
-def _send_browser_to(url: str) -> None:
+def _send_browser_to(url: str) -> bool:
     """Navigate the browser's window to a same-origin `url`, as `st.login`/`st.logout` do (Streamlit
     has no public call for it). If this internal message ever changes, signing in still works; it just
-    lasts only as long as the browser session."""
+    lasts only as long as the browser session. True when the message was queued."""
     try:
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
         from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
         context = get_script_run_ctx()
         if context is None:
-            return
+            return False
         message = ForwardMsg()
         message.auth_redirect.url = url
         context.enqueue(message)
+        return True
     except Exception:
         _LOGGER.warning("Could not send the browser to %s; the sign-in lasts for this session only", url,
                         exc_info=True)
+        return False
 
 
 # --- the routes (run by the web server, outside any script) -----------------------------------------

@@ -95,9 +95,16 @@ def test_sign_in_survives_a_reload_and_ends_with_sign_out(protected, browser):
         page.get_by_role("button", name="Open the editor").click()
         title = page.get_by_role("heading", name="Snapshots & sharing")
         settled(page, title)
-        assert urlsplit(page.url).path == "/snapshots" and "ticket" not in page.url  # back where the editor was
-
+        # The session is signed in at once; the browser then collects the cookie (a round trip through
+        # /api/sign-in) and comes back: wait for the cookie, then for the page again.
         cookie = _editor_cookie(context)
+        deadline = time.monotonic() + 30
+        while cookie is None and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+            cookie = _editor_cookie(context)
+        page.wait_for_url(lambda url: "ticket" not in url and "/api/" not in url)
+        settled(page, title)
+        assert urlsplit(page.url).path == "/snapshots"  # back where the editor was
         assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/"
         assert SIGN_IN_HOURS * 3600 - 300 < cookie["expires"] - time.time() <= SIGN_IN_HOURS * 3600
         assert COOKIE not in page.evaluate("document.cookie")  # page scripts cannot read it
