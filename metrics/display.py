@@ -18,6 +18,7 @@ Pure module: no streamlit, usable by `ui/`, `reports/` and the command line.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
@@ -280,6 +281,27 @@ def axis_title(name: str, currency: str | None = None) -> str:
     if shown.format == "currency" and currency and currency != MIXED:
         return f"{shown.label} ({currency})"
     return shown.label
+
+
+def text_column(frame: pl.DataFrame, columns: str | Sequence[str], render: Callable[..., str | None],
+                name: str) -> pl.Series:
+    """A text column `name`: `render(*values)` of each row's `columns`, each distinct row rendered once.
+
+    This is how display text is made from a frame, never with `map_elements`: a Python callback inside a
+    polars query runs on polars' worker threads and needs the GIL there, and a server thread that holds the
+    GIL while it waits on those workers (to_pandas, a cached frame being unpickled) then waits for ever —
+    the whole server hung that way under 20 concurrent sessions."""
+    names = [columns] if isinstance(columns, str) else list(columns)
+    rows = zip(*(frame.get_column(n).to_list() for n in names))
+    done: dict[tuple, str | None] = {}
+    texts: list[str | None] = []
+    for row in rows:
+        try:
+            text = done[row] if row in done else done.setdefault(row, render(*row))
+        except TypeError:  # an unhashable value (a list cell): rendered without remembering it
+            text = render(*row)
+        texts.append(text)
+    return pl.Series(name, texts, dtype=pl.String)
 
 
 def round_for_export(frame: pl.DataFrame) -> pl.DataFrame:

@@ -13,7 +13,7 @@ import io
 
 import polars as pl
 
-from metrics.display import round_for_export
+from metrics.display import round_for_export, text_column
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 _FORMULA_PATTERN = r"^[=+\-@\t\r\n]"
@@ -34,7 +34,7 @@ def escape_formula_cells(frame: pl.DataFrame) -> pl.DataFrame:
 def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
     """Lists and structs as text, since neither format has nested cells."""
     nested = [n for n, t in frame.schema.items() if isinstance(t, (pl.List, pl.Struct, pl.Array, pl.Object))]
-    return frame.with_columns(pl.col(n).map_elements(str, return_dtype=pl.String) for n in nested)
+    return frame.with_columns(text_column(frame, n, lambda v: None if v is None else str(v), n) for n in nested)
 
 
 def to_csv_bytes(frame: pl.DataFrame) -> bytes:

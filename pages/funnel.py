@@ -1,6 +1,7 @@
 """Funnel: impressions → clicks → leads → conversions with step rates, and the marketing funnel stages."""
 
 import json
+from functools import partial
 
 import polars as pl
 import streamlit as st
@@ -79,21 +80,16 @@ elif not log_scale or (reported.get_column("value") > 0).all():
                       title="Funnel" if choice == ALL_PLATFORMS else f"Funnel · {display.platform_label(choice)}")
 else:
     st.caption("A step is zero, which a logarithmic scale cannot show; switch the log scale off.")
-journey = steps.select(
-    pl.col("label").alias("Step"),
-    pl.struct("value", "reported").map_elements(
-        lambda s: count_text(s["value"]) if s["reported"] else "not reported",
-        return_dtype=pl.String,
-    ).alias("Count"),
-    *[
-        pl.col(name).map_elements(lambda v: display.format_value(v, "percent"), return_dtype=pl.String,
-                                  skip_nulls=False).alias(title)
-        for name, title in (("step_rate", "Of previous step"), ("drop_off_rate", "Drop-off"))
-    ],
-    pl.col("drop_off").map_elements(count_text, return_dtype=pl.String, skip_nulls=False).alias("Lost"),
-    pl.col("rate_from_first").map_elements(lambda v: display.format_value(v, "percent"),
-                                           return_dtype=pl.String, skip_nulls=False).alias("Of first step"),
-)
+percent = partial(display.format_value, format="percent")
+journey = pl.DataFrame([
+    steps.get_column("label").alias("Step"),
+    display.text_column(steps, ("value", "reported"),
+                        lambda value, reported: count_text(value) if reported else "not reported", "Count"),
+    display.text_column(steps, "step_rate", percent, "Of previous step"),
+    display.text_column(steps, "drop_off_rate", percent, "Drop-off"),
+    display.text_column(steps, "drop_off", count_text, "Lost"),
+    display.text_column(steps, "rate_from_first", percent, "Of first step"),
+])
 report_tables.dataframe(journey, key="funnel_table")
 if (steps.get_column("step_coverage").drop_nulls() < 1).any():
     breakdowns = [(key, noun, data.step_sums(rows_key, rows, (key,), filters_json=scope_json, **dates))

@@ -92,9 +92,8 @@ if "campaign" in frame.columns:
     columns.insert(1, "top_campaign")
 if table.get_column("based_on").null_count() == table.height:
     columns.remove("based_on")
-table = table.select(columns).with_columns(
-    pl.col("platform").map_elements(display.platform_label, return_dtype=pl.String, skip_nulls=False)
-).sort("spend" if "spend" in shown else shown[0], descending=True, nulls_last=True)
+table = table.select(columns)
+table = table.with_columns(display.text_column(table, "platform", display.platform_label, "platform")).sort("spend" if "spend" in shown else shown[0], descending=True, nulls_last=True)
 
 column_config = report_tables.column_config(
     table, money_currency, labels={"top_campaign": "Top campaign", "currency": "Currency",

@@ -14,7 +14,7 @@ import json
 import altair as alt
 import polars as pl
 
-from metrics.display import axis_format, axis_title, describe, format_value, label, platform_label
+from metrics.display import axis_format, axis_title, describe, format_value, label, platform_label, text_column
 from metrics.schema import platform_color
 
 # The drawing size in CSS pixels; the PDF scales it to the text width, the HTML to its column.
@@ -40,10 +40,7 @@ def _finish(chart: alt.TopLevelMixin) -> str:
 
 
 def _with_platform_labels(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.with_columns(
-        pl.col("platform").map_elements(platform_label, return_dtype=pl.String, skip_nulls=False)
-        .alias("platform_label")
-    )
+    return frame.with_columns(text_column(frame, "platform", platform_label, "platform_label"))
 
 
 def _platform_colours(frame: pl.DataFrame, *, legend: bool = True) -> alt.Color:
@@ -55,10 +52,7 @@ def _platform_colours(frame: pl.DataFrame, *, legend: bool = True) -> alt.Color:
 
 def _value_text(frame: pl.DataFrame, metric: str, currency: str | None) -> pl.DataFrame:
     kind = describe(metric).format
-    return frame.with_columns(
-        pl.col(metric).map_elements(lambda v: format_value(v, kind, currency), return_dtype=pl.String,
-                                    skip_nulls=False).alias("value_text")
-    )
+    return frame.with_columns(text_column(frame, metric, lambda v: format_value(v, kind, currency), "value_text"))
 
 
 def trend(frame: pl.DataFrame, metric: str, *, currency: str | None, grain: str, by_platform: bool,
@@ -140,9 +134,7 @@ def funnel(steps: pl.DataFrame, *, colour: str) -> str:
     """The reported funnel steps as bars, on a log scale when every step is above zero (impressions are often a
     thousand times conversions), with the exact counts written at the bars' ends."""
     reported = steps.filter(pl.col("reported")).select("label", "value")
-    reported = reported.with_columns(
-        pl.col("value").map_elements(lambda v: format_value(v, "number"), return_dtype=pl.String).alias("value_text")
-    )
+    reported = reported.with_columns(text_column(reported, "value", lambda v: format_value(v, "number"), "value_text"))
     log = bool((reported.get_column("value") > 0).all())
     scale = alt.Scale(type="log") if log else alt.Scale()
     base = alt.Chart(reported).encode(

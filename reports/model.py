@@ -36,6 +36,7 @@ from metrics.display import (
     format_value,
     label,
     platform_label,
+    text_column,
 )
 from metrics.errors import UsageError
 from metrics.insights import tables
@@ -446,8 +447,8 @@ def _partly_based(rolled: pl.DataFrame, groups: pl.DataFrame, key: str, names: S
 
 def _platform_section(rolled: pl.DataFrame, by_platform: pl.DataFrame, common: dict, compare: ComparePeriod | None,
                       currency: str | None) -> Section:
-    table_frame = _by_spend(by_platform, "platform").with_columns(
-        pl.col("platform").map_elements(platform_label, return_dtype=pl.String, skip_nulls=False))
+    table_frame = _by_spend(by_platform, "platform")
+    table_frame = table_frame.with_columns(text_column(table_frame, "platform", platform_label, "platform"))
     names = _number_columns(table_frame, PLATFORM_COLUMNS, compare)
     note = "Every KPI is a ratio of the platform's totals, over the rows that report every measure it needs."
     if "reach" in names:

@@ -29,6 +29,7 @@ from metrics.display import (
     format_period,
     format_value,
     platform_label,
+    text_column,
 )
 from metrics.schema import platform_color
 from ui import filters, memory
@@ -262,9 +263,7 @@ def chart_svg(chart: alt.TopLevelMixin) -> bytes:
 
 def with_platform_labels(frame: pl.DataFrame, field: str = "platform") -> pl.DataFrame:
     """Add `platform_label` ("Google Ads") next to the slug, for legends, axes and tooltips."""
-    return frame.with_columns(
-        pl.col(field).map_elements(platform_label, return_dtype=pl.String, skip_nulls=False).alias("platform_label")
-    )
+    return frame.with_columns(text_column(frame, field, platform_label, "platform_label"))
 
 
 def platform_label_color(frame: pl.DataFrame, field: str = "platform", *, legend: bool = True) -> alt.Color:
@@ -276,10 +275,7 @@ def platform_label_color(frame: pl.DataFrame, field: str = "platform", *, legend
 
 def formatted(frame: pl.DataFrame, column: str, kind: str, currency: str | None, alias: str) -> pl.DataFrame:
     """A text column with the value formatted exactly like the tiles (tooltips and labels show it)."""
-    return frame.with_columns(
-        pl.col(column).map_elements(lambda v: format_value(v, kind, currency), return_dtype=pl.String,
-                                    skip_nulls=False).alias(alias)
-    )
+    return frame.with_columns(text_column(frame, column, lambda v: format_value(v, kind, currency), alias))
 
 
 def time_ticks(dates: Sequence[date], limit: int = MAX_TIME_TICKS) -> list[date]:
@@ -300,10 +296,7 @@ def time_x(frame: pl.DataFrame, grain: str, field: str = "date") -> alt.X:
 
 def with_bucket_text(frame: pl.DataFrame, grain: str, field: str = "date") -> pl.DataFrame:
     """`bucket_text`: the bucket in the catalog's date style ('9 Aug 2025', 'Aug 2025') for tooltips."""
-    return frame.with_columns(
-        pl.col(field).map_elements(lambda d: format_bucket(d, grain), return_dtype=pl.String,
-                                   skip_nulls=False).alias("bucket_text")
-    )
+    return frame.with_columns(text_column(frame, field, lambda d: format_bucket(d, grain), "bucket_text"))
 
 
 BUCKET_TITLES = {"day": "Day", "week": "Week starting", "month": "Month"}

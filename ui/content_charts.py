@@ -11,7 +11,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from metrics.display import describe
+from metrics.display import describe, text_column
 from metrics.funnel import NO_STAGE
 from ui.charts import cached_builder, check_size, formatted, time_x, value_axis, value_title, with_bucket_text
 
@@ -85,6 +85,9 @@ def funnel_bars(steps: pl.DataFrame, *, log_scale: bool = False) -> alt.LayerCha
     for column, kind, alias in (("value", "number", "count_text"), ("step_rate", "percent", "step_text"),
                                 ("rate_from_first", "percent", "first_text")):
         frame = formatted(frame, column, kind, None, alias)
+    frame = frame.with_columns(text_column(frame, "previous_step",
+                                           lambda step: None if step is None else describe(step).label.lower(),
+                                           "previous_text"))
     top = max([v for v in frame.get_column("value").to_list() if v is not None and v > 0] or [1.0])
     # Bars start at 1 on a log scale (log 0 is undefined); the domain leaves room for the labels.
     baseline = 1.0 if log_scale else 0.0
@@ -98,8 +101,7 @@ def funnel_bars(steps: pl.DataFrame, *, log_scale: bool = False) -> alt.LayerCha
             pl.col("count_text")
             + pl.when(pl.col("step_rate").is_not_null())
             .then(pl.lit("  ·  ") + pl.col("step_text") + pl.lit(" of ")
-                  + pl.col("previous_step").map_elements(lambda step: describe(step).label.lower(),
-                                                         return_dtype=pl.String))
+                  + pl.col("previous_text"))
             .otherwise(pl.lit(""))
         )
         .otherwise(pl.lit("not reported"))

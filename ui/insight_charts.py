@@ -24,6 +24,7 @@ from metrics.display import (
     format_period,
     format_points,
     format_value,
+    text_column,
 )
 from metrics.insights.annotations import KIND_LABELS, Annotation, within
 from metrics.insights.anomalies import Anomaly, AnomalyScan
@@ -123,13 +124,13 @@ def anomaly_layer(anomalies: Sequence[Anomaly], metric: str, *, label: str, kind
 
 
 def forecast_frame(forecast: Forecast, *, kind: str, currency: str | None) -> pl.DataFrame:
-    return forecast.daily.with_columns(
-        pl.col("date").map_elements(format_date, return_dtype=pl.String).alias("day_text"),
-        pl.col("forecast").map_elements(lambda v: format_value(v, kind, currency), return_dtype=pl.String)
-        .alias("forecast_text"),
-        pl.struct("lower", "upper").map_elements(
-            lambda r: f"{format_value(r['lower'], kind, currency)} – {format_value(r['upper'], kind, currency)}",
-            return_dtype=pl.String).alias("band_text"),
+    daily = forecast.daily
+    return daily.with_columns(
+        text_column(daily, "date", format_date, "day_text"),
+        text_column(daily, "forecast", lambda v: format_value(v, kind, currency), "forecast_text"),
+        text_column(daily, ("lower", "upper"),
+                    lambda low, high: f"{format_value(low, kind, currency)} – {format_value(high, kind, currency)}",
+                    "band_text"),
     )
 
 
@@ -228,13 +229,12 @@ def band_chart(scan: AnomalyScan, *, start: date, end: date, kind: str, currency
     metric, label = scan.metric, scan.label
     frame = scan.band.filter(pl.col("date").is_between(start, end))
     frame = check_size(frame.with_columns(
-        pl.col("date").map_elements(format_date, return_dtype=pl.String).alias("day_text"),
-        pl.col("value").map_elements(lambda v: format_value(v, kind, currency), return_dtype=pl.String,
-                                     skip_nulls=False).alias("value_text"),
-        pl.struct("lower", "upper").map_elements(
-            lambda r: "not judged" if r["lower"] is None else
-            f"{format_value(r['lower'], kind, currency)} – {format_value(r['upper'], kind, currency)}",
-            return_dtype=pl.String).alias("band_text"),
+        text_column(frame, "date", format_date, "day_text"),
+        text_column(frame, "value", lambda v: format_value(v, kind, currency), "value_text"),
+        text_column(frame, ("lower", "upper"),
+                    lambda low, high: "not judged" if low is None else
+                    f"{format_value(low, kind, currency)} – {format_value(high, kind, currency)}",
+                    "band_text"),
     ).rename({"value": metric}))
     title = value_title(metric, label, currency)
     tooltip = [alt.Tooltip("day_text:N", title="Day"), alt.Tooltip("value_text:N", title=label),
@@ -256,10 +256,10 @@ def forecast_chart(actual: pl.DataFrame, forecast: Forecast, *, kind: str, curre
     """The last weeks of daily values (`actual`: date and the metric) and the forecast to the period end."""
     metric = forecast.metric
     label = describe(metric).label
-    frame = check_size(actual.select("date", metric).drop_nulls().with_columns(
-        pl.col("date").map_elements(format_date, return_dtype=pl.String).alias("day_text"),
-        pl.col(metric).map_elements(lambda v: format_value(v, kind, currency), return_dtype=pl.String)
-        .alias("value_text"),
+    frame = actual.select("date", metric).drop_nulls()
+    frame = check_size(frame.with_columns(
+        text_column(frame, "date", format_date, "day_text"),
+        text_column(frame, metric, lambda v: format_value(v, kind, currency), "value_text"),
     ))
     both = pl.concat([frame.select("date"), forecast.daily.select("date")])
     title = value_title(metric, label, currency)

@@ -20,6 +20,7 @@ from metrics.display import (
     currency_symbol,
     describe,
     platform_label,
+    text_column,
 )
 from metrics.kpis import find_kpi
 from ui import widgets
@@ -81,9 +82,8 @@ def _date_column(dtype: pl.DataType, label: str | None, tip: str | None = None):
 def readable(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame as a table shows it: platform slugs as display names ('google_ads' → 'Google Ads')."""
     if frame.schema.get("platform") == pl.String:
-        return frame.with_columns(
-            pl.col("platform").map_elements(platform_label, return_dtype=pl.String, skip_nulls=True)
-        )
+        return frame.with_columns(text_column(
+            frame, "platform", lambda slug: None if slug is None else platform_label(slug), "platform"))
     return frame
 
 

@@ -154,3 +154,20 @@ def test_the_code_passes_the_linter():
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
     result = subprocess.run([ruff, "check", "--quiet", "."], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_python_callbacks_inside_polars_queries():
+    """map_elements / map_batches / map_groups run Python on polars' worker threads; mixed with a thread that
+    waits on those workers while holding the GIL (to_pandas, unpickling a cached frame) the server deadlocks.
+    Display text is made with `metrics.display.text_column` instead."""
+    callback = re.compile(r"\.(map_elements|map_batches|map_groups|map_rows)\(")
+    offenders = [
+        f"{path.relative_to(REPO)}:{number}"
+        for package in ("metrics", "models", "reports", "ui", "pages")
+        for path in sorted((REPO / package).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if callback.search(line)
+    ]
+    offenders += [f"dashboard.py:{n}" for n, line in enumerate((REPO / "dashboard.py").read_text().splitlines(), 1)
+                  if callback.search(line)]
+    assert offenders == []
