@@ -120,7 +120,11 @@ def logo_type(data: bytes) -> str | None:
     return next((mime for mime, magics in LOGO_TYPES.items() if data.startswith(magics)), None)
 
 
-def check_logo(data: bytes, *, max_bytes: int, declared: str | None = None,
+# One logo limit for the stored workspace logo and for report files made on the command line.
+MAX_LOGO_BYTES = 1_000_000
+
+
+def check_logo(data: bytes, *, max_bytes: int = MAX_LOGO_BYTES, declared: str | None = None,
                error: type[CampaignLensError] = InputError) -> str:
     """The MIME type of a logo that every report file can draw: at most `max_bytes`, PNG or JPEG by its
     signature (and the `declared` type, when given), and readable by Pillow. Otherwise raises `error` with

@@ -82,7 +82,6 @@ _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,%d}" % MAX_TOKEN_LENGTH)
 NAME_MAX_LENGTH = 200
 DEFAULT_WORKSPACE_NAME = "My workspace"
 FOOTER_MAX_LENGTH = 200  # reports.branding.MAX_FOOTER_CHARS
-LOGO_MAX_BYTES = 1024 * 1024
 ACCENT_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 # Concurrent refreshes of one source: each retries on the newest rows this many times.
@@ -417,7 +416,7 @@ def set_workspace_logo(*, session: Session, workspace_id: int, logo: bytes | Non
     mime = None
     if logo is not None:
         logo = bytes(logo)
-        mime = check_logo(logo, max_bytes=LOGO_MAX_BYTES, error=UsageError)
+        mime = check_logo(logo, error=UsageError)
     workspace = _require_workspace(session, workspace_id)
     workspace.logo = logo
     workspace.logo_mime = mime

@@ -15,7 +15,6 @@ from metrics.errors import UsageError
 
 DEFAULT_ACCENT = "#4C6EF5"
 DEFAULT_FOOTER = "Prepared with Campaign Lens"
-MAX_LOGO_BYTES = 2_000_000
 MAX_FOOTER_CHARS = 200
 _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -40,8 +39,7 @@ class Branding:
             raise UsageError(f"The footer is longer than {MAX_FOOTER_CHARS} characters; shorten it.")
         if self.logo is not None:
             # the type the bytes really have
-            object.__setattr__(self, "logo_mime", check_logo(self.logo, max_bytes=MAX_LOGO_BYTES,
-                                                             declared=self.logo_mime))
+            object.__setattr__(self, "logo_mime", check_logo(self.logo, declared=self.logo_mime))
         elif self.logo_mime is not None:
             object.__setattr__(self, "logo_mime", None)
 

@@ -73,3 +73,11 @@ def test_documented_import_limits_are_the_enforced_ones(row, limits):
     megabytes, depth, entries = documented.groups()
     assert (float(megabytes) * 1_000_000, int(depth), int(entries.replace(",", ""))) == (
         limits.max_bytes, limits.max_depth, limits.max_items)
+
+
+def test_documented_logo_limit_is_the_enforced_one():
+    from metrics.bounded import MAX_LOGO_BYTES
+
+    documented = re.search(r"a logo \([^)]*\) up to ([\d.]+) MB", _doc())
+    assert documented, "operations.md no longer lists the logo limit"
+    assert float(documented.group(1)) * 1_000_000 == MAX_LOGO_BYTES

@@ -259,6 +259,12 @@ def test_branding_refuses_what_it_cannot_draw():
     assert Branding(logo=png_bytes()).logo_mime == "image/png"
 
 
+def test_a_logo_too_large_for_the_workspace_is_too_large_for_a_report_file_too():
+    """One limit: a logo the workspace settings refuse is not accepted by `reports render --logo` either."""
+    with pytest.raises(InputError, match=r"logo is 1\.5 MB; use a PNG or JPEG under 1\.0 MB"):
+        Branding(logo=png_bytes() + b"\x00" * 1_500_000)
+
+
 def empty_report(branding: Branding, client: str = "Client") -> Report:
     return build_report(two_weeks(), ReportOptions(date_from=date(2027, 1, 1), date_to=date(2027, 1, 2),
                                                    client=client, sources=(SourceFile("<b>x</b>.csv", 10, 2),)),
