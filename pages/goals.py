@@ -8,6 +8,7 @@ import streamlit as st
 
 from metrics import display
 from metrics import goals as goal_math
+from metrics.kpis import MIXED
 from ui import charts, content_charts, data, insight_charts, insights, report_tables, widgets
 from ui.router import require_router
 from ui.state import GOAL_PICK, GOALS, current_viewer, kpi_settings
@@ -53,7 +54,7 @@ def needed_text(result: goal_math.GoalProgress) -> str:
     """The pace column: per day for totals and levels, the rate the remaining days must hold for rates."""
     if result.pace_needed is None:
         return display.MISSING
-    value = fmt(result.goal.metric, result.pace_needed)
+    value = fmt(result.goal.metric, result.pace_needed, money_of(result))
     if result.goal.kind == "rate":
         return f"{'≤' if result.goal.lower_is_better else '≥'} {value}"
     if result.goal.kind == "cumulative" and result.goal.lower_is_better:
@@ -66,9 +67,11 @@ def target_text(result: goal_math.GoalProgress) -> str:
     goal = result.goal
     sign = "≤ " if goal.lower_is_better else "≥ "
     if not goal.relative:
-        return sign + fmt(goal.metric, goal.target)
+        return sign + fmt(goal.metric, goal.target, money_of(result))
     change = display.format_change(goal.target)
-    return f"{change} ({sign}{fmt(goal.metric, result.target)})" if result.target is not None else change
+    if result.target is None:
+        return change
+    return f"{change} ({sign}{fmt(goal.metric, result.target, money_of(result))})"
 
 
 st.title("Goals")
@@ -104,8 +107,13 @@ def save_goals(new_goals: list[goal_math.Goal]) -> None:
     st.session_state[GOALS] = [g.to_dict() for g in new_goals]
 
 
-def fmt(metric: str, value: float | None) -> str:
-    return display.format_metric(metric, value, currency)
+def fmt(metric: str, value: float | None, money: str | None = None) -> str:
+    return display.format_metric(metric, value, money or currency)
+
+
+def money_of(result: goal_math.GoalProgress) -> str | None:
+    """The currency of the goal's own scope: a goal on a EUR platform of a report in several currencies shows €."""
+    return result.currency if result.currency != MIXED else None
 
 
 @st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
@@ -277,10 +285,10 @@ goal_table = pl.DataFrame(
         {
             "Goal": r.goal.title, "Scope": r.goal.scope_text, "Status": r.status_label,
             "Target": target_text(r) + (" a month" if r.goal.recurrence == "monthly" else ""),
-            "Current": fmt(r.goal.metric, r.current),
+            "Current": fmt(r.goal.metric, r.current, money_of(r)),
             # One rounding rule: the table and the card both show the catalog's percent of the progress.
             "Progress": None if r.progress is None else r.progress * 100,
-            "Projection at deadline": fmt(r.goal.metric, r.projection),
+            "Projection at deadline": fmt(r.goal.metric, r.projection, money_of(r)),
             "Needed from now": needed_text(r),
             "Deadline": r.goal.deadline, "Days left": r.days_left, "Based on": r.based_on,
         }
@@ -303,19 +311,21 @@ widgets.download_table(goal_math.progress_table(results), "goal_progress", key="
 cards = st.columns(2, gap="medium")
 for index, result in enumerate(results):
     goal = result.goal
+    money = money_of(result)
     color, icon = BADGES[result.status]
     with cards[index % 2].container(border=True):
         st.markdown(f"**{widgets.md_escape(goal.title)}**")
         st.badge(result.status_label, color=color, icon=icon)
         st.caption(f"{widgets.md_escape(goal.scope_text)} · {widgets.md_escape(goal_math.metric_label(goal.metric))}"
-                   f" · {widgets.md_escape(goal.target_text(currency))}")
+                   f" · {widgets.md_escape(goal.target_text(money or currency))}")
         if result.status == "no_data":
             st.write(result.note or "No data in this goal's scope and period yet.")
             continue
         target_value = result.target if result.target is not None else goal.target
         # Progress text and captions are Markdown: escape them ("$" would start a formula).
         st.progress(result.progress or 0.0,
-                    text=widgets.md_escape(f"{fmt(goal.metric, result.current)} of {fmt(goal.metric, target_value)} "
+                    text=widgets.md_escape(f"{fmt(goal.metric, result.current, money)} of "
+                                           f"{fmt(goal.metric, target_value, money)} "
                                            f"({display.format_value(result.progress or 0.0, 'percent')})"))
         lines = [f"Measured {display.format_period(result.start, result.as_of)}."]
         if result.based_on:
@@ -323,35 +333,38 @@ for index, result in enumerate(results):
             lines.append(f"{goal_math.metric_label(goal.metric)} is {result.based_on}: only the rows that report "
                          "every measure it needs count.")
         if result.base is not None:
-            lines.append(f"Started from {fmt(goal.metric, result.base)}.")
+            lines.append(f"Started from {fmt(goal.metric, result.base, money)}.")
         if result.status == "achieved" and result.days_left:
             lines.append(f"Target reached, {result.days_left} days before the deadline.")
         elif result.days_left:
-            lines.append(f"Projected {fmt(goal.metric, result.projection)} at the deadline, "
+            lines.append(f"Projected {fmt(goal.metric, result.projection, money)} at the deadline, "
                          f"{result.days_left} days away.")
             if result.pace_needed is not None and goal.kind == "cumulative":
                 verb = "allows" if goal.lower_is_better else "needs"
-                lines.append(f"It {verb} {fmt(goal.metric, result.pace_needed)} per day; the last 14 days averaged "
-                             f"{fmt(goal.metric, result.pace_recent)} per day.")
+                lines.append(f"It {verb} {fmt(goal.metric, result.pace_needed, money)} per day; "
+                             "the last 14 days averaged "
+                             f"{fmt(goal.metric, result.pace_recent, money)} per day.")
             elif result.pace_needed is not None and goal.kind == "level":
-                lines.append(f"It needs {fmt(goal.metric, result.pace_needed)} per day; the recent trend is "
-                             f"{fmt(goal.metric, result.pace_recent)} per day.")
+                lines.append(f"It needs {fmt(goal.metric, result.pace_needed, money)} per day; the recent trend is "
+                             f"{fmt(goal.metric, result.pace_recent, money)} per day.")
             elif goal.kind == "rate":
                 needed = ""
                 if result.pace_needed is not None:
                     bound = "can run at up to" if goal.lower_is_better else "need at least"
-                    needed = f"To land on the target the remaining days {bound} {fmt(goal.metric, result.pace_needed)}; "
-                lines.append(f"{needed}the last 14 days gave {fmt(goal.metric, result.pace_recent)}.")
+                    needed = (f"To land on the target the remaining days {bound} "
+                              f"{fmt(goal.metric, result.pace_needed, money)}; ")
+                lines.append(f"{needed}the last 14 days gave {fmt(goal.metric, result.pace_recent, money)}.")
         elif goal.recurrence == "monthly":
             lines.append(f"{display.format_bucket(result.start, 'month')} is complete: "
-                         f"{fmt(goal.metric, result.current)}.")
+                         f"{fmt(goal.metric, result.current, money)}.")
         else:
-            lines.append(f"The deadline is covered by the data: final value {fmt(goal.metric, result.current)}.")
+            lines.append(f"The deadline is covered by the data: final value {fmt(goal.metric, result.current, money)}.")
         st.caption(widgets.md_escape(" ".join(lines)))
         if goal.recurrence == "monthly":
             months = months_by_goal[goal.id]
             report_tables.dataframe(pl.DataFrame(
-                [{"Month": display.format_bucket(m.month, "month"), "Value": fmt(goal.metric, m.progress.current),
+                [{"Month": display.format_bucket(m.month, "month"),
+                  "Value": fmt(goal.metric, m.progress.current, money),
                   "Status": m.progress.status_label} for m in reversed(months)],
                 schema={"Month": pl.String, "Value": pl.String, "Status": pl.String},
             ), key=f"goal_months_{goal.id}", height=min(36 * (len(months) + 1) + 3, 300))
@@ -375,17 +388,18 @@ else:
         st.caption("The value over the period so far on each day against the target; the dotted line is the "
                    "projection from the last 14 days.")
     chart_label = goal_math.metric_label(chosen.goal.metric)
+    chart_money = money_of(chosen) or currency
     chart = content_charts.goal_progress_chart(points_by_goal[chart_goal], metric=chosen.goal.metric,
-                                               label=chart_label, currency=currency)
+                                               label=chart_label, currency=chart_money)
     # The forecast at the deadline (spend, conversions, revenue) and the workspace's annotations on top.
     forecast = insights.goal_forecast(dataset, chosen)
     if forecast is not None:
         st.caption(f"The diamond is the forecast at the deadline from the trend and weekday pattern of the last 8 "
-                   f"weeks: {widgets.md_escape(fmt(forecast.metric, forecast.projected))} (80 % band "
-                   f"{widgets.md_escape(fmt(forecast.metric, forecast.lower))} – "
-                   f"{widgets.md_escape(fmt(forecast.metric, forecast.upper))}).")
+                   f"weeks: {widgets.md_escape(fmt(forecast.metric, forecast.projected, chart_money))} (80 % band "
+                   f"{widgets.md_escape(fmt(forecast.metric, forecast.lower, chart_money))} – "
+                   f"{widgets.md_escape(fmt(forecast.metric, forecast.upper, chart_money))}).")
     layers = insight_charts.deadline_forecast_layers(forecast, label=chart_label, kind=widgets.kind_of(
-        chosen.goal.metric), currency=currency)
+        chosen.goal.metric), currency=chart_money)
     layers += insight_charts.annotation_layers(insights.notes_for(dataset).annotations,
                                                points_by_goal[chart_goal]["date"].min(),
                                                points_by_goal[chart_goal]["date"].max())

@@ -59,3 +59,16 @@ def test_a_spend_goal_over_two_currencies_is_refused_with_a_sentence(app, ads_cu
     assert not at.exception, at.exception
     [now] = [c.value.replace("\\", "") for c in at.caption if "more than one currency" in c.value]
     assert named in now and "has no data" not in now
+
+
+def test_a_goal_on_one_currencys_platform_shows_that_currency_in_a_mixed_report(app):
+    """The report is in EUR (shop.csv, Facebook) and USD (ads.csv, Google Ads): amounts carry no symbol in
+    general, but a goal scoped to Google Ads is all USD and says so wherever it shows money."""
+    goal = {**_goal("spend", 5000.0), "scope": "platform", "scope_value": "google_ads"}
+    at = _goals_page(app, "USD", [goal])
+    table = next(df.value for df in at.dataframe if list(df.value.columns)[:2] == ["Goal", "Scope"])
+    # 10 days × 300 of ads.csv.
+    assert table["Current"].tolist() == ["$3,000.00"]
+    assert table["Target"].tolist() == ["≥ $5,000.00"]
+    [card] = [c.value for c in at.caption if "Google Ads" in c.value and "Spend" in c.value]
+    assert "$5,000.00" in card.replace("\\", "")
