@@ -33,6 +33,7 @@ from metrics.abtest.sequential import DEFAULT_TUNING
 from metrics.abtest.verdict import DEFAULT_PLANNED_MDE, verdict
 from metrics.display import format_value
 from metrics.ingest import read_table
+from ui import memory
 from ui.charts import cached_builder, show_chart
 from ui.state import (
     AB_UPLOAD_CAP,
@@ -78,6 +79,7 @@ _VARIANT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c56
 # ---------------------------------------------------------------------------------------------------------------
 
 
+@memory.release_when_idle  # uploaded files, held while someone is connected
 @st.cache_resource(max_entries=4, ttl=3600, show_spinner="Reading the file…")
 def _read_upload(digest: str, name: str, _data: bytes) -> pl.DataFrame:
     return read_table(_data, name)

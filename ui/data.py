@@ -111,6 +111,7 @@ def _rollup(dataset_key: str, _frame: pl.DataFrame) -> pl.DataFrame:
     return rolled if rolled.height * 2 <= _frame.height else _frame
 
 
+@memory.release_when_idle
 @st.cache_resource(max_entries=6, show_spinner="Converting currencies…")
 def _with_settings(key: str, _frame: pl.DataFrame, settings_json: str) -> currency.Conversion:
     settings = CurrencySettings.from_dict(json.loads(settings_json))
@@ -154,6 +155,7 @@ def missing_rates(dataset: Dataset) -> tuple[currency.MissingRate, ...]:
     return _applied(*rollup(dataset), currency_settings())[2]
 
 
+@memory.release_when_idle
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def money_currencies(frame_key: str, _frame: pl.DataFrame) -> pl.DataFrame:
     """`metrics.currency.money_currencies` of a report frame: source_file, currency, rows."""

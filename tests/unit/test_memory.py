@@ -40,3 +40,32 @@ def test_caches_stay_until_the_last_visitor_has_been_gone_for_the_idle_time(cach
     assert memory.tidy(idle_seconds=120, now=left_at + 121)
     assert not memory.tidy(idle_seconds=120, now=left_at + 500)  # once per quiet spell
     assert cache.cleared == 1
+
+
+# Shared caches that are meant to outlive everyone's visit: the database engine, and the demo account (built
+# once, the same for every visitor, so that the next one does not wait for it).
+KEPT_WHILE_IDLE = {("ui/persistence.py", "engine"), ("ui/data.py", "_demo_frame")}
+
+
+def test_shared_resource_caches_are_released_when_nobody_is_connected():
+    """A `st.cache_resource` shared by all sessions holds its objects (whole frames, uploaded files) until it
+    is cleared: each one is marked `@memory.release_when_idle`, or server memory would not return to its
+    baseline after the visitors leave (bench/bench_load.py)."""
+    import ast
+
+    from tests.conftest import REPO
+
+    def decorator_names(function: ast.FunctionDef) -> list[str]:
+        return [ast.unparse(d) for d in function.decorator_list]
+
+    unmarked = []
+    for path in sorted([*(REPO / "ui").rglob("*.py"), *(REPO / "pages").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            names = decorator_names(node)
+            shared = [n for n in names if n.startswith("st.cache_resource") and "scope='session'" not in n]
+            where = (str(path.relative_to(REPO)), node.name)
+            if shared and not any("release_when_idle" in n for n in names) and where not in KEPT_WHILE_IDLE:
+                unmarked.append(where)
+    assert unmarked == []
