@@ -12,7 +12,7 @@ kept 2.7x its baseline memory. What held it, and what lets go of it now:
   session whose `on_release` runs when the session disconnects (Streamlit's public API).
 - A finished session is a reference cycle, and an idle server allocates too little for Python's
   collector to run by itself: `tidy()` collects garbage (and, with the caches, asks pyarrow's
-  allocator to hand back what it keeps for reuse).
+  allocator and the C heap to hand back what they keep for reuse).
 
 `tidy()` runs every 30 s from the server's lifespan (ui/server.py); the router calls
 `note_session()` on every run.
@@ -88,4 +88,19 @@ def tidy(*, idle_seconds: float, now: float | None = None) -> bool:
         pyarrow = sys.modules.get("pyarrow")
         if pyarrow is not None:
             pyarrow.default_memory_pool().release_unused()
+        _trim_c_heap()
     return release
+
+
+def _trim_c_heap() -> None:
+    """Hand the C heap's free pages back to the system. Python keeps objects over 512 bytes (session
+    state, protobuf messages, Streamlit's forward queues) in glibc's heap, which keeps what is freed
+    for reuse unless asked (malloc_trim). Elsewhere (macOS, musl) there is nothing to ask."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
