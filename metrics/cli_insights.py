@@ -7,8 +7,8 @@
 Prints `{"files", "period", "previous_period", "drivers", "anomalies", "pacing", "forecast", "warnings"}` (plus
 `"annotations"` with --holidays, `"conversion"` with --currency); see `run_insights`. Files are read with the
 mapping and currency flags of `report` (`metrics.cli_common`): money is compared and paced in the reporting
-currency, and money in several currencies is not decomposed or paced until one is chosen. Exit codes as for every command (SPEC §6). statsmodels,
-scipy and holidays are imported inside the handler only.
+currency, and money in several currencies is not decomposed or paced until one is chosen. Exit codes as for
+every command (SPEC §6). statsmodels, scipy and holidays are imported inside the handler only.
 """
 
 from __future__ import annotations

@@ -281,7 +281,8 @@ def covering(name: str, groups: pl.DataFrame, key: str) -> tuple[list, int]:
     `summarize(..., by=[key])` result: which files (or platforms) a KPI value is based on."""
     # Plain lists: a filter here is a query on polars' thread pool per tile, slow on a busy machine.
     shares = groups.get_column(coverage_name(name)).to_list()
-    covered = [value for value, share in zip(groups.get_column(key).to_list(), shares) if share is not None and share > 0]
+    keys = groups.get_column(key).to_list()
+    covered = [value for value, share in zip(keys, shares) if share is not None and share > 0]
     return covered, groups.height
 
 

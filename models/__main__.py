@@ -68,5 +68,6 @@ def main(argv: list[str] | None = None) -> int:
 
     return run_guarded(run)
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -358,7 +358,8 @@ for index, result in enumerate(results):
             lines.append(f"{display.format_bucket(result.start, 'month')} is complete: "
                          f"{fmt(goal.metric, result.current, money)}.")
         else:
-            lines.append(f"The deadline is covered by the data: final value {fmt(goal.metric, result.current, money)}.")
+            lines.append("The deadline is covered by the data: final value "
+                         f"{fmt(goal.metric, result.current, money)}.")
         st.caption(widgets.md_escape(" ".join(lines)))
         if goal.recurrence == "monthly":
             months = months_by_goal[goal.id]

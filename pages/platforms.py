@@ -93,7 +93,8 @@ if "campaign" in frame.columns:
 if table.get_column("based_on").null_count() == table.height:
     columns.remove("based_on")
 table = table.select(columns)
-table = table.with_columns(display.text_column(table, "platform", display.platform_label, "platform")).sort("spend" if "spend" in shown else shown[0], descending=True, nulls_last=True)
+table = table.with_columns(display.text_column(table, "platform", display.platform_label, "platform"))
+table = table.sort("spend" if "spend" in shown else shown[0], descending=True, nulls_last=True)
 
 column_config = report_tables.column_config(
     table, money_currency, labels={"top_campaign": "Top campaign", "currency": "Currency",

@@ -81,8 +81,8 @@ def show_chart(chart: alt.TopLevelMixin, *, key: str, name: str, title: str | No
 
 def _chart_content(chart: alt.TopLevelMixin) -> str:
     """What identifies the chart: for a chart from a `cached_builder`, its builder and inputs (no need to
-    write it out); else a hash of the chart's whole Vega-Lite JSON with its data inline (unvalidated, sorted keys, altair's
-    generated parameter and view names numbered in order as Streamlit does): equal text means an equal
+    write it out); else a hash of the chart's whole Vega-Lite JSON with its data inline (unvalidated, sorted
+    keys, altair's generated parameter and view names numbered in order as Streamlit does): equal text means an equal
     chart. Under Streamlit's lock on altair's global settings, so no other session's conversion changes them."""
     known = _built_key(chart)
     if known is not None:

@@ -113,8 +113,8 @@ def sidebar() -> None:
                 confirm.button("Cancel", key="ws_delete_cancel",
                                on_click=ask_to_confirm, args=(WS_CONFIRM_DELETE, None))
             else:
-                st.button("Delete this workspace…", icon=":material/delete:", key="ws_delete", on_click=ask_to_confirm,
-                          args=(WS_CONFIRM_DELETE, workspace_id))
+                st.button("Delete this workspace…", icon=":material/delete:", key="ws_delete",
+                          on_click=ask_to_confirm, args=(WS_CONFIRM_DELETE, workspace_id))
 
 
 # --- settings panel (Data page) -----------------------------------------------------------------

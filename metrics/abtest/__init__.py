@@ -84,8 +84,9 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "DEFAULT_ALPHA", "DEFAULT_TUNING", "KINDS", "LARGE_LIFT", "MIN_CONVERSIONS", "MIN_UNITS", "AbResult", "AbWarning", "Arm",
-    "Capping", "Comparison", "Correction", "Direction", "ExperimentData", "MetricKind", "MetricKindSpec", "ProportionStatistic",
+    "DEFAULT_ALPHA", "DEFAULT_TUNING", "KINDS", "LARGE_LIFT", "MIN_CONVERSIONS", "MIN_UNITS", "AbResult", "AbWarning",
+    "Arm", "Capping", "Comparison", "Correction", "Direction", "ExperimentData", "MetricKind", "MetricKindSpec",
+    "ProportionStatistic",
     "RatioStatistic", "SampleMeanStatistic", "SrmCheck", "Statistic", "VariantSummary", "WarningCode", "analyze",
     "build", "from_aggregates", "from_arms", "from_counts", "from_ratio_rows", "from_rows", "from_summaries",
     "from_summary_rows", "guess_control", "natural_key", "srm_check", "summarize_variant", "verdict",

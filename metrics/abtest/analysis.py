@@ -174,8 +174,7 @@ def _compare(control: Arm, variant: Arm, spec: MetricKindSpec, alpha: float, seq
     for arm in (control, variant):
         if not arm.stat.valid:
             blocked.append(AbWarning("invalid_counts", f"Variant {arm.name} has {spec.invalid}, so it cannot be "
-                                     "compared; "
-                                     "check the input columns.", arm.name))
+                                     "compared; check the input columns.", arm.name))
         elif arm.stat.n == 0:
             blocked.append(AbWarning("empty_arm", f"Variant {arm.name} has no units, so it cannot be compared yet.",
                                      arm.name))

@@ -85,8 +85,8 @@ class Claim:
 class MetricKindSpec:
     """Everything about a metric kind that is not arithmetic.
 
-    statistic: its class (``from_dict``; ``from_sums`` when it is one value per unit). extras: numbers of an arm shown besides its value (kept even
-    when the value is undefined). spread: the value's interval (and ``sd``) at a level. json_fields: (JSON key,
+    statistic: its class (``from_dict``; ``from_sums`` when it is one value per unit). extras: numbers of an arm
+    shown besides its value (kept even when the value is undefined). spread: the value's interval (and ``sd``) at a level. json_fields: (JSON key,
     ``VariantSummary`` attribute, is a count) in order, before "ci". columns: the variant table's own columns;
     difference_format: how the absolute difference is shown. claim: a winner's sentence. units_needed: units per
     arm to detect a planned relative lift (None when unknown). readable / invalid: what an ignored row lacked and
